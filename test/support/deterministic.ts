@@ -1,0 +1,80 @@
+/**
+ * Deterministic weights and inputs for golden tests, bit-for-bit equal to scripts/deterministic.py.
+ *
+ * Real pretrained weights are too big to commit, so golden outputs are produced with weights both
+ * sides compute from a state dict's keys and shapes alone (the rules are spelled out in
+ * scripts/deterministic.py). Values are computed in float64 and stored as float32, so both
+ * languages round the same doubles the same way.
+ */
+import { numel, type StateDict } from '../../src/io/state-dict.ts';
+
+const TWO_POW_32 = 4294967296;
+
+/** The hash before scaling: a uint32 from a flat index and a seed. */
+function hashU32(i: number, seedTerm: number): number {
+  let h = (Math.imul(i, 0x9e3779b1) + seedTerm) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  h = Math.imul(h, 0x297a2d39);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+/** A uniform value in [0, 1) for flat index `i` (0 <= i < 2^32) and `seed` (0 <= seed < 2^32). */
+export function hash01(i: number, seed: number): number {
+  return hashU32(i, Math.imul(seed, 0x85ebca77)) / TWO_POW_32;
+}
+
+/** n float32 values f(u_i), u_i = hash01(i, seed). */
+function fill(n: number, seed: number, f: (u: number) => number): Float32Array {
+  const out = new Float32Array(n);
+  const seedTerm = Math.imul(seed, 0x85ebca77);
+  for (let i = 0; i < n; i++) out[i] = f(hashU32(i, seedTerm) / TWO_POW_32);
+  return out;
+}
+
+type Rule = null | ((u: number) => number);
+
+function rule(key: string, shape: readonly number[]): Rule {
+  if (key.endsWith('num_batches_tracked')) return null;
+  if (key.endsWith('running_var')) return (u) => 0.5 + u;
+  if (key.endsWith('running_mean') || key.endsWith('bias')) return (u) => (u - 0.5) * 0.2;
+  if (key.endsWith('weight')) {
+    if (shape.length === 1) return (u) => 0.5 + u;
+    if (shape.length >= 2) {
+      const scale = Math.sqrt(3 / numel(shape.slice(1)));
+      return (u) => (u - 0.5) * 2 * scale;
+    }
+  }
+  throw new RangeError(
+    `deterministicStateDict: no rule for key '${key}' with shape [${shape.join(', ')}]`,
+  );
+}
+
+/**
+ * A state dict whose values depend only on the keys, their order and their shapes. The seed of
+ * each entry is its index in `entries`, so the order must be the state dict's own.
+ */
+export function deterministicStateDict(
+  entries: Iterable<readonly [string, readonly number[]]>,
+): StateDict {
+  const sd: StateDict = new Map();
+  let seed = 0;
+  for (const [key, shape] of entries) {
+    const f = rule(key, shape);
+    const n = numel(shape);
+    if (f === null) {
+      sd.set(key, { dtype: 'int64', shape: [...shape], data: new BigInt64Array(n) });
+    } else {
+      sd.set(key, { dtype: 'float32', shape: [...shape], data: fill(n, seed, f) });
+    }
+    seed++;
+  }
+  return sd;
+}
+
+/** An input tensor's data: (hash01(i, seed) - 0.5) * 4 for each flat index i. */
+export function deterministicInput(shape: readonly number[], seed = 12345): Float32Array {
+  return fill(numel(shape), seed, (u) => (u - 0.5) * 4);
+}
