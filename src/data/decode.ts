@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { decodeBmp, isBmp, readBmpHeader, BmpError } from './bmp.ts';
+import { checkInteger } from './errors.ts';
+import { rgbImage, type RgbImage } from './image.ts';
+
+/**
+ * PIL refuses images above 2 * Image.MAX_IMAGE_PIXELS (89,478,485) as decompression bombs;
+ * the same limit keeps one hostile header from allocating gigabytes here.
+ */
+export const DEFAULT_MAX_PIXELS = 178_956_970;
+
+export interface DecodeOptions {
+  /** Images with more pixels than this are refused before their pixels are decoded. */
+  maxPixels?: number;
+}
+
+/** Why a file could not become an image; `file` names it so warnings and errors can say which. */
+export class DecodeError extends Error {
+  override name = 'DecodeError';
+  constructor(readonly file: string, readonly reason: string) {
+    super(`Cannot decode image ${file}: ${reason}`);
+  }
+}
+
+/**
+ * Decodes JPEG, PNG, GIF (first frame), BMP, WebP or TIFF into 8-bit RGB, as torchvision's
+ * loader does with PIL's `convert("RGB")`, plus EXIF orientation: grayscale is replicated,
+ * palettes expanded, alpha dropped (not composited, as PIL drops it), 16-bit reduced to 8-bit,
+ * CMYK converted with PIL's formula rather than an ICC profile so pixels match torchvision.
+ */
+export async function decodeImage(source: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
+  const maxPixels = checkInteger('maxPixels', options.maxPixels ?? DEFAULT_MAX_PIXELS, 1);
+  const file = typeof source === 'string' ? source : '<buffer>';
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof source === 'string' ? await readFile(source) : source;
+  } catch (error) {
+    throw new DecodeError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message);
+  }
+  if (bytes.length === 0) throw new DecodeError(file, 'empty file (0 bytes)');
+  try {
+    if (isBmp(bytes)) return decodeBmp(bytes, maxPixels);
+    return await decodeWithSharp(bytes, maxPixels);
+  } catch (error) {
+    if (error instanceof DecodeError) throw error;
+    throw new DecodeError(file, describeFailure(error as Error));
+  }
+}
+
+async function decodeWithSharp(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
+  const open = () => sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 });
+  const meta = await open().metadata();
+  if (meta.space === 'cmyk') return cmykToRgb(await open().autoOrient().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true }));
+  const { data, info } = await open().autoOrient().removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion to RGB`);
+  return rgbImage(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+/** PIL's cmyk2rgb: each channel is (255 - K) scaled by (255 - C), with PIL's rounding division. */
+function cmykToRgb({ data, info }: { data: Buffer; info: sharp.OutputInfo }): RgbImage {
+  const out = rgbImage(info.width, info.height);
+  const n = info.width * info.height;
+  for (let i = 0; i < n; i++) {
+    const nk = 255 - data[i * 4 + 3];
+    for (let c = 0; c < 3; c++) out.data[i * 3 + c] = nk - muldiv255(data[i * 4 + c], nk);
+  }
+  return out;
+}
+
+function muldiv255(a: number, b: number): number {
+  const t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+/** Reads only the header: width and height after EXIF orientation. */
+export async function readImageSize(source: string | Uint8Array, options: DecodeOptions = {}): Promise<{ width: number; height: number }> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const file = typeof source === 'string' ? source : '<buffer>';
+  try {
+    const bytes = typeof source === 'string' ? await readFile(source) : source;
+    if (bytes.length === 0) throw new DecodeError(file, 'empty file (0 bytes)');
+    if (isBmp(bytes)) return readBmpHeader(bytes);
+    const meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+    return { width: meta.autoOrient.width, height: meta.autoOrient.height };
+  } catch (error) {
+    if (error instanceof DecodeError) throw error;
+    throw new DecodeError(file, describeFailure(error as Error));
+  }
+}
+
+function describeFailure(error: Error): string {
+  if (error instanceof BmpError) return error.message;
+  const message = error.message.trim().split('\n')[0];
+  if (/unsupported image format/i.test(message)) return 'not an image, or a format that cannot be read';
+  if (/pixel limit/i.test(message)) return `${message} (decompression bomb guard; raise maxPixels to accept it)`;
+  return message;
+}

@@ -1,0 +1,13 @@
+export { decodeImage, readImageSize, DecodeError, DEFAULT_MAX_PIXELS, type DecodeOptions } from './decode.ts';
+export { decodeBmp, BmpError } from './bmp.ts';
+export { rgbImage, imageTensor, type RgbImage, type ImageTensor, type Sample } from './image.ts';
+export { Rng, hashString } from './rng.ts';
+export { Resize, resize, resizedSize, type Size } from './transforms/resize.ts';
+export { resample, type Interpolation } from './transforms/resample.ts';
+export { CenterCrop, centerCrop, crop } from './transforms/crop.ts';
+export { ToTensor, Normalize, toTensor, normalize } from './transforms/tensor.ts';
+export { Compose } from './transforms/compose.ts';
+export { RandomResizedCrop, resizedCrop, type CropBox } from './transforms/random-resized-crop.ts';
+export { RandomHorizontalFlip, hflip } from './transforms/flip.ts';
+export { evalPreset, IMAGENET_MEAN, IMAGENET_STD, type EvalPresetOptions } from './transforms/presets.ts';
+export { manualSeed, transformFromSpec, type Transform, type TransformSpec } from './transforms/transform.ts';
