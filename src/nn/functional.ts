@@ -1,0 +1,98 @@
+import { Tensor, constant } from '../graph/tensor.ts';
+import { apply } from '../graph/op.ts';
+import * as ops from '../graph/ops/index.ts';
+import * as T from '../graph/functional.ts';
+import { ShapeError } from '../graph/errors.ts';
+import { currentScope } from '../graph/scope.ts';
+
+/** torch.nn.functional for graft tensors. Re-exports the tensor-level ops too. */
+export * from '../graph/functional.ts';
+
+export type Pair = number | [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
+
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: Conv2dOptions = {}): Tensor {
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return apply(ops.conv2d, inputs, {
+    stride: pair(o.stride ?? 1), padding: pair(o.padding ?? 0), dilation: pair(o.dilation ?? 1), groups: o.groups ?? 1,
+  });
+}
+
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  return apply(ops.linear, bias ? [x, weight, bias] : [x, weight], {});
+}
+
+export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
+
+/**
+ * Batch norm with the given running statistics (inference form). Training-mode batch norm, with
+ * batch statistics, lives in the BatchNorm2d module because it also updates the running buffers.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  return apply(ops.batchNormInference, [x, weight, bias, runningMean, runningVar], { eps });
+}
+
+export const relu = T.relu;
+export const relu6 = (x: Tensor) => T.clamp(x, 0, 6);
+export const hardswish = (x: Tensor) => apply(ops.hardswish, [x], {});
+export const hardsigmoid = (x: Tensor) => apply(ops.hardsigmoid, [x], {});
+export const sigmoid = T.sigmoid;
+/** x * sigmoid(x), composed so it needs no rule of its own. */
+export const silu = (x: Tensor) => T.mul(x, T.sigmoid(x));
+
+export interface PoolOptions { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean; countIncludePad?: boolean }
+
+export function maxPool2d(x: Tensor, kernelSize: Pair, o: PoolOptions = {}): Tensor {
+  const kernel = pair(kernelSize);
+  return apply(ops.maxPool2d, [x], {
+    kernel, stride: pair(o.stride ?? kernel), padding: pair(o.padding ?? 0), dilation: pair(o.dilation ?? 1),
+    ceilMode: o.ceilMode ?? false, countIncludePad: true,
+  });
+}
+
+export function avgPool2d(x: Tensor, kernelSize: Pair, o: PoolOptions = {}): Tensor {
+  const kernel = pair(kernelSize);
+  return apply(ops.avgPool2d, [x], {
+    kernel, stride: pair(o.stride ?? kernel), padding: pair(o.padding ?? 0), dilation: [1, 1],
+    ceilMode: o.ceilMode ?? false, countIncludePad: o.countIncludePad ?? true,
+  });
+}
+
+/**
+ * PyTorch's window for output cell i of n over a length-`size` axis: [floor(i*size/n), ceil((i+1)*size/n)).
+ */
+function adaptiveWindows(size: number, n: number): [number, number][] {
+  return Array.from({ length: n }, (_, i) => [Math.floor((i * size) / n), Math.ceil(((i + 1) * size) / n)]);
+}
+
+/**
+ * Adaptive average pooling to (oh, ow). A global mean when the output is 1x1, a plain average pool
+ * when the sizes divide, and otherwise (e.g. VGG's 7x7 from a small input) a product with a
+ * pooling matrix, which is exact for any sizes.
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  if (x.ndim !== 4) throw new ShapeError('adaptive_avg_pool2d', currentScope(), `expected a 4-D input (N, C, H, W) but received ${x.ndim}-D`, [x.shape]);
+  const [oh, ow] = pair(outputSize);
+  const [n, c, h, w] = x.shape;
+  if (oh === h && ow === w) return x;
+  if (oh === 1 && ow === 1) return apply(ops.globalAvgPool, [x], {});
+  if (h % oh === 0 && w % ow === 0) return avgPool2d(x, [h / oh, w / ow]);
+  const rows = adaptiveWindows(h, oh);
+  const cols = adaptiveWindows(w, ow);
+  const m = new Float32Array(h * w * oh * ow);
+  rows.forEach(([r0, r1], i) => cols.forEach(([c0, c1], j) => {
+    const weight = 1 / ((r1 - r0) * (c1 - c0));
+    for (let r = r0; r < r1; r++) for (let q = c0; q < c1; q++) m[(r * w + q) * oh * ow + i * ow + j] = weight;
+  }));
+  const pooled = T.matmul(T.reshape(x, [n, c, h * w]), constant(m, [h * w, oh * ow]));
+  return T.reshape(pooled, [n, c, oh, ow]);
+}
+
+/** Dropout is the identity in eval mode; the training form (a random mask) belongs to training. */
+export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`Expected number between 0 and 1 for p but received ${p}`);
+  if (!training || p === 0) return x;
+  throw new Error('dropout in training mode needs the training engine (call model.eval() for inference)');
+}

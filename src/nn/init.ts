@@ -1,0 +1,55 @@
+/**
+ * Weight initialization with a seedable generator, so `manualSeed(0)` makes a new head the same
+ * in every run. Formulas are PyTorch's (torch.nn.init).
+ */
+let state = 0x2545f491;
+
+export function manualSeed(seed: number): void {
+  if (!Number.isInteger(seed)) throw new RangeError(`Expected an integer seed but received ${seed}`);
+  state = seed >>> 0 || 0x2545f491;
+}
+
+/** mulberry32: small, fast, and good enough for initialization. */
+export function random(): number {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+function normal(): number {
+  const u = 1 - random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+export function uniform(n: number, low: number, high: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = low + (high - low) * random();
+  return out;
+}
+
+export function normals(n: number, mean: number, std: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = mean + std * normal();
+  return out;
+}
+
+export function fanIn(shape: readonly number[]): number {
+  return shape.slice(1).reduce((a, b) => a * b, 1);
+}
+
+export function fanOut(shape: readonly number[]): number {
+  return shape[0] * shape.slice(2).reduce((a, b) => a * b, 1);
+}
+
+/** PyTorch's default for Linear and Conv weights: kaiming_uniform(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+export function defaultWeight(shape: readonly number[]): Float32Array {
+  const bound = 1 / Math.sqrt(fanIn(shape));
+  return uniform(shape.reduce((a, b) => a * b, 1), -bound, bound);
+}
+
+/** kaiming_normal_(mode='fan_out', nonlinearity='relu'), as torchvision initializes convolutions. */
+export function kaimingNormalFanOut(shape: readonly number[]): Float32Array {
+  return normals(shape.reduce((a, b) => a * b, 1), 0, Math.sqrt(2 / fanOut(shape)));
+}

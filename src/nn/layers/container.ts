@@ -1,0 +1,27 @@
+import type { Tensor } from '../../graph/tensor.ts';
+import { Module } from '../module.ts';
+
+/**
+ * Modules run in order; children are named "0", "1", ... as in PyTorch, so `classifier[1]` reads
+ * and replaces the second one and state-dict keys are `classifier.1.weight`.
+ */
+export class Sequential extends Module {
+  [index: number]: Module;
+
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new TypeError(`Expected a Module at position ${i} of Sequential but received ${String(m)}`);
+      this[i] = m;
+    });
+  }
+
+  get length(): number {
+    return [...this.namedChildren()].length;
+  }
+
+  forward(x: Tensor): Tensor {
+    for (const m of this.children()) x = m.forward(x);
+    return x;
+  }
+}

@@ -1,0 +1,38 @@
+import os from 'node:os';
+
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+
+export interface RuntimeOptions {
+  /** Threads for one op (ONNX Runtime's intra-op pool); defaults to the number of cores. */
+  threads: number;
+  /** Where sessions run; 'cpu' unless the machine has something faster and you ask for it. */
+  provider: ExecutionProvider;
+  /** Compiled sessions kept; the least recently used beyond this are released. */
+  maxSessions: number;
+}
+
+const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
+
+const options: RuntimeOptions = {
+  threads: os.availableParallelism(),
+  provider: 'cpu',
+  maxSessions: 8,
+};
+
+export function runtimeOptions(): Readonly<RuntimeOptions> {
+  return options;
+}
+
+/** Changes how graphs run; sessions compiled before keep their settings until they are released. */
+export function setRuntimeOptions(update: Partial<RuntimeOptions>): void {
+  if (update.threads !== undefined && !(Number.isInteger(update.threads) && update.threads >= 1 && update.threads <= 1024)) {
+    throw new RangeError(`Expected integer between 1 and 1024 for threads but received ${update.threads}`);
+  }
+  if (update.provider !== undefined && !PROVIDERS.includes(update.provider)) {
+    throw new RangeError(`Expected one of ${PROVIDERS.join(', ')} for provider but received ${String(update.provider)}`);
+  }
+  if (update.maxSessions !== undefined && !(Number.isInteger(update.maxSessions) && update.maxSessions >= 1)) {
+    throw new RangeError(`Expected integer >= 1 for maxSessions but received ${update.maxSessions}`);
+  }
+  Object.assign(options, update);
+}
