@@ -1,0 +1,175 @@
+/**
+ * Where weights files come from: graft's cache, then PyTorch's (so files PyTorch users already
+ * have are reused), then the network. A file lands in a cache only complete and verified: it is
+ * written beside its final name and renamed into place, so a cut connection or a hash mismatch
+ * leaves nothing behind that a later run could mistake for the real file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { access, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+
+export interface ResolveWeightsOptions {
+  url: string;
+  /** The cached file's name; by default the URL's last path segment. */
+  fileName?: string;
+  /**
+   * Leading hex digits of the file's SHA-256. By default the ones torchvision puts in file names
+   * (`resnet18-f37072fd.pth`); none found means no check.
+   */
+  sha256Prefix?: string;
+  /** graft's cache folder; by default `$GRAFT_HOME/checkpoints`, GRAFT_HOME defaulting to ~/.cache/graft. */
+  cacheDir?: string;
+  /** PyTorch's home; its cache is `<torchHome>/hub/checkpoints`. By default $TORCH_HOME or ~/.cache/torch. */
+  torchHome?: string;
+  /** For tests and proxies; the global fetch by default. */
+  fetchImpl?: typeof fetch;
+  /** Show a progress bar on stderr; by default only when stderr is a terminal. */
+  progress?: boolean;
+}
+
+function cacheHome(): string {
+  return process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+}
+
+export function defaultGraftCacheDir(): string {
+  return join(process.env.GRAFT_HOME || join(cacheHome(), 'graft'), 'checkpoints');
+}
+
+export function defaultTorchCacheDir(torchHome?: string): string {
+  return join(torchHome || process.env.TORCH_HOME || join(cacheHome(), 'torch'), 'hub', 'checkpoints');
+}
+
+/** torch.hub's rule: the hex digits between the last "-" and the extension. */
+export function hashPrefixFromFileName(fileName: string): string | undefined {
+  return /-([a-f0-9]+)\.[^.]+$/.exec(fileName)?.[1];
+}
+
+/** The local path of a weights file, downloading it into graft's cache if no cache has it. */
+export async function resolveWeights(options: ResolveWeightsOptions): Promise<string> {
+  const fileName = options.fileName ?? basename(new URL(options.url).pathname);
+  if (!fileName || fileName.includes('/') || fileName.includes('\\')) {
+    throw new RangeError(`Expected a plain file name for the weights of ${options.url}, got "${fileName}"`);
+  }
+  const graftDir = options.cacheDir ?? defaultGraftCacheDir();
+  const torchDir = defaultTorchCacheDir(options.torchHome);
+  for (const dir of [graftDir, torchDir]) {
+    const candidate = join(dir, fileName);
+    if (await exists(candidate)) return candidate;
+  }
+  const target = join(graftDir, fileName);
+  await download(options, target, `Offline? Put ${fileName} in ${graftDir} or ${torchDir}.`);
+  return target;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function download(options: ResolveWeightsOptions, target: string, hint: string): Promise<void> {
+  const { url } = options;
+  const fetchImpl = options.fetchImpl ?? fetch;
+  let response: Response;
+  try {
+    response = await fetchImpl(url);
+  } catch (error) {
+    throw new Error(`Could not download ${url} (${reason(error)}). ${hint}`, { cause: error });
+  }
+  if (!response.ok || !response.body) {
+    throw new Error(`Could not download ${url} (HTTP ${response.status} ${response.statusText}). ${hint}`);
+  }
+  const expected = (options.sha256Prefix ?? hashPrefixFromFileName(basename(target)))?.toLowerCase();
+  const total = Number(response.headers.get('content-length')) || 0;
+  await mkdir(dirname(target), { recursive: true });
+  await writeStreamAtomic(target, async (write) => {
+    const hash = createHash('sha256');
+    const bar = await progressBar(options.progress, total, basename(target));
+    let received = 0;
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        hash.update(chunk);
+        await write(chunk);
+        received += chunk.length;
+        bar?.update(received);
+      }
+    } catch (error) {
+      throw new Error(`Could not download ${url}: the connection broke after ${received} bytes (${reason(error)}). ${hint}`, { cause: error });
+    } finally {
+      bar?.stop();
+    }
+    if (total && received !== total) {
+      throw new Error(`Could not download ${url}: received ${received} of ${total} bytes. ${hint}`);
+    }
+    const actual = hash.digest('hex');
+    if (expected && !actual.startsWith(expected)) {
+      throw new Error(`Downloaded ${url} but its SHA-256 starts with ${actual.slice(0, expected.length)}, expected ${expected}; the file was not kept`);
+    }
+  });
+}
+
+function reason(error: unknown): string {
+  const e = error as { message?: string; cause?: { code?: string; message?: string } };
+  const cause = e?.cause?.code ?? e?.cause?.message;
+  return cause ? `${e.message}: ${cause}` : String(e?.message ?? error);
+}
+
+interface Bar {
+  update(value: number): void;
+  stop(): void;
+}
+
+async function progressBar(wanted: boolean | undefined, total: number, label: string): Promise<Bar | undefined> {
+  if (!(wanted ?? process.stderr.isTTY)) return undefined;
+  // Loaded only when shown: reading weights never pulls in the terminal UI.
+  const { default: progress } = await import('cli-progress');
+  const bar = new progress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta}s`,
+      hideCursor: true,
+    },
+    progress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
+}
+
+/** A fresh name beside `path`, so the final rename stays on one file system and is atomic. */
+export function tempPathBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes a file through `produce`, which calls `write` for each chunk, then renames it into
+ * place. If `produce` throws, the temp file is removed and `path` is untouched.
+ */
+export async function writeStreamAtomic(path: string, produce: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
+  const temp = tempPathBeside(path);
+  const handle = await open(temp, 'wx');
+  try {
+    try {
+      await produce(async (chunk) => {
+        for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done)).bytesWritten;
+      });
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Writes `chunks` to `path` atomically (temp file beside it, then rename). */
+export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  await writeStreamAtomic(path, async (write) => {
+    for (const chunk of chunks) await write(chunk);
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * Errors of the weights readers and writers. Every message names the file and says what was
+ * expected, so a user with a broken or hostile file knows which one and why.
+ */
+export class WeightsFileError extends Error {
+  override name = 'WeightsFileError';
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A pickle that names a callable outside the allow-list: refused before anything is built. */
+export class UnsafePickleError extends WeightsFileError {
+  override name = 'UnsafePickleError';
+  constructor(
+    file: string,
+    readonly global: string,
+  ) {
+    super(
+      file,
+      `Refusing to load "${file}": it references ${global}, which a checkpoint never needs ` +
+        '(graft does not execute code from files)',
+    );
+  }
+}
+
+/** The one message factory: `Cannot read "<file>": <problem>`. */
+export function cannotRead(file: string, problem: string): WeightsFileError {
+  return new WeightsFileError(file, `Cannot read "${file}": ${problem}`);
+}
+
+/** `what` needs `need` bytes at `offset`, but only `size` bytes exist. */
+export function truncated(file: string, what: string, need: number | bigint, offset: number, size: number): WeightsFileError {
+  return cannotRead(
+    file,
+    `truncated or corrupt: ${what} needs ${need} bytes at offset ${offset} but the data ends at ${size}`,
+  );
+}
+
+/** A short, safe description of a decoded value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '...' : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `a sequence of ${value.length}`;
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  return `a ${value.constructor?.name ?? typeof value}`;
+}

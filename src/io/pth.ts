@@ -1,0 +1,416 @@
+/**
+ * PyTorch checkpoints (`torch.save` of a state dict), in both formats:
+ *
+ * - zip (PyTorch >= 1.6): `<archive>/data.pkl` pickles the dict, each tensor's storage is the
+ *   entry `<archive>/data/<key>`, raw little-endian elements;
+ * - legacy (before 1.6): five things in a row: a pickled magic number, protocol version and
+ *   system info, the pickled dict, the pickled list of storage keys, then each storage as an
+ *   int64 element count followed by its elements.
+ *
+ * Either way the pickle is read by the restricted unpickler, which never executes code.
+ */
+import { readFile } from 'node:fs/promises';
+import type { HostTensor, SourceDType, StateDict } from './state-dict.ts';
+import { numel } from './state-dict.ts';
+import { UnsafePickleError, cannotRead, describe, truncated } from './errors.ts';
+import { PyDict, StorageType, TensorRef, unpickle } from './pickle.ts';
+import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, storedDType } from './safetensors.ts';
+import { encodeZip, isZip, readZipDirectory, readZipEntry } from './zip.ts';
+import { writeFileAtomic } from './download.ts';
+
+export interface ReadPthOptions {
+  /**
+   * The entry of a wrapping checkpoint (`{"epoch": 3, "model": {...}}`) that holds the state
+   * dict. By default: the file itself if it is a dict of tensors, else "state_dict", else "model".
+   */
+  entry?: string;
+  /**
+   * A key prefix to remove where present, e.g. "module." that DataParallel adds. Never removed
+   * unless asked: a key is a name, and renaming it silently would hide a mismatch.
+   */
+  stripPrefix?: string;
+}
+
+/** A storage as a persistent id describes it, before its bytes are read. */
+class StorageRef {
+  constructor(
+    readonly key: string,
+    readonly dtype: SourceDType,
+    readonly numel: number,
+    /** Legacy checkpoints may save a view of another storage: its element offset in the root. */
+    readonly view?: { rootKey: string; offset: number },
+  ) {}
+}
+
+/** Widened storages by key, read once however many tensors share them. */
+type StorageLoader = (ref: StorageRef) => Float32Array | BigInt64Array;
+
+export async function readPth(path: string, options: ReadPthOptions = {}): Promise<StateDict> {
+  return readPthBuffer(await readFile(path), path, options);
+}
+
+export function readPthBuffer(bytes: Uint8Array, name: string, options: ReadPthOptions = {}): StateDict {
+  const { root, load } = isZip(bytes) ? openZip(bytes, name) : openLegacy(bytes, name);
+  const dict = selectStateDict(root, name, options.entry);
+  return materialize(dict, load, name, options.stripPrefix);
+}
+
+// --- zip format ---
+
+function openZip(bytes: Uint8Array, name: string): { root: unknown; load: StorageLoader } {
+  const entries = readZipDirectory(bytes, name);
+  // The archive folder is "archive" since PyTorch 1.6.x, the file's stem before that.
+  const pkl = [...entries.keys()].find((n) => /^[^/]+\/data\.pkl$/.test(n));
+  if (!pkl) throw cannotRead(name, 'a zip archive without <archive>/data.pkl is not a PyTorch checkpoint');
+  const prefix = pkl.slice(0, -'data.pkl'.length);
+  const byteOrder = entries.get(`${prefix}byteorder`);
+  if (byteOrder && new TextDecoder().decode(readZipEntry(bytes, byteOrder, name)).trim() !== 'little') {
+    throw cannotRead(name, 'the checkpoint was saved on a big-endian machine; graft reads little-endian checkpoints only');
+  }
+  const root = unpickle(readZipEntry(bytes, entries.get(pkl)!, name), {
+    file: name,
+    persistentLoad: (pid) => zipStorageRef(pid, name),
+  }).value;
+  const load: StorageLoader = (ref) => {
+    const entryName = `${prefix}data/${ref.key}`;
+    const entry = entries.get(entryName);
+    if (!entry) throw cannotRead(name, `storage "${ref.key}" is missing: no entry ${entryName} in the archive`);
+    const need = ref.numel * ELEMENT_SIZE[ref.dtype];
+    if (entry.size < need) {
+      throw cannotRead(name, `storage "${ref.key}" holds ${ref.numel} ${ref.dtype} elements (${need} bytes) but ${entryName} has ${entry.size} bytes`);
+    }
+    return decodeElements(readZipEntry(bytes, entry, name), ref.dtype, ref.numel);
+  };
+  return { root, load };
+}
+
+/** ('storage', torch.FloatStorage, key, location, numel) */
+function zipStorageRef(pid: unknown, name: string): StorageRef {
+  const [kind, type, key, location, count] = Array.isArray(pid) ? pid : [];
+  if (kind !== 'storage' || !(type instanceof StorageType) || typeof key !== 'string' || typeof location !== 'string' || !isCount(count)) {
+    throw cannotRead(name, `unexpected persistent id ${describePid(pid)}; expected ('storage', torch.<Type>Storage, key, location, numel)`);
+  }
+  return new StorageRef(key, type.dtype, count);
+}
+
+// --- legacy format ---
+
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL = 1001;
+
+function openLegacy(bytes: Uint8Array, name: string): { root: unknown; load: StorageLoader } {
+  const magic = readLegacyMagic(bytes, name);
+  let at = magic.end;
+  const protocol = unpickle(bytes, { file: name, start: at });
+  if (protocol.value !== LEGACY_PROTOCOL) {
+    throw cannotRead(name, `legacy checkpoint protocol version is ${describe(protocol.value)}; expected ${LEGACY_PROTOCOL}`);
+  }
+  const sysInfo = unpickle(bytes, { file: name, start: protocol.end });
+  if (sysInfo.value instanceof PyDict && sysInfo.value.items.get('little_endian') === false) {
+    throw cannotRead(name, 'the checkpoint was saved on a big-endian machine; graft reads little-endian checkpoints only');
+  }
+  const refs = new Map<string, StorageRef>();
+  const main = unpickle(bytes, {
+    file: name,
+    start: sysInfo.end,
+    persistentLoad: (pid) => legacyStorageRef(pid, name, refs),
+  });
+  const keys = unpickle(bytes, { file: name, start: main.end });
+  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) {
+    throw cannotRead(name, `expected the list of storage keys after the pickled state dict, got ${describe(keys.value)}`);
+  }
+  at = keys.end;
+  // Storages follow in the order of that list, each as an int64 count then its elements.
+  const located = new Map<string, { offset: number; numel: number }>();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const key of keys.value as string[]) {
+    const ref = refs.get(key);
+    if (!ref) throw cannotRead(name, `storage key "${key}" is listed but no tensor uses it`);
+    if (at + 8 > bytes.length) throw truncated(name, `the element count of storage "${key}"`, 8, at, bytes.length);
+    const count = view.getBigInt64(at, true);
+    const size = count * BigInt(ELEMENT_SIZE[ref.dtype]);
+    if (count < 0n || size > BigInt(bytes.length - at - 8)) throw truncated(name, `storage "${key}" (${count} ${ref.dtype} elements)`, size, at + 8, bytes.length);
+    located.set(key, { offset: at + 8, numel: Number(count) });
+    at += 8 + Number(size);
+  }
+  const load: StorageLoader = (ref) => {
+    const rootKey = ref.view?.rootKey ?? ref.key;
+    const stored = located.get(rootKey);
+    if (!stored) throw cannotRead(name, `storage "${rootKey}" is used by a tensor but not stored in the file`);
+    const first = ref.view?.offset ?? 0;
+    if (first + ref.numel > stored.numel) {
+      throw cannotRead(name, `storage "${ref.key}" needs elements ${first}..${first + ref.numel} of storage "${rootKey}", which has ${stored.numel}`);
+    }
+    const start = stored.offset + first * ELEMENT_SIZE[ref.dtype];
+    return decodeElements(bytes.subarray(start, start + ref.numel * ELEMENT_SIZE[ref.dtype]), ref.dtype, ref.numel);
+  };
+  return { root: main.value, load };
+}
+
+function readLegacyMagic(bytes: Uint8Array, name: string): { end: number } {
+  let magic: { value: unknown; end: number };
+  try {
+    magic = unpickle(bytes, { file: name });
+  } catch (error) {
+    // A bare pickle (protocol 0 has no PROTO opcode) is the classic malicious .pth: name what it
+    // calls. Anything else that is neither zip nor pickle: say what was expected.
+    if (error instanceof UnsafePickleError || bytes[0] === 0x80) throw error;
+    throw cannotRead(name, 'not a PyTorch checkpoint: expected a zip archive (PyTorch >= 1.6) or a legacy pickle stream');
+  }
+  if (BigInt(typeof magic.value === 'number' || typeof magic.value === 'bigint' ? magic.value : -1) !== LEGACY_MAGIC) {
+    throw cannotRead(name, `bad magic number ${describe(magic.value)}; expected 0x${LEGACY_MAGIC.toString(16)} of a legacy PyTorch checkpoint`);
+  }
+  return magic;
+}
+
+/** ('storage', torch.FloatStorage, root_key, location, numel, view_metadata | None) */
+function legacyStorageRef(pid: unknown, name: string, refs: Map<string, StorageRef>): StorageRef {
+  const [kind, type, rootKey, location, count, viewMeta] = Array.isArray(pid) ? pid : [];
+  if (kind !== 'storage' || !(type instanceof StorageType) || typeof rootKey !== 'string' || typeof location !== 'string' || !isCount(count)) {
+    throw cannotRead(name, `unexpected persistent id ${describePid(pid)}; expected ('storage', torch.<Type>Storage, key, location, numel, view)`);
+  }
+  const root = refs.get(rootKey) ?? new StorageRef(rootKey, type.dtype, count);
+  refs.set(rootKey, root);
+  if (viewMeta === null || viewMeta === undefined) return root;
+  const [viewKey, offset, viewSize] = Array.isArray(viewMeta) ? viewMeta : [];
+  if (typeof viewKey !== 'string' || !isCount(offset) || !isCount(viewSize)) {
+    throw cannotRead(name, `unexpected storage view ${describePid(viewMeta)}; expected (key, offset, size)`);
+  }
+  return new StorageRef(viewKey, type.dtype, viewSize, { rootKey, offset });
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function describePid(pid: unknown): string {
+  if (!Array.isArray(pid)) return describe(pid);
+  return `(${pid.map((p) => (p instanceof StorageType ? `torch.${p.name}` : describe(p))).join(', ')})`;
+}
+
+// --- from the unpickled object to a StateDict ---
+
+function isTensorDict(dict: PyDict): boolean {
+  return [...dict.items.values()].every((v) => v instanceof TensorRef);
+}
+
+function selectStateDict(root: unknown, name: string, entry: string | undefined): PyDict {
+  if (!(root instanceof PyDict)) throw cannotRead(name, `expected a state dict (a dict of tensors), found ${describe(root)}`);
+  const keys = () => [...root.items.keys()].map((k) => String(k)).join(', ');
+  if (entry !== undefined) {
+    const inner = root.items.get(entry);
+    if (!(inner instanceof PyDict)) throw cannotRead(name, `no state dict under "${entry}"; the checkpoint has: ${keys()}`);
+    return inner;
+  }
+  if (isTensorDict(root)) return root;
+  for (const wrapper of ['state_dict', 'model']) {
+    const inner = root.items.get(wrapper);
+    if (inner instanceof PyDict) return inner;
+  }
+  const nonTensors = [...root.items].filter(([, v]) => !(v instanceof TensorRef)).map(([k, v]) => `"${String(k)}" (${describe(v)})`);
+  throw cannotRead(
+    name,
+    `expected a state dict (a dict of tensors) or a checkpoint with a "state_dict" or "model" entry; ` +
+      `found a dict with keys ${keys()}, of which not tensors: ${nonTensors.slice(0, 5).join(', ')}`,
+  );
+}
+
+function materialize(dict: PyDict, load: StorageLoader, name: string, stripPrefix: string | undefined): StateDict {
+  const storages = new Map<string, Float32Array | BigInt64Array>();
+  const out: StateDict = new Map();
+  for (const [rawKey, value] of dict.items) {
+    if (typeof rawKey !== 'string') throw cannotRead(name, `state dict key ${describe(rawKey)} is not a string`);
+    if (!(value instanceof TensorRef)) throw cannotRead(name, `state dict entry "${rawKey}" is ${describe(value)}, not a tensor`);
+    const ref = value.storage;
+    if (!(ref instanceof StorageRef)) throw cannotRead(name, `tensor "${rawKey}" is built on ${describe(ref)}, not on a storage of the file`);
+    let storage = storages.get(ref.key);
+    if (!storage) storages.set(ref.key, (storage = load(ref)));
+    const key = stripPrefix && rawKey.startsWith(stripPrefix) ? rawKey.slice(stripPrefix.length) : rawKey;
+    if (out.has(key)) throw cannotRead(name, `removing the prefix "${stripPrefix}" makes two entries named "${key}"`);
+    out.set(key, gather(storage, ref.dtype, value, rawKey, name));
+  }
+  return out;
+}
+
+/** The tensor's elements, in row-major order, from its (offset, shape, stride) view of a storage. */
+function gather(storage: Float32Array | BigInt64Array, sourceDtype: SourceDType, t: TensorRef, key: string, name: string): HostTensor {
+  const n = numel(t.shape);
+  let last = t.offset;
+  for (let d = 0; d < t.shape.length; d++) last += (t.shape[d] - 1) * t.stride[d];
+  if (n > 0 && last >= storage.length) {
+    throw cannotRead(
+      name,
+      `tensor "${key}" (shape [${t.shape.join(', ')}], stride [${t.stride.join(', ')}], offset ${t.offset}) reaches element ${last} of a storage of ${storage.length}`,
+    );
+  }
+  const data = isContiguous(t) ? storage.slice(t.offset, t.offset + n) : gatherStrided(storage, t, n);
+  return data instanceof Float32Array
+    ? { dtype: 'float32', shape: [...t.shape], data, sourceDtype }
+    : { dtype: 'int64', shape: [...t.shape], data, sourceDtype };
+}
+
+function isContiguous(t: TensorRef): boolean {
+  let expected = 1;
+  for (let d = t.shape.length - 1; d >= 0; d--) {
+    // Strides of size-1 dimensions never move, so PyTorch leaves them arbitrary.
+    if (t.shape[d] !== 1 && t.stride[d] !== expected) return false;
+    expected *= t.shape[d];
+  }
+  return true;
+}
+
+/** Transposed or sliced views saved as they were: walk the index like an odometer. */
+function gatherStrided<T extends Float32Array | BigInt64Array>(storage: T, t: TensorRef, n: number): T {
+  const out = new (storage.constructor as new (n: number) => T)(n);
+  const rank = t.shape.length;
+  const index = new Array<number>(rank).fill(0);
+  let src = t.offset;
+  for (let i = 0; i < n; i++) {
+    out[i] = storage[src];
+    for (let d = rank - 1; d >= 0; d--) {
+      src += t.stride[d];
+      if (++index[d] < t.shape[d]) break;
+      src -= t.stride[d] * t.shape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+// --- writing ---
+
+export interface WritePthOptions {
+  /** Store each tensor in its `sourceDtype` (default true), so a float16 checkpoint stays float16. */
+  keepSourceDtype?: boolean;
+}
+
+/** Writes `stateDict` in the zip format `torch.load` reads, atomically (temp file, then rename). */
+export async function writePth(path: string, stateDict: StateDict, options: WritePthOptions = {}): Promise<void> {
+  await writeFileAtomic(path, encodePth(stateDict, options));
+}
+
+const STORAGE_CLASS: Record<SourceDType, string> = {
+  float32: 'FloatStorage',
+  float64: 'DoubleStorage',
+  float16: 'HalfStorage',
+  bfloat16: 'BFloat16Storage',
+  int64: 'LongStorage',
+  int32: 'IntStorage',
+  int16: 'ShortStorage',
+  int8: 'CharStorage',
+  uint8: 'ByteStorage',
+  bool: 'BoolStorage',
+};
+
+/** The bytes of a zip-format checkpoint, as chunks in file order. */
+export function encodePth(stateDict: StateDict, options: WritePthOptions = {}): Uint8Array[] {
+  const tensors = [...stateDict].map(([key, tensor], i) => {
+    checkTensor(key, tensor);
+    const dtype = storedDType(tensor, options.keepSourceDtype ?? true);
+    return { key, tensor, dtype, storageKey: String(i), data: encodeElements(tensor, dtype, key) };
+  });
+  return encodeZip([
+    { name: 'archive/data.pkl', data: pickleStateDict(tensors) },
+    { name: 'archive/byteorder', data: new TextEncoder().encode('little') },
+    ...tensors.map((t) => ({ name: `archive/data/${t.storageKey}`, data: t.data })),
+    { name: 'archive/version', data: new TextEncoder().encode('3\n') },
+  ]);
+}
+
+/** The pickle torch.save writes for an OrderedDict of contiguous tensors (protocol 2). */
+function pickleStateDict(tensors: { key: string; tensor: HostTensor; dtype: SourceDType; storageKey: string }[]): Uint8Array {
+  const p = new PickleWriter();
+  p.op(0x80, 2); // PROTO 2
+  p.global('collections', 'OrderedDict');
+  p.op(0x29, 0x52); // EMPTY_TUPLE, REDUCE
+  p.op(0x28); // MARK
+  for (const { key, tensor, dtype, storageKey } of tensors) {
+    p.string(key);
+    p.global('torch._utils', '_rebuild_tensor_v2');
+    p.op(0x28); // MARK: the arguments
+    p.op(0x28); // MARK: the persistent id
+    p.string('storage');
+    p.global('torch', STORAGE_CLASS[dtype]);
+    p.string(storageKey);
+    p.string('cpu');
+    p.int(tensor.data.length);
+    p.op(0x74, 0x51); // TUPLE, BINPERSID
+    p.int(0); // storage offset
+    p.tuple(tensor.shape);
+    p.tuple(contiguousStrides(tensor.shape));
+    p.op(0x89); // NEWFALSE: requires_grad
+    p.global('collections', 'OrderedDict');
+    p.op(0x29, 0x52); // backward hooks: OrderedDict()
+    p.op(0x74, 0x52); // TUPLE, REDUCE
+  }
+  p.op(0x75, 0x2e); // SETITEMS, STOP
+  return p.bytes();
+}
+
+function contiguousStrides(shape: number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d];
+  }
+  return strides;
+}
+
+class PickleWriter {
+  private buf = new Uint8Array(1024);
+  private length = 0;
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    bigger.set(this.buf.subarray(0, this.length));
+    this.buf = bigger;
+  }
+  op(...codes: number[]): void {
+    this.reserve(codes.length);
+    for (const c of codes) this.buf[this.length++] = c;
+  }
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+  u32(n: number): void {
+    this.op(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
+  }
+  string(s: string): void {
+    const bytes = new TextEncoder().encode(s);
+    this.op(0x58); // BINUNICODE
+    this.u32(bytes.length);
+    this.raw(bytes);
+  }
+  global(module: string, name: string): void {
+    this.op(0x63); // GLOBAL
+    this.raw(new TextEncoder().encode(`${module}\n${name}\n`));
+  }
+  int(n: number): void {
+    if (n >= 0 && n < 0x100) return this.op(0x4b, n); // BININT1
+    if (n >= 0 && n < 0x10000) return this.op(0x4d, n & 0xff, n >>> 8); // BININT2
+    if (n >= -0x80000000 && n < 0x80000000) {
+      this.op(0x4a); // BININT
+      return this.u32(n >>> 0);
+    }
+    // LONG1: little-endian two's complement, as few bytes as hold the sign.
+    const bytes: number[] = [];
+    let v = BigInt(n);
+    do {
+      bytes.push(Number(v & 0xffn));
+      v >>= 8n;
+    } while (!(v === 0n && bytes[bytes.length - 1] < 0x80) && !(v === -1n && bytes[bytes.length - 1] >= 0x80));
+    this.op(0x8a, bytes.length, ...bytes);
+  }
+  tuple(items: number[]): void {
+    this.op(0x28);
+    for (const n of items) this.int(n);
+    this.op(0x74);
+  }
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
