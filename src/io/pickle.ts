@@ -198,9 +198,10 @@ class Unpickler {
   private i32(what: string): number {
     return this.view.getInt32(this.need(4, what), true);
   }
+  /** A 64-bit length of `what` that follows; refused at once if more than the bytes left. */
   private u64(what: string): number {
-    const big = this.view.getBigUint64(this.need(8, what), true);
-    if (big > BigInt(this.bytes.length)) throw truncated(this.file, what, big, this.pos, this.bytes.length);
+    const big = this.view.getBigUint64(this.need(8, `the length of ${what}`), true);
+    if (big > BigInt(this.bytes.length - this.pos)) throw truncated(this.file, what, big, this.pos, this.bytes.length);
     return Number(big);
   }
   private slice(n: number, what: string): Uint8Array {
@@ -279,7 +280,7 @@ class Unpickler {
       case 0x8c: // SHORT_BINUNICODE
         return this.push(utf8.decode(this.slice(this.u8('a string length'), 'a string')));
       case 0x8d: // BINUNICODE8
-        return this.push(utf8.decode(this.slice(this.u64('a string length'), 'a string')));
+        return this.push(utf8.decode(this.slice(this.u64('a string'), 'a string')));
       case 0x54: // BINSTRING (Python 2 str)
         return this.push(latin1.decode(this.slice(this.u32('a string length'), 'a string')));
       case 0x55: // SHORT_BINSTRING
@@ -289,7 +290,7 @@ class Unpickler {
       case 0x43: // SHORT_BINBYTES
         return this.push(new Uint8Array(this.slice(this.u8('a bytes length'), 'bytes')));
       case 0x8e: // BINBYTES8
-        return this.push(new Uint8Array(this.slice(this.u64('a bytes length'), 'bytes')));
+        return this.push(new Uint8Array(this.slice(this.u64('bytes'), 'bytes')));
       case 0x71: // BINPUT
         this.memo.set(this.u8('a memo index'), this.top(at));
         return;
