@@ -132,6 +132,8 @@ async function progressBar(wanted: boolean | undefined, total: number, label: st
       stream: process.stderr,
       format: `${label} [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta}s`,
       hideCursor: true,
+      // Asked for explicitly (progress: true) on a pipe or log file: still report, less often.
+      noTTYOutput: !process.stderr.isTTY,
     },
     progress.Presets.shades_classic,
   );
