@@ -55,6 +55,15 @@ test('a wrapping checkpoint yields its "model" entry; the DataParallel prefix st
   });
 });
 
+test('deflated archives (re-zipped by other tools) read the same', async () => {
+  const { zipSync } = await import('fflate');
+  const { readZipDirectory, readZipEntry } = await import('../src/io/zip.ts');
+  const bytes = await readFile(fixture('tiny.pth'));
+  const files: Record<string, Uint8Array> = {};
+  for (const entry of readZipDirectory(bytes, 'tiny.pth').values()) files[entry.name] = readZipEntry(bytes, entry, 'tiny.pth');
+  assertMatchesExpected(readPthBuffer(zipSync(files, { level: 6 }), 'deflated.pth'));
+});
+
 test('a truncated zip checkpoint names the file and what is missing', async () => {
   const bytes = await readFile(fixture('tiny.pth'));
   assert.throws(() => readPthBuffer(bytes.subarray(0, bytes.length - 100), 'cut.pth'), {

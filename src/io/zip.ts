@@ -145,6 +145,10 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): 
     if (entry.compressedSize !== entry.size) throw cannotRead(file, `stored zip entry "${entry.name}" has size ${entry.size} but ${entry.compressedSize} stored bytes`);
     data = raw;
   } else if (entry.method === 8) {
+    // Deflate expands at most ~1032:1; a larger claim is corrupt, and is refused before allocating.
+    if (entry.size > entry.compressedSize * 1032 + 1024) {
+      throw cannotRead(file, `zip entry "${entry.name}" claims ${entry.size} bytes from ${entry.compressedSize} deflated bytes, more than deflate can produce`);
+    }
     data = inflateSync(raw, { out: new Uint8Array(entry.size) });
     if (data.length !== entry.size) throw cannotRead(file, `zip entry "${entry.name}" inflates to ${data.length} bytes, not ${entry.size}`);
   } else {
