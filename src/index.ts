@@ -1,0 +1,14 @@
+/**
+ * graft: transfer learning for TypeScript. The names follow PyTorch's: `nn`, `F` (functional),
+ * `models` (torchvision.models), `tensor`.
+ */
+export { Tensor, tensor, constant, scalar, labels } from './graph/tensor.ts';
+export { ShapeError } from './graph/errors.ts';
+export * as nn from './nn/index.ts';
+export * as F from './nn/functional.ts';
+export * as models from './models/index.ts';
+export { manualSeed } from './nn/init.ts';
+export { setRuntimeOptions, runtimeOptions, type RuntimeOptions, type ExecutionProvider } from './runtime/options.ts';
+export { releaseSessions } from './runtime/session.ts';
+export type { StateDict, HostTensor } from './io/state-dict.ts';
+export { readWeightsFile } from './io/weights-file.ts';

@@ -1,0 +1,86 @@
+import type { Module } from '../nn/module.ts';
+import { WEIGHTS_CATALOG, type WeightsEntry } from './catalog.ts';
+import { IMAGENET_CATEGORIES } from './imagenet-categories.ts';
+import { resolveWeights } from '../io/download.ts';
+import { readWeightsFile } from '../io/weights-file.ts';
+import * as resnet from './resnet.ts';
+import * as vgg from './vgg.ts';
+import * as mnv2 from './mobilenetv2.ts';
+import * as mnv3 from './mobilenetv3.ts';
+
+export interface ModelOptions {
+  /** Output classes of the classifier; must be 1000 when ImageNet weights are loaded. */
+  numClasses?: number;
+  /**
+   * Pretrained weights: a variant name ('IMAGENET1K_V1', 'IMAGENET1K_V2', 'DEFAULT'), or a path to a
+   * .pth or .safetensors state dict. Omitted or null: random initialization.
+   */
+  weights?: string | null;
+  /** Show a download progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+type Builder = (cfg: { numClasses?: number }) => Module;
+
+const builders = new Map<string, Builder>();
+
+/** Adds an architecture to the zoo; a name can be registered once. */
+export function registerModel(name: string, builder: Builder): void {
+  if (builders.has(name)) throw new Error(`A model named "${name}" is already registered`);
+  builders.set(name, builder);
+}
+
+for (const [name, b] of Object.entries({ ...resnet, ...vgg, ...mnv2, ...mnv3 })) {
+  if (/^(resnet|resnext|wide_resnet|vgg|mobilenet_v)\w*\d/.test(name) && typeof b === 'function') registerModel(name, b as Builder);
+}
+
+export function listModels(): string[] {
+  return [...builders.keys()];
+}
+
+export function weightsFor(arch: string): WeightsEntry[] {
+  return WEIGHTS_CATALOG.filter((w) => w.arch === arch);
+}
+
+/** The catalog entry for `arch` and a variant name ('DEFAULT' picks torchvision's default). */
+export function findWeights(arch: string, variant: string): WeightsEntry {
+  const entries = weightsFor(arch);
+  const found = variant === 'DEFAULT' ? entries.find((w) => w.isDefault) : entries.find((w) => w.name === variant);
+  if (!found) {
+    throw new RangeError(`Unknown weights "${variant}" for ${arch}; expected one of ${['DEFAULT', ...entries.map((w) => w.name)].join(', ')}`);
+  }
+  return found;
+}
+
+const isVariantName = (s: string) => /^(DEFAULT|IMAGENET1K_\w+)$/.test(s);
+
+export function modelBuilder(arch: string): Builder {
+  const b = builders.get(arch);
+  if (!b) throw new RangeError(`Unknown model "${arch}"; expected one of ${listModels().join(', ')}`);
+  return b;
+}
+
+/**
+ * Builds a zoo model, with pretrained weights when asked: a variant is found in graft's cache, in
+ * PyTorch's cache or downloaded (hash-checked); a file path is read directly. Keys and shapes
+ * must match exactly.
+ */
+export async function createModel(arch: string, opts: ModelOptions = {}): Promise<Module> {
+  const build = modelBuilder(arch);
+  const weights = opts.weights ?? null;
+  if (weights !== null && isVariantName(weights)) {
+    const entry = findWeights(arch, weights);
+    if (opts.numClasses !== undefined && opts.numClasses !== entry.numClasses) {
+      throw new RangeError(`numClasses ${opts.numClasses} contradicts the weights ${arch}.${entry.name}, which have ${entry.numClasses} classes; load them, then replace the classifier`);
+    }
+    const file = await resolveWeights({ url: entry.url, fileName: entry.fileName, sha256Prefix: entry.sha256Prefix, progress: opts.progress });
+    const model = build({});
+    model.loadStateDict(await readWeightsFile(file), { source: file });
+    return model;
+  }
+  const model = build({ numClasses: opts.numClasses });
+  if (weights !== null) model.loadStateDict(await readWeightsFile(weights), { source: weights });
+  return model;
+}
+
+export { IMAGENET_CATEGORIES };

@@ -1,0 +1,70 @@
+import type { Tensor } from '../graph/tensor.ts';
+import { Module, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Linear, Sequential, Dropout } from '../nn/index.ts';
+import * as F from '../nn/functional.ts';
+import { kaimingNormalFanOut, normals } from '../nn/init.ts';
+
+/** torchvision's VGG (vgg.py): the architecture is a table of channel counts and "M" for max pooling. */
+const CFGS = {
+  A: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+  B: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+  D: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
+  E: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'],
+} as const satisfies Record<string, readonly (number | 'M')[]>;
+
+function makeLayers(cfg: readonly (number | 'M')[], batchNorm: boolean): Sequential {
+  const layers: Module[] = [];
+  let inChannels = 3;
+  for (const v of cfg) {
+    if (v === 'M') {
+      layers.push(new MaxPool2d(2, { stride: 2 }));
+    } else {
+      layers.push(new Conv2d(inChannels, v, 3, { padding: 1 }));
+      if (batchNorm) layers.push(new BatchNorm2d(v));
+      layers.push(new ReLU());
+      inChannels = v;
+    }
+  }
+  return new Sequential(...layers);
+}
+
+export interface VGGConfig { numClasses?: number; dropout?: number }
+
+export class VGG extends Module {
+  features: Sequential;
+  avgpool = new AdaptiveAvgPool2d([7, 7]);
+  classifier: Sequential;
+
+  constructor(features: Sequential, cfg: VGGConfig = {}) {
+    super();
+    const p = cfg.dropout ?? 0.5;
+    this.features = features;
+    this.classifier = new Sequential(
+      new Linear(512 * 7 * 7, 4096), new ReLU(), new Dropout(p),
+      new Linear(4096, 4096), new ReLU(), new Dropout(p),
+      new Linear(4096, cfg.numClasses ?? 1000),
+    );
+    for (const m of this.modules()) {
+      if (m instanceof Conv2d) {
+        m.weight.assign(kaimingNormalFanOut(m.weight.shape));
+        m.bias?.assign(new Float32Array(m.outChannels));
+      } else if (m instanceof Linear) {
+        m.weight.assign(normals(m.weight.size, 0, 0.01));
+        m.bias?.assign(new Float32Array(m.outFeatures));
+      }
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.classifier.forward(F.flatten(this.avgpool.forward(this.features.forward(x)), 1));
+  }
+}
+
+const vgg = (cfg: keyof typeof CFGS, bn: boolean) => (c: VGGConfig = {}) => new VGG(makeLayers(CFGS[cfg], bn), c);
+export const vgg11 = vgg('A', false);
+export const vgg11_bn = vgg('A', true);
+export const vgg13 = vgg('B', false);
+export const vgg13_bn = vgg('B', true);
+export const vgg16 = vgg('D', false);
+export const vgg16_bn = vgg('D', true);
+export const vgg19 = vgg('E', false);
+export const vgg19_bn = vgg('E', true);
