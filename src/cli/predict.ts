@@ -1,0 +1,35 @@
+import { createModel, weightsFor, IMAGENET_CATEGORIES } from '../models/registry.ts';
+import { predictFiles } from '../models/predictor.ts';
+import { evalPreset } from '../data/transforms/presets.ts';
+
+interface PredictFlags { model: string; weights: string; topk: number; batchSize: number; json?: boolean }
+
+/**
+ * The eval preprocessing of the variant used. For a weights file, the classic ImageNet transform
+ * (IMAGENET1K_V1's resize 256, crop 224), which checkpoints trained the usual way expect.
+ */
+function preprocessingFor(arch: string, weights: string) {
+  const entries = weightsFor(arch);
+  const variant = weights === 'DEFAULT' ? entries.find((w) => w.isDefault) : entries.find((w) => w.name === weights);
+  return (variant ?? entries.find((w) => w.name === 'IMAGENET1K_V1'))?.preprocessing;
+}
+
+export async function predictCommand(images: string[], flags: PredictFlags): Promise<void> {
+  const model = await createModel(flags.model, { weights: flags.weights });
+  model.requiresGrad_(false);
+  const transform = evalPreset(preprocessingFor(flags.model, flags.weights) ?? {});
+  const results = await predictFiles(model, images, { transform, labels: IMAGENET_CATEGORIES, topk: flags.topk, batchSize: flags.batchSize });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(results.map((r) => ({ file: r.file, top: r.top.map((t) => ({ ...t, prob: +t.prob.toFixed(6) })), ...(r.error ? { error: r.error } : {}) })), null, 1)}\n`);
+  } else {
+    for (const r of results) {
+      if (r.error) { process.stdout.write(`${r.file}: ERROR ${r.error}\n`); continue; }
+      process.stdout.write(`${r.file}\n${r.top.map((t) => `  ${(t.prob * 100).toFixed(2).padStart(6)}%  ${t.label} (${t.index})`).join('\n')}\n`);
+    }
+  }
+  const failed = results.filter((r) => r.error);
+  if (failed.length) {
+    process.stderr.write(`graft: ${failed.length} of ${results.length} images could not be read: ${failed.map((r) => r.file).join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
