@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { decodeBmp, isBmp, readBmpHeader, BmpError } from './bmp.ts';
 import { checkInteger } from './errors.ts';
 import { rgbImage, type RgbImage } from './image.ts';
+import { resample, type Region } from './transforms/resample.ts';
 
 /**
  * PIL refuses images above 2 * Image.MAX_IMAGE_PIXELS (89,478,485) as decompression bombs;
@@ -13,6 +14,19 @@ export const DEFAULT_MAX_PIXELS = 178_956_970;
 export interface DecodeOptions {
   /** Images with more pixels than this are refused before their pixels are decoded. */
   maxPixels?: number;
+  /**
+   * Given the image's size (after EXIF orientation), the box to crop and the size to resize it
+   * to, done inside the decoder: libvips does it natively while decoding, several times faster
+   * than resampling in JavaScript. Its antialiased linear kernel is close to, not identical with,
+   * PIL's, so the loader uses it for random training crops only.
+   */
+  cropResize?: (width: number, height: number) => CropResize;
+}
+
+export interface CropResize {
+  region: Region;
+  width: number;
+  height: number;
 }
 
 /** Why a file could not become an image; `file` names it so warnings and errors can say which. */
@@ -40,25 +54,35 @@ export async function decodeImage(source: string | Uint8Array, options: DecodeOp
   }
   if (bytes.length === 0) throw new DecodeError(file, 'empty file (0 bytes)');
   try {
-    if (isBmp(bytes)) return decodeBmp(bytes, maxPixels);
-    return await decodeWithSharp(bytes, maxPixels);
+    if (!isBmp(bytes)) return await decodeWithSharp(bytes, maxPixels, options.cropResize);
+    const image = decodeBmp(bytes, maxPixels);
+    if (!options.cropResize) return image;
+    const plan = options.cropResize(image.width, image.height);
+    return resample(image, plan.width, plan.height, 'bilinear', plan.region);
   } catch (error) {
     if (error instanceof DecodeError) throw error;
     throw new DecodeError(file, describeFailure(error as Error));
   }
 }
 
-async function decodeWithSharp(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
-  const open = () => sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1 });
+async function decodeWithSharp(bytes: Uint8Array, maxPixels: number, cropResize?: (width: number, height: number) => CropResize): Promise<RgbImage> {
+  // ignoreIcc: PIL (so torchvision) ignores embedded profiles, and applying them costs more than the decode.
+  const open = () => sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, ignoreIcc: true });
   const meta = await open().metadata();
-  if (meta.space === 'cmyk') return cmykToRgb(await open().autoOrient().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true }));
-  const { data, info } = await open().autoOrient().removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const plan = cropResize?.(meta.autoOrient.width, meta.autoOrient.height);
+  if (meta.space === 'cmyk') {
+    const image = cmykToRgb(await open().autoOrient().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true }));
+    return plan ? resample(image, plan.width, plan.height, 'bilinear', plan.region) : image;
+  }
+  let pipeline = open().autoOrient();
+  if (plan) pipeline = pipeline.extract(plan.region).resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' });
+  const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion to RGB`);
   return rgbImage(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
 /** PIL's cmyk2rgb: each channel is (255 - K) scaled by (255 - C), with PIL's rounding division. */
-function cmykToRgb({ data, info }: { data: Buffer; info: sharp.OutputInfo }): RgbImage {
+function cmykToRgb({ data, info }: { data: Buffer; info: OutputInfo }): RgbImage {
   const out = rgbImage(info.width, info.height);
   const n = info.width * info.height;
   for (let i = 0; i < n; i++) {

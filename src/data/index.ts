@@ -11,3 +11,20 @@ export { RandomResizedCrop, resizedCrop, type CropBox } from './transforms/rando
 export { RandomHorizontalFlip, hflip } from './transforms/flip.ts';
 export { evalPreset, IMAGENET_MEAN, IMAGENET_STD, type EvalPresetOptions } from './transforms/presets.ts';
 export { manualSeed, transformFromSpec, type Transform, type TransformSpec } from './transforms/transform.ts';
+export { ColorJitter, type ColorJitterOptions, type ColorJitterParams } from './transforms/color-jitter.ts';
+export { RandomRotation, type RandomRotationOptions } from './transforms/random-rotation.ts';
+export { RandomErasing, erase, type RandomErasingOptions, type EraseParams } from './transforms/random-erasing.ts';
+export { TrivialAugmentWide, applyOp, augmentationSpace, TRIVIAL_AUGMENT_OPS, type TrivialAugmentOp } from './transforms/trivial-augment.ts';
+export { affine, rotate, warpAffine } from './transforms/affine.ts';
+export {
+  adjustBrightness, adjustContrast, adjustSaturation, adjustHue, adjustSharpness,
+  posterize, solarize, autocontrast, equalize,
+} from './transforms/color-ops.ts';
+export { DataLoader, type Batch, type DataLoaderOptions, type LoaderSummary, type SkippedFile } from './loader.ts';
+export { SampleList, DatasetError, type DatasetSample, type ImageDataset } from './datasets/dataset.ts';
+export { ImageFolder, IMG_EXTENSIONS, scanImageFolder, type ImageFolderOptions } from './datasets/image-folder.ts';
+export { loadImageFolders, type DatasetSplits } from './datasets/folders.ts';
+export { csvDataset, parseCsv, type CsvOptions } from './datasets/csv.ts';
+export { stratifiedSplit, type Split, type SplitOptions } from './split.ts';
+export { loadSample } from './sample.ts';
+export { registerTransform } from './transforms/transform.ts';

@@ -16,6 +16,22 @@ export function toTensor(image: RgbImage, out?: Float32Array): ImageTensor {
   return t;
 }
 
+/** ToTensor and Normalize in one pass over the pixels, with no intermediate tensor. */
+export function toNormalizedTensor(image: RgbImage, mean: readonly number[], std: readonly number[]): ImageTensor {
+  const { width, height, data } = image;
+  const plane = width * height;
+  const t = imageTensor(3, height, width);
+  const o = t.data;
+  const scale = [0, 1, 2].map((c) => 1 / (255 * std[c % std.length]));
+  const shift = [0, 1, 2].map((c) => mean[c % mean.length] / std[c % std.length]);
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    o[i] = data[p] * scale[0] - shift[0];
+    o[plane + i] = data[p + 1] * scale[1] - shift[1];
+    o[2 * plane + i] = data[p + 2] * scale[2] - shift[2];
+  }
+  return t;
+}
+
 /** (x - mean) / std per channel; returns a new tensor unless `inplace`. */
 export function normalize(tensor: ImageTensor, mean: readonly number[], std: readonly number[], inplace = false): ImageTensor {
   const out = inplace ? tensor : imageTensor(tensor.channels, tensor.height, tensor.width);

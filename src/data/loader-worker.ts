@@ -1,0 +1,20 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { DecodeError } from './decode.ts';
+import { loadSample } from './sample.ts';
+import './index.ts'; // registers every transform so specs can be rebuilt here
+import { transformFromSpec, type TransformSpec } from './transforms/transform.ts';
+
+/** Runs decode + transform for the loader off the main thread; replies carry transferred buffers. */
+interface Task { id: number; file: string; seeds: number[] }
+const { spec, maxPixels, nativeCrop } = workerData as { spec: TransformSpec | null; maxPixels?: number; nativeCrop: boolean };
+const transform = spec ? transformFromSpec(spec) : undefined;
+
+parentPort!.on('message', async (task: Task) => {
+  try {
+    const t = await loadSample(task.file, transform, task.seeds, maxPixels, nativeCrop);
+    parentPort!.postMessage({ id: task.id, shape: [t.channels, t.height, t.width], data: t.data }, [t.data.buffer as ArrayBuffer]);
+  } catch (error) {
+    const bad = error instanceof DecodeError;
+    parentPort!.postMessage({ id: task.id, error: { bad, file: bad ? error.file : task.file, message: bad ? error.reason : String((error as Error).stack ?? error) } });
+  }
+});

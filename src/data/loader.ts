@@ -1,0 +1,205 @@
+import { availableParallelism } from 'node:os';
+import { DecodeError } from './decode.ts';
+import { checkInteger, invalidType } from './errors.ts';
+import type { ImageTensor } from './image.ts';
+import type { DatasetSample, ImageDataset } from './datasets/dataset.ts';
+import { Rng } from './rng.ts';
+import { loadSample } from './sample.ts';
+import { transformFromSpec, type Transform, type TransformSpec } from './transforms/transform.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface Batch {
+  /** n * 3 * h * w floats, NCHW. */
+  images: Float32Array;
+  shape: [number, number, number, number];
+  /** Class indices, or for multi-label datasets an n x C multi-hot matrix. */
+  labels: Int32Array | Float32Array;
+  files: string[];
+}
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+export interface LoaderSummary {
+  loaded: number;
+  skipped: SkippedFile[];
+}
+
+export interface DataLoaderOptions {
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  dropLast?: boolean;
+  /** Decode + transform; must end with ToTensor (default: ToTensor only). */
+  transform?: Transform;
+  /** Worker threads; 0 decodes on the calling thread (sharp still decodes off it). */
+  workers?: number;
+  /** Batches prepared ahead of the consumer; bounds memory together with batchSize. */
+  prefetch?: number;
+  /** Throw on the first bad file instead of skipping it with a warning. */
+  strict?: boolean;
+  maxPixels?: number;
+  /**
+   * When the transform starts with a bilinear RandomResizedCrop, crop and resize inside the
+   * decoder (default true): same crop boxes, same generator draws, resampled by libvips instead
+   * of PIL's exact algorithm. Deterministic transforms (Resize, CenterCrop) always run exactly.
+   */
+  nativeCrop?: boolean;
+  onWarning?: (skipped: SkippedFile) => void;
+}
+
+/**
+ * Batches of Float32 NCHW images with labels, `for await (const batch of loader)`. Each pass is an
+ * epoch: the order (when shuffling) and every random transform are drawn from (seed, epoch,
+ * sample index), so a run is reproducible whatever the number of workers. Bad files are skipped
+ * with a warning naming them (or are errors when `strict`), and the batch is filled from the
+ * next files so every batch but the last has batchSize images.
+ */
+export class DataLoader implements AsyncIterable<Batch> {
+  readonly dataset: ImageDataset;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly dropLast: boolean;
+  readonly prefetch: number;
+  readonly strict: boolean;
+  readonly workers: number;
+  /** The epoch the next iteration runs; advances after each pass. */
+  epoch = 0;
+  private readonly transform?: Transform;
+  private readonly spec: TransformSpec | null;
+  private readonly maxPixels?: number;
+  private readonly nativeCrop: boolean;
+  private readonly onWarning: (s: SkippedFile) => void;
+  private readonly bad = new Map<string, string>();
+  private loaded = 0;
+  private pool?: WorkerPool;
+
+  constructor(dataset: ImageDataset, options: DataLoaderOptions = {}) {
+    if (!dataset || !Array.isArray(dataset.samples)) throw invalidType('dataset', 'a dataset with samples', dataset);
+    this.dataset = dataset;
+    this.batchSize = checkInteger('batchSize', options.batchSize ?? 1, 1);
+    this.shuffle = options.shuffle ?? false;
+    this.seed = checkInteger('seed', options.seed ?? 0);
+    this.dropLast = options.dropLast ?? false;
+    this.prefetch = checkInteger('prefetch', options.prefetch ?? 2, 1);
+    this.strict = options.strict ?? false;
+    this.transform = options.transform;
+    if (options.maxPixels !== undefined) this.maxPixels = checkInteger('maxPixels', options.maxPixels, 1);
+    this.nativeCrop = options.nativeCrop ?? true;
+    this.onWarning = options.onWarning ?? ((s) => console.warn(`graft: skipping ${s.file}: ${s.reason}`));
+    this.spec = this.transform ? portableSpec(this.transform) : null;
+    const defaultWorkers = Math.min(2, availableParallelism());
+    this.workers = checkInteger('workers', options.workers ?? (this.spec || !this.transform ? defaultWorkers : 0), 0, 64);
+    if (this.workers > 0 && this.transform && !this.spec) {
+      throw invalidType('transform', 'transforms registered with registerTransform when workers > 0 (or set workers: 0)', this.transform.name);
+    }
+  }
+
+  /** Batches per epoch if no file is skipped. */
+  get length(): number {
+    const n = this.dataset.samples.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  summary(): LoaderSummary {
+    return { loaded: this.loaded, skipped: [...this.bad].map(([file, reason]) => ({ file, reason })) };
+  }
+
+  /** Sample order for an epoch: a seeded permutation when shuffling. */
+  order(epoch: number): Int32Array {
+    const n = this.dataset.samples.length;
+    if (!this.shuffle) return Int32Array.from({ length: n }, (_, i) => i);
+    return new Rng([this.seed, epoch, 0x5348]).permutation(n);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+    const epoch = this.epoch++;
+    const order = this.order(epoch);
+    const samples = this.dataset.samples;
+    if (this.workers > 0 && !this.pool) this.pool = new WorkerPool(this.workers, this.spec, this.maxPixels, this.nativeCrop);
+    const window = this.batchSize * this.prefetch + this.workers * 2;
+    const inflight: (Promise<ImageTensor | null> | undefined)[] = [];
+    let next = 0;
+    const start = () => {
+      while (next < order.length && next - consumed < window) {
+        const index = order[next];
+        inflight[next++] = this.load(samples[index], [this.seed, epoch, index]);
+      }
+    };
+    let consumed = 0;
+    let pending: { tensor: ImageTensor; sample: DatasetSample }[] = [];
+    try {
+      start();
+      while (consumed < order.length) {
+        const tensor = await inflight[consumed]!;
+        const sample = samples[order[consumed]];
+        inflight[consumed++] = undefined;
+        start();
+        if (tensor) pending.push({ tensor, sample });
+        if (pending.length === this.batchSize) {
+          yield this.collate(pending);
+          pending = [];
+        }
+      }
+      if (pending.length > 0 && !this.dropLast) yield this.collate(pending);
+    } finally {
+      // Settle what is still running so no rejection goes unhandled when the consumer stops early.
+      await Promise.allSettled(inflight.filter(Boolean) as Promise<unknown>[]);
+    }
+  }
+
+  private async load(sample: DatasetSample, seeds: number[]): Promise<ImageTensor | null> {
+    const known = this.bad.get(sample.path);
+    if (known !== undefined) {
+      if (this.strict) throw new DecodeError(sample.path, known);
+      return null;
+    }
+    try {
+      const t = this.pool ? await this.pool.run(sample.path, seeds) : await loadSample(sample.path, this.transform, seeds, this.maxPixels, this.nativeCrop);
+      this.loaded++;
+      return t;
+    } catch (error) {
+      if (!(error instanceof DecodeError) || this.strict) throw error;
+      this.bad.set(sample.path, error.reason);
+      this.onWarning({ file: sample.path, reason: error.reason });
+      return null;
+    }
+  }
+
+  private collate(items: { tensor: ImageTensor; sample: DatasetSample }[]): Batch {
+    const first = items[0].tensor;
+    const size = first.channels * first.height * first.width;
+    const images = new Float32Array(items.length * size);
+    const numClasses = this.dataset.classes.length;
+    const labels = this.dataset.multiLabel ? new Float32Array(items.length * numClasses) : new Int32Array(items.length);
+    items.forEach(({ tensor, sample }, i) => {
+      if (tensor.channels !== first.channels || tensor.height !== first.height || tensor.width !== first.width) {
+        throw new RangeError(`Cannot batch ${sample.path}: its tensor is ${tensor.channels}x${tensor.height}x${tensor.width} but the batch's is ${first.channels}x${first.height}x${first.width}; add Resize/CenterCrop or RandomResizedCrop to the transform`);
+      }
+      images.set(tensor.data, i * size);
+      if (labels instanceof Float32Array) for (const t of sample.target as readonly number[]) labels[i * numClasses + t] = 1;
+      else labels[i] = sample.target as number;
+    });
+    return { images, shape: [items.length, first.channels, first.height, first.width], labels, files: items.map((x) => x.sample.path) };
+  }
+
+  /** Stops the worker threads; the loader starts them again if iterated later. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+}
+
+/** The transform's spec if it can be rebuilt in a worker, else null. */
+function portableSpec(transform: Transform): TransformSpec | null {
+  try {
+    const spec = transform.spec();
+    transformFromSpec(spec);
+    return spec;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,74 @@
+import { Worker } from 'node:worker_threads';
+import { DecodeError } from './decode.ts';
+import { imageTensor, type ImageTensor } from './image.ts';
+import type { TransformSpec } from './transforms/transform.ts';
+
+/**
+ * The built .js worker runs directly. Run from TypeScript sources, a worker does not inherit the
+ * parent's module hooks, so a small bootstrap registers tsx's loader before importing the .ts file.
+ */
+function workerEntry(): { script: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./loader-worker.js', import.meta.url), eval: false };
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const worker = new URL('./loader-worker.ts', import.meta.url).href;
+  return { script: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
+}
+
+interface Pending { resolve: (t: ImageTensor) => void; reject: (e: Error) => void; worker: number }
+
+/**
+ * A fixed set of worker threads running decode + transform. Tasks go to the least busy worker;
+ * results come back as transferred Float32Arrays (no copy).
+ */
+export class WorkerPool {
+  private readonly workers: Worker[];
+  private readonly busy: number[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  constructor(size: number, spec: TransformSpec | null, maxPixels?: number, nativeCrop = true) {
+    const entry = workerEntry();
+    this.workers = Array.from({ length: size }, (_, w) => {
+      const worker = new Worker(entry.script, { eval: entry.eval, workerData: { spec, maxPixels, nativeCrop } });
+      worker.on('message', (m) => this.onMessage(m));
+      worker.on('error', (e) => this.failWorker(w, e));
+      worker.unref();
+      return worker;
+    });
+    this.busy = new Array(size).fill(0);
+  }
+
+  run(file: string, seeds: number[]): Promise<ImageTensor> {
+    const id = this.nextId++;
+    let w = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.busy[i] < this.busy[w]) w = i;
+    this.busy[w]++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, worker: w });
+      this.workers[w].ref();
+      this.workers[w].postMessage({ id, file, seeds });
+    });
+  }
+
+  private onMessage(m: { id: number; shape?: [number, number, number]; data?: Float32Array; error?: { bad: boolean; file: string; message: string } }): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (--this.busy[p.worker] === 0) this.workers[p.worker].unref();
+    if (m.error) p.reject(m.error.bad ? new DecodeError(m.error.file, m.error.message) : new Error(m.error.message));
+    else p.resolve(imageTensor(m.shape![0], m.shape![1], m.shape![2], m.data));
+  }
+
+  private failWorker(w: number, error: Error): void {
+    for (const [id, p] of this.pending) {
+      if (p.worker === w) {
+        this.pending.delete(id);
+        p.reject(error);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
