@@ -96,3 +96,4 @@ export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
   if (!training || p === 0) return x;
   throw new Error('dropout in training mode needs the training engine (call model.eval() for inference)');
 }
+export * from './losses.ts';

@@ -1,0 +1,94 @@
+import { Optimizer, type Hyperparameters, type ParamGroup, type Params } from './optimizer.ts';
+import { checkBoolean, checkNumber } from './validate.ts';
+
+export interface SGDOptions extends Hyperparameters {
+  /** Learning rate; required (in the options or in every group), as in PyTorch. */
+  lr: number;
+  momentum: number;
+  /** Dampening of the gradient's share of the momentum: buf = momentum * buf + (1 - dampening) * g. */
+  dampening: number;
+  /** L2 penalty, added to the gradient as weightDecay * param. */
+  weightDecay: number;
+  nesterov: boolean;
+  /** Ascend instead of descend. */
+  maximize: boolean;
+}
+
+export interface SGDState extends Record<string, Float32Array | number | null> {
+  /** Null while momentum is 0, as PyTorch keeps it. */
+  momentumBuffer: Float32Array | null;
+}
+
+const DEFAULTS: Omit<SGDOptions, 'lr'> = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+
+/**
+ * Stochastic gradient descent with momentum, as torch.optim.SGD (PyTorch 1.13):
+ *
+ *     g = grad + weightDecay * p
+ *     buf = g                                          (first step)
+ *     buf = momentum * buf + (1 - dampening) * g       (later steps)
+ *     g = nesterov ? g + momentum * buf : buf          (when momentum != 0)
+ *     p = p - lr * g
+ *
+ * @example
+ * const optimizer = new optim.SGD(model.fc.parameters(), { lr: 1e-3, momentum: 0.9 });
+ * const fineTune = new optim.SGD([{ params: model.layer4.parameters(), lr: 1e-4 }, { params: model.fc.parameters() }], { lr: 1e-3, momentum: 0.9 });
+ */
+export class SGD extends Optimizer<SGDOptions, SGDState> {
+  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    super(params, { ...DEFAULTS, ...options });
+  }
+
+  protected override validateGroup(group: ParamGroup<SGDOptions>, where: string): void {
+    checkNumber(`lr${where}`, group.lr, { min: 0 });
+    checkNumber(`momentum${where}`, group.momentum, { min: 0 });
+    checkNumber(`dampening${where}`, group.dampening);
+    checkNumber(`weightDecay${where}`, group.weightDecay, { min: 0 });
+    checkBoolean(`nesterov${where}`, group.nesterov);
+    checkBoolean(`maximize${where}`, group.maximize);
+    if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
+      throw new RangeError(`Nesterov momentum needs momentum > 0 and dampening 0, but${where || ' the options'} have momentum ${group.momentum} and dampening ${group.dampening}`);
+    }
+  }
+
+  protected override hyperparameterNames() {
+    return ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize'] as const;
+  }
+
+  protected override stateKeys() {
+    return { momentumBuffer: 'buffer?' } as const;
+  }
+
+  override step(): void {
+    let index = 0;
+    for (const group of this.paramGroups) {
+      const { lr, momentum, dampening, weightDecay, nesterov } = group;
+      const sign = group.maximize ? -1 : 1;
+      const keep = 1 - dampening;
+      for (const p of group.params) {
+        const at = index++;
+        const grad = this.gradientOf(p, () => `parameter ${at}`);
+        if (!grad) continue;
+        const w = p.value as Float32Array;
+        const n = w.length;
+        let state = this.state.get(p);
+        if (!state) this.state.set(p, (state = { momentumBuffer: null }));
+        if (momentum === 0) {
+          for (let i = 0; i < n; i++) w[i] -= lr * (sign * grad[i] + weightDecay * w[i]);
+        } else {
+          // The first step seeds the buffer with the gradient itself, undamped (PyTorch's rule).
+          const first = state.momentumBuffer === null;
+          const buf = state.momentumBuffer ?? (state.momentumBuffer = new Float32Array(n));
+          for (let i = 0; i < n; i++) {
+            // fround: PyTorch holds the decayed gradient in a float32 tensor before using it.
+            const g = Math.fround(sign * grad[i] + weightDecay * w[i]);
+            const b = Math.fround(first ? g : momentum * buf[i] + keep * g);
+            buf[i] = b;
+            w[i] -= lr * (nesterov ? g + momentum * b : b);
+          }
+        }
+        this.touched(p);
+      }
+    }
+  }
+}
