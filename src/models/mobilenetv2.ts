@@ -3,6 +3,7 @@ import { Module, Conv2d, BatchNorm2d, ReLU6, Dropout, Linear, Sequential } from 
 import * as F from '../nn/functional.ts';
 import { kaimingNormalFanOut, normals } from '../nn/init.ts';
 import { convNormActivation, makeDivisible } from './mobilenet-common.ts';
+import { stage, type Stage, type Staged } from './stages.ts';
 
 /** torchvision's MobileNetV2 (mobilenetv2.py). */
 
@@ -39,7 +40,7 @@ const SETTINGS: readonly [number, number, number, number][] = [
 
 export interface MobileNetV2Config { numClasses?: number; widthMult?: number; dropout?: number }
 
-export class MobileNetV2 extends Module {
+export class MobileNetV2 extends Module implements Staged {
   features: Sequential;
   classifier: Sequential;
   readonly lastChannel: number;
@@ -72,6 +73,20 @@ export class MobileNetV2 extends Module {
   forward(x: Tensor): Tensor {
     const pooled = F.adaptiveAvgPool2d(this.features.forward(x), 1);
     return this.classifier.forward(F.flatten(pooled, 1));
+  }
+
+  stages(): Stage[] {
+    return [
+      ...[...this.features.namedChildren()].map(([k, m]) => stage(`features.${k}`, [m], (x) => m.forward(x))),
+      stage('pool', [], (x) => F.flatten(F.adaptiveAvgPool2d(x, 1), 1)),
+      stage('head', [this.classifier], (x) => this.classifier.forward(x)),
+    ];
+  }
+
+  get numClasses(): number { return (this.classifier[1] as Linear).outFeatures; }
+
+  resetClassifier(numClasses: number): void {
+    this.classifier[1] = new Linear(this.lastChannel, numClasses);
   }
 }
 

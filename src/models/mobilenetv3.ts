@@ -3,6 +3,7 @@ import { Module, Conv2d, ReLU, Hardswish, Hardsigmoid, Dropout, Linear, Sequenti
 import * as F from '../nn/functional.ts';
 import { kaimingNormalFanOut, normals } from '../nn/init.ts';
 import { convNormActivation, makeDivisible } from './mobilenet-common.ts';
+import { stage, type Stage, type Staged } from './stages.ts';
 
 /** torchvision's MobileNetV3 (mobilenetv3.py). Its batch norms use eps=0.001, momentum=0.01. */
 
@@ -73,7 +74,7 @@ const SMALL = [
 
 export interface MobileNetV3Config { numClasses?: number; dropout?: number }
 
-export class MobileNetV3 extends Module {
+export class MobileNetV3 extends Module implements Staged {
   features: Sequential;
   avgpool = new AdaptiveAvgPool2d(1);
   classifier: Sequential;
@@ -104,6 +105,20 @@ export class MobileNetV3 extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.forward(F.flatten(this.avgpool.forward(this.features.forward(x)), 1));
+  }
+
+  stages(): Stage[] {
+    return [
+      ...[...this.features.namedChildren()].map(([k, m]) => stage(`features.${k}`, [m], (x) => m.forward(x))),
+      stage('pool', [], (x) => F.flatten(this.avgpool.forward(x), 1)),
+      stage('head', [this.classifier], (x) => this.classifier.forward(x)),
+    ];
+  }
+
+  get numClasses(): number { return (this.classifier[3] as Linear).outFeatures; }
+
+  resetClassifier(numClasses: number): void {
+    this.classifier[3] = new Linear((this.classifier[3] as Linear).inFeatures, numClasses);
   }
 }
 

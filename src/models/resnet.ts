@@ -2,6 +2,7 @@ import type { Tensor } from '../graph/tensor.ts';
 import { Module, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Linear, Sequential } from '../nn/index.ts';
 import * as F from '../nn/functional.ts';
 import { kaimingNormalFanOut } from '../nn/init.ts';
+import { stage, type Stage, type Staged } from './stages.ts';
 
 /** torchvision's ResNet family (resnet.py): same blocks, same attribute names, same state-dict keys. */
 
@@ -64,7 +65,7 @@ type BlockType = typeof BasicBlock | typeof Bottleneck;
 
 export interface ResNetConfig { numClasses?: number; groups?: number; widthPerGroup?: number }
 
-export class ResNet extends Module {
+export class ResNet extends Module implements Staged {
   conv1: Conv2d; bn1: BatchNorm2d; relu = new ReLU(); maxpool = new MaxPool2d(3, { stride: 2, padding: 1 });
   layer1: Sequential; layer2: Sequential; layer3: Sequential; layer4: Sequential;
   avgpool = new AdaptiveAvgPool2d(1);
@@ -97,15 +98,25 @@ export class ResNet extends Module {
     return new Sequential(first, ...rest);
   }
 
-  /** Everything before the classifier: pooled, flattened features. */
-  features(x: Tensor): Tensor {
+  forward(x: Tensor): Tensor {
     x = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
     x = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(x))));
-    return F.flatten(this.avgpool.forward(x), 1);
+    return this.fc.forward(F.flatten(this.avgpool.forward(x), 1));
   }
 
-  forward(x: Tensor): Tensor {
-    return this.fc.forward(this.features(x));
+  stages(): Stage[] {
+    return [
+      stage('stem', [this.conv1, this.bn1], (x) => this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))))),
+      ...(['layer1', 'layer2', 'layer3', 'layer4'] as const).map((k) => stage(k, [this[k]], (x) => this[k].forward(x))),
+      stage('pool', [], (x) => F.flatten(this.avgpool.forward(x), 1)),
+      stage('head', [this.fc], (x) => this.fc.forward(x)),
+    ];
+  }
+
+  get numClasses(): number { return this.fc.outFeatures; }
+
+  resetClassifier(numClasses: number): void {
+    this.fc = new Linear(this.fc.inFeatures, numClasses);
   }
 }
 

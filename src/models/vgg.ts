@@ -2,6 +2,7 @@ import type { Tensor } from '../graph/tensor.ts';
 import { Module, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Linear, Sequential, Dropout } from '../nn/index.ts';
 import * as F from '../nn/functional.ts';
 import { kaimingNormalFanOut, normals } from '../nn/init.ts';
+import { stage, type Stage, type Staged } from './stages.ts';
 
 /** torchvision's VGG (vgg.py): the architecture is a table of channel counts and "M" for max pooling. */
 const CFGS = {
@@ -29,7 +30,7 @@ function makeLayers(cfg: readonly (number | 'M')[], batchNorm: boolean): Sequent
 
 export interface VGGConfig { numClasses?: number; dropout?: number }
 
-export class VGG extends Module {
+export class VGG extends Module implements Staged {
   features: Sequential;
   avgpool = new AdaptiveAvgPool2d([7, 7]);
   classifier: Sequential;
@@ -56,6 +57,26 @@ export class VGG extends Module {
 
   forward(x: Tensor): Tensor {
     return this.classifier.forward(F.flatten(this.avgpool.forward(this.features.forward(x)), 1));
+  }
+
+  /** Each block ends at a max pool; the whole classifier (three Linear layers with dropout) is the head. */
+  stages(): Stage[] {
+    const blocks: Module[][] = [[]];
+    for (const m of this.features.children()) {
+      blocks[blocks.length - 1].push(m);
+      if (m instanceof MaxPool2d) blocks.push([]);
+    }
+    return [
+      ...blocks.filter((b) => b.length).map((b, i) => stage(`block${i + 1}`, b, (x) => b.reduce((y, m) => m.forward(y), x))),
+      stage('pool', [], (x) => F.flatten(this.avgpool.forward(x), 1)),
+      stage('head', [this.classifier], (x) => this.classifier.forward(x)),
+    ];
+  }
+
+  get numClasses(): number { return (this.classifier[6] as Linear).outFeatures; }
+
+  resetClassifier(numClasses: number): void {
+    this.classifier[6] = new Linear((this.classifier[6] as Linear).inFeatures, numClasses);
   }
 }
 
