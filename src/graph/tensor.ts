@@ -68,6 +68,16 @@ export class Tensor {
     return this.value!;
   }
 
+  /**
+   * Computes the gradients of this scalar (a loss) with respect to every parameter or input it
+   * depends on that requires grad, in the same run as the loss itself, and adds them to their
+   * `.grad`, as PyTorch's `loss.backward()`.
+   */
+  async backward(gradient?: Tensor): Promise<void> {
+    const { backward } = await import('../autodiff/engine.ts');
+    await backward(this, gradient);
+  }
+
   /** Float values as a Float32Array; throws for int64 tensors. */
   async floats(): Promise<Float32Array> {
     const v = await this.data();

@@ -1,6 +1,7 @@
-import { defineOp } from '../op.ts';
+import { apply, defineOp, type OpDef } from '../op.ts';
 import { check } from '../errors.ts';
-import { int, ints } from '../emit.ts';
+import { int, ints, type EmitContext } from '../emit.ts';
+import * as T from '../functional.ts';
 
 export type ConvAttrs = { stride: [number, number]; padding: [number, number]; dilation: [number, number]; groups: number };
 
@@ -9,7 +10,7 @@ export function convOutputSize(size: number, kernel: number, stride: number, pad
 }
 
 /** 2-D convolution, NCHW input, OIHW weight, optional bias: PyTorch's conv2d. */
-export const conv2d = defineOp<ConvAttrs>({
+export const conv2d: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
   name: 'conv2d',
   shape: ([x, w, b], { stride, padding, dilation, groups }) => {
     check(x.ndim === 4, `expected a 4-D input (N, C, H, W) but received ${x.ndim}-D`);
@@ -30,4 +31,166 @@ export const conv2d = defineOp<ConvAttrs>({
     dilations: ints(dilation),
     group: int(groups),
   }),
+  grad: (g, _out, [x, w, b], attrs) => [
+    apply(conv2dInputGrad, [g, w], { ...attrs, inputShape: [...x.shape] }),
+    apply(conv2dWeightGrad, [x, g], { ...attrs, weightShape: [...w.shape] }),
+    b ? T.sum(g, [0, 2, 3]) : null,
+  ],
 });
+
+/**
+ * How the input gradient of a strided convolution is emitted. 'zero-insert' spreads dY with zeros
+ * to stride 1 and convolves it with the flipped kernel (one dense Conv, the fastest path in ONNX
+ * Runtime here); 'conv-transpose' is the textbook ConvTranspose. Stride-1 layers always use the
+ * flipped-kernel Conv.
+ */
+export const convGradOptions = { stridedInputGrad: 'zero-insert' as 'zero-insert' | 'conv-transpose' };
+
+/**
+ * dL/dX of conv2d, from dY (N, O, OH, OW) and the weight: a Conv with the kernel flipped in space
+ * and transposed in channels (per group), so ONNX Runtime runs it with its fastest convolution.
+ */
+export const conv2dInputGrad: OpDef<ConvAttrs & { inputShape: number[] }> = defineOp<ConvAttrs & { inputShape: number[] }>({
+  name: 'conv2d_input_grad',
+  shape: ([g, w], { inputShape, groups }) => {
+    check(g.ndim === 4 && w.ndim === 4, 'expected a 4-D gradient and a 4-D weight');
+    check(g.shape[1] === w.shape[0], () => `gradient has ${g.shape[1]} channels but the weight has ${w.shape[0]} outputs`);
+    check(inputShape[1] === w.shape[1] * groups, () => `input channels ${inputShape[1]} do not match the weight`);
+    return { shape: [...inputShape] };
+  },
+  emit: (ctx, [g, w], a, out) => emitInputGrad(ctx, g, w, a, out.inputs[0].shape, out.inputs[1].shape),
+  // Linear in both operands: the adjoint of dX = A(dY, W) is the convolution itself.
+  grad: (gg, _out, [g, w], a) => {
+    const { inputShape, ...conv } = a;
+    return [
+      apply(conv2d, [gg, w], conv),
+      apply(conv2dWeightGrad, [gg, g], { ...conv, weightShape: [...w.shape] }),
+    ];
+  },
+});
+
+function emitInputGrad(
+  ctx: EmitContext, g: string, w: string, a: ConvAttrs & { inputShape: number[] }, gShape: readonly number[], wShape: readonly number[],
+): string {
+  const { stride, padding, dilation, groups, inputShape } = a;
+  const [o, ig, kh, kw] = wShape;
+  const k = [kh, kw];
+  const size = [inputShape[2], inputShape[3]];
+  // What the forward conv left unread at the far end of each axis (floor of the output size).
+  const rest = [0, 1].map((i) => (size[i] + 2 * padding[i] - dilation[i] * (k[i] - 1) - 1) % stride[i]);
+  const near = [0, 1].map((i) => dilation[i] * (k[i] - 1) - padding[i]);
+  const strided = stride[0] > 1 || stride[1] > 1;
+  if (near.some((p) => p < 0) || (strided && convGradOptions.stridedInputGrad === 'conv-transpose')) {
+    return ctx.node('ConvTranspose', [g, w], {
+      strides: ints(stride), dilations: ints(dilation), group: int(groups),
+      pads: ints([padding[0], padding[1], padding[0], padding[1]]), output_padding: ints(rest),
+    });
+  }
+  let spread = g;
+  if (strided) spread = zeroInsert(ctx, g, gShape, stride);
+  // Flip in space, swap in and out channels within each group: OIHW (per group) -> IOHW.
+  const og = o / groups;
+  let kernel = w;
+  if (groups === 1) kernel = ctx.node('Transpose', [w], { perm: ints([1, 0, 2, 3]) });
+  else if (og > 1 || ig > 1) {
+    const split = ctx.node('Reshape', [w, ctx.int64s([groups, og, ig, kh, kw])]);
+    const swapped = ctx.node('Transpose', [split], { perm: ints([0, 2, 1, 3, 4]) });
+    kernel = ctx.node('Reshape', [swapped, ctx.int64s([groups * ig, og, kh, kw])]);
+  } // depthwise (one in, one out per group): the kernel layout is already right
+  if (kh > 1 || kw > 1) {
+    kernel = ctx.node('Slice', [kernel, ctx.int64s([-1, -1]), ctx.int64s([-kh - 1, -kw - 1]), ctx.int64s([2, 3]), ctx.int64s([-1, -1])]);
+  }
+  return ctx.node('Conv', [spread, kernel], {
+    dilations: ints(dilation), group: int(groups),
+    pads: ints([near[0], near[1], near[0] + rest[0], near[1] + rest[1]]),
+  });
+}
+
+/** (N, C, H, W) -> (N, C, (H-1)*sh+1, (W-1)*sw+1) with the values at every stride-th place, zeros between. */
+function zeroInsert(ctx: EmitContext, g: string, gShape: readonly number[], stride: [number, number]): string {
+  // As 6-D (N, C, H, 1, W, 1), padded to (N, C, H, sh, W, sw), reshaped and cut at the far end.
+  const [n, c, h, w] = gShape;
+  const x6 = ctx.node('Reshape', [g, ctx.int64s([n, c, h, 1, w, 1])]);
+  const padded = ctx.node('Pad', [x6, ctx.int64s([0, 0, 0, 0, 0, 0, 0, 0, 0, stride[0] - 1, 0, stride[1] - 1])]);
+  const flat = ctx.node('Reshape', [padded, ctx.int64s([n, c, h * stride[0], w * stride[1]])]);
+  return ctx.node('Slice', [flat, ctx.int64s([0, 0]), ctx.int64s([(h - 1) * stride[0] + 1, (w - 1) * stride[1] + 1]), ctx.int64s([2, 3])]);
+}
+
+/**
+ * dL/dW of conv2d, from X and dY: one matrix product per group over an im2col of X, the columns
+ * built from kh*kw strided slices of the padded X (channels first), so no ConvTranspose or dilated
+ * convolution is needed and ONNX Runtime runs one large GEMM.
+ */
+export const conv2dWeightGrad: OpDef<ConvAttrs & { weightShape: number[] }> = defineOp<ConvAttrs & { weightShape: number[] }>({
+  name: 'conv2d_weight_grad',
+  shape: ([x, g], { weightShape }) => {
+    check(x.ndim === 4 && g.ndim === 4, 'expected a 4-D input and a 4-D gradient');
+    check(x.shape[0] === g.shape[0], () => `batch sizes differ: ${x.shape[0]} vs ${g.shape[0]}`);
+    return { shape: [...weightShape] };
+  },
+  emit: (ctx, [x, g], a, out) => emitWeightGrad(ctx, x, g, a, out.inputs[0].shape, out.inputs[1].shape),
+  grad: (gw, _out, [x, g], a) => {
+    const { weightShape, ...conv } = a;
+    return [
+      apply(conv2dInputGrad, [g, gw], { ...conv, inputShape: [...x.shape] }),
+      apply(conv2d, [x, gw], conv),
+    ];
+  },
+});
+
+/** How depthwise weight gradients are reduced: a batched MatMul or a Mul + ReduceSum. */
+export const depthwiseGradOptions = { reduce: 'matmul' as 'matmul' | 'mul-sum' };
+
+function emitWeightGrad(
+  ctx: EmitContext, x: string, g: string, a: ConvAttrs & { weightShape: number[] },
+  xShape: readonly number[], gShape: readonly number[],
+): string {
+  const { stride, padding, dilation, groups, weightShape } = a;
+  const [n, c] = xShape;
+  const [, o, oh, ow] = gShape;
+  const [, ig, kh, kw] = weightShape;
+  const og = o / groups;
+  const l = n * oh * ow;
+  // Channels first: (C, N, H, W), so each slice of it is already a block of im2col rows.
+  let xc = ctx.node('Transpose', [x], { perm: ints([1, 0, 2, 3]) });
+  if (padding[0] || padding[1]) {
+    xc = ctx.node('Pad', [xc, ctx.int64s([0, 0, padding[0], padding[1], 0, 0, padding[0], padding[1]])]);
+  }
+  let cols = xc;
+  const needsSlices = kh > 1 || kw > 1 || stride[0] > 1 || stride[1] > 1 || xShape[2] !== oh || xShape[3] !== ow;
+  if (needsSlices) {
+    const slices: string[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const top = i * dilation[0];
+        const left = j * dilation[1];
+        slices.push(ctx.node('Slice', [xc, ctx.int64s([top, left]),
+          ctx.int64s([top + (oh - 1) * stride[0] + 1, left + (ow - 1) * stride[1] + 1]), ctx.int64s([2, 3]), ctx.int64s(stride)]));
+      }
+    }
+    // K slices of (C, N, OH, OW) side by side on axis 1 are (C, K, N*OH*OW) in memory: im2col rows c*K + k.
+    cols = slices.length === 1 ? slices[0] : ctx.node('Concat', slices, { axis: int(1) });
+  }
+  const k = kh * kw;
+  const gc = ctx.node('Transpose', [g], { perm: ints([1, 0, 2, 3]) }); // (O, N, OH, OW)
+  if (groups === 1) {
+    const lhs = ctx.node('Reshape', [gc, ctx.int64s([o, l])]);
+    const rhs = ctx.node('Reshape', [cols, ctx.int64s([c * k, l])]);
+    const dw = ctx.node('Gemm', [lhs, rhs], { transB: int(1) });
+    return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
+  }
+  if (og === 1 && ig === 1 && depthwiseGradOptions.reduce === 'mul-sum') {
+    const colsD = ctx.node('Reshape', [cols, ctx.int64s([c, k, l])]);
+    const gD = ctx.node('Reshape', [gc, ctx.int64s([o, 1, l])]);
+    const dw = ctx.node('ReduceSum', [ctx.node('Mul', [colsD, gD]), ctx.int64s([2])], { keepdims: int(0) });
+    return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
+  }
+  // Per group: (ig*K, L) x (L, og) -> (ig*K, og), then back to (og, ig*K).
+  const colsG = ctx.node('Reshape', [cols, ctx.int64s([groups, ig * k, l])]);
+  const gG = og === 1
+    ? ctx.node('Reshape', [gc, ctx.int64s([groups, l, 1])])
+    : ctx.node('Transpose', [ctx.node('Reshape', [gc, ctx.int64s([groups, og, l])])], { perm: ints([0, 2, 1]) });
+  const dwT = ctx.node('MatMul', [colsG, gG]); // (G, ig*K, og)
+  const dw = og === 1 ? dwT : ctx.node('Transpose', [dwT], { perm: ints([0, 2, 1]) });
+  return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
+}

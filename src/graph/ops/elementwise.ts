@@ -1,18 +1,24 @@
-import { defineOp, type OpDef } from '../op.ts';
+import { apply, defineOp, type OpDef } from '../op.ts';
+import type { Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { float } from '../emit.ts';
 import { broadcastShapes } from './broadcast.ts';
+import * as T from '../functional.ts';
+
+type GradRule = NonNullable<OpDef<{}>['grad']>;
 
 /** Ops applied value by value: the output has the input's shape. */
-function unary(name: string, onnx: string, attrs: () => Record<string, ReturnType<typeof float>> = () => ({})): OpDef<{}> {
+function unary(name: string, onnx: string, grad: GradRule | undefined, attrs: () => Record<string, ReturnType<typeof float>> = () => ({})): OpDef<{}> {
   return defineOp<{}>({
     name,
     shape: ([x]) => ({ shape: [...x.shape] }),
     emit: (ctx, [x]) => ctx.node(onnx, [x], attrs()),
+    grad,
   });
 }
 
-function binary(name: string, onnx: string): OpDef<{}> {
+/** Broadcasting binary ops. Gradients are given at the output's shape; the walker sums them back to each input's. */
+function binary(name: string, onnx: string, grad: GradRule): OpDef<{}> {
   return defineOp<{}>({
     name,
     shape: ([a, b]) => {
@@ -20,26 +26,38 @@ function binary(name: string, onnx: string): OpDef<{}> {
       return { shape: broadcastShapes(a.shape, b.shape) };
     },
     emit: (ctx, [a, b]) => ctx.node(onnx, [a, b]),
+    grad,
   });
 }
 
-export const add = binary('add', 'Add');
-export const sub = binary('sub', 'Sub');
-export const mul = binary('mul', 'Mul');
-export const div = binary('div', 'Div');
+export const add = binary('add', 'Add', (g) => [g, g]);
+export const sub = binary('sub', 'Sub', (g) => [g, T.neg(g)]);
+export const mul = binary('mul', 'Mul', (g, _out, [a, b]) => [T.mul(g, b), T.mul(g, a)]);
+// d(a/b)/db = -a/b^2 = -out/b
+export const div = binary('div', 'Div', (g, out, [, b]) => [T.div(g, b), T.neg(T.div(T.mul(g, out), b))]);
 
-export const neg = unary('neg', 'Neg');
-export const exp = unary('exp', 'Exp');
-export const log = unary('log', 'Log');
-export const sqrt = unary('sqrt', 'Sqrt');
-export const abs = unary('abs', 'Abs');
-export const relu = unary('relu', 'Relu');
-export const sigmoid = unary('sigmoid', 'Sigmoid');
-export const hardswish = unary('hardswish', 'HardSwish');
+export const neg = unary('neg', 'Neg', (g) => [T.neg(g)]);
+export const exp = unary('exp', 'Exp', (g, out) => [T.mul(g, out)]);
+export const log = unary('log', 'Log', (g, _out, [x]) => [T.div(g, x)]);
+export const sqrt = unary('sqrt', 'Sqrt', (g, out) => [T.div(T.mul(g, 0.5), out)]);
+/** The sign has no gradient (zero almost everywhere). */
+export const sign = unary('sign', 'Sign', () => [null]);
+export const abs = unary('abs', 'Abs', (g, _out, [x]) => [T.mul(g, apply(sign, [x], {}))]);
+// PyTorch's relu passes the gradient where the output is positive (none at 0).
+export const relu = unary('relu', 'Relu', (g, out) => [gated(g, out, 0, Infinity)]);
+export const sigmoid = unary('sigmoid', 'Sigmoid', (g, out) => [T.mul(g, T.mul(out, T.sub(1, out)))]);
+// hardswish(x) = x * relu6(x + 3) / 6: slope 0 below -3, x/3 + 1/2 inside, 1 above 3.
+export const hardswish = unary('hardswish', 'HardSwish', (g, _out, [x]) => [
+  T.add(gated(T.mul(g, T.add(T.div(x, 3), 0.5)), x, -3, 3), gated(g, x, 3, Infinity)),
+]);
 /** PyTorch's hardsigmoid is relu6(x + 3) / 6. */
-export const hardsigmoid = unary('hardsigmoid', 'HardSigmoid', () => ({ alpha: float(1 / 6), beta: float(0.5) }));
+export const hardsigmoid = unary('hardsigmoid', 'HardSigmoid', (g, _out, [x]) => [T.mul(gated(g, x, -3, 3), 1 / 6)],
+  () => ({ alpha: float(1 / 6), beta: float(0.5) }));
 
-/** clamp(x, min, max); relu6 is clip(0, 6). */
+/**
+ * clamp(x, min, max); relu6 is clip(0, 6). The gradient passes strictly inside (min, max), as
+ * PyTorch's hardtanh (ReLU6) does.
+ */
 export const clip = defineOp<{ min: number; max: number }>({
   name: 'clip',
   shape: ([x], { min, max }) => {
@@ -47,4 +65,30 @@ export const clip = defineOp<{ min: number; max: number }>({
     return { shape: [...x.shape] };
   },
   emit: (ctx, [x], { min, max }) => ctx.node('Clip', [x, ctx.constant([min], []), ctx.constant([max], [])]),
+  grad: (g, _out, [x], { min, max }) => [gated(g, x, min, max)],
 });
+
+/**
+ * g where lo < x < hi, 0 elsewhere (infinite bounds are open): the gradient of every piecewise
+ * linear activation. The mask is a function of x only, so its own gradient passes g's the same way.
+ */
+export const gate = defineOp<{ lo: number; hi: number }>({
+  name: 'gate',
+  shape: ([g, x]) => {
+    check(g.shape.length === x.shape.length && g.shape.every((d, i) => d === x.shape[i]), () => `gradient [${g.shape}] and input [${x.shape}] differ`);
+    return { shape: [...g.shape] };
+  },
+  emit: (ctx, [g, x], { lo, hi }) => {
+    const conds: string[] = [];
+    if (Number.isFinite(lo)) conds.push(ctx.node('Greater', [x, ctx.constant([lo], [])]));
+    if (Number.isFinite(hi)) conds.push(ctx.node('Less', [x, ctx.constant([hi], [])]));
+    if (conds.length === 0) return ctx.node('Identity', [g]);
+    const inside = conds.length === 2 ? ctx.node('And', conds) : conds[0];
+    return ctx.node('Where', [inside, g, ctx.constant([0], [])]);
+  },
+  grad: (gg, _out, [, x], attrs) => [gated(gg, x, attrs.lo, attrs.hi), null],
+});
+
+function gated(g: Tensor, x: Tensor, lo: number, hi: number): Tensor {
+  return apply(gate, [g, x], { lo, hi });
+}

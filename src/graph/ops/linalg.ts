@@ -1,9 +1,10 @@
-import { defineOp } from '../op.ts';
+import { defineOp, type OpDef } from '../op.ts';
 import { check } from '../errors.ts';
 import { int } from '../emit.ts';
+import * as T from '../functional.ts';
 
 /** Matrix product of 2-D operands, or batched with broadcasting over leading dimensions. */
-export const matmul = defineOp<{}>({
+export const matmul: OpDef<{}> = defineOp<{}>({
   name: 'matmul',
   shape: ([a, b]) => {
     check(a.ndim >= 2 && b.ndim >= 2, 'both operands need at least 2 dimensions');
@@ -13,10 +14,12 @@ export const matmul = defineOp<{}>({
     return { shape: [...lead, a.shape[a.ndim - 2], b.shape[b.ndim - 1]] };
   },
   emit: (ctx, [a, b]) => ctx.node('MatMul', [a, b]),
+  // Batched operands get gradients at the broadcast batch shape; the walker sums them back.
+  grad: (g, _out, [a, b]) => [T.matmul(g, T.transpose(b, -1, -2)), T.matmul(T.transpose(a, -1, -2), g)],
 });
 
 /** y = x W^T + b for 2-D x, PyTorch's weight layout (out_features, in_features). */
-export const linear = defineOp<{}>({
+export const linear: OpDef<{}> = defineOp<{}>({
   name: 'linear',
   shape: ([x, w, b]) => {
     check(x.ndim === 2, `expected a 2-D input (N, in_features) but received ${x.ndim}-D; flatten it first`);
@@ -26,4 +29,5 @@ export const linear = defineOp<{}>({
     return { shape: [x.shape[0], w.shape[0]] };
   },
   emit: (ctx, inputs) => ctx.node('Gemm', inputs, { transB: int(1) }),
+  grad: (g, _out, [x, w, b]) => [T.matmul(g, w), T.matmul(T.transpose(g, 0, 1), x), b ? T.sum(g, 0) : null],
 });

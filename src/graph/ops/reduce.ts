@@ -1,6 +1,8 @@
 import { defineOp, type OpDef } from '../op.ts';
+import type { Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { int, ints } from '../emit.ts';
+import * as T from '../functional.ts';
 
 export type ReduceAttrs = { axes: number[]; keepdim: boolean };
 
@@ -9,18 +11,30 @@ function reducedShape(shape: readonly number[], { axes, keepdim }: ReduceAttrs):
   return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
 }
 
+/** The gradient of a reduction, spread back over the reduced axes. */
+function spread(g: Tensor, x: Tensor, { axes }: ReduceAttrs): Tensor {
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return T.expand(T.reshape(g, kept), x.shape);
+}
+
 export const reduceSum: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: 'sum',
   shape: ([x], a) => ({ shape: reducedShape(x.shape, a) }),
   emit: (ctx, [x], { axes, keepdim }) => ctx.node('ReduceSum', [x, ctx.int64s(axes)], { keepdims: int(keepdim ? 1 : 0) }),
+  grad: (g, _out, [x], a) => [spread(g, x, a)],
 });
 
 export const reduceMean: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: 'mean',
   shape: ([x], a) => ({ shape: reducedShape(x.shape, a) }),
   emit: (ctx, [x], { axes, keepdim }) => ctx.node('ReduceMean', [x], { axes: ints(axes), keepdims: int(keepdim ? 1 : 0) }),
+  grad: (g, _out, [x], a) => {
+    const count = a.axes.reduce((n, i) => n * x.shape[i], 1);
+    return [spread(T.mul(g, 1 / count), x, a)];
+  },
 });
 
+// No gradient rule: ties make it ambiguous, and nothing in graft differentiates through it.
 export const reduceMax: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   name: 'max',
   shape: ([x], a) => ({ shape: reducedShape(x.shape, a) }),
@@ -34,6 +48,7 @@ export const softmax = defineOp<{ axis: number }>({
     return { shape: [...x.shape] };
   },
   emit: (ctx, [x], { axis }) => ctx.node('Softmax', [x], { axis: int(axis) }),
+  grad: (g, out, _inputs, { axis }) => [T.mul(out, T.sub(g, T.sum(T.mul(g, out), axis, true)))],
 });
 
 export const logSoftmax = defineOp<{ axis: number }>({
@@ -43,4 +58,5 @@ export const logSoftmax = defineOp<{ axis: number }>({
     return { shape: [...x.shape] };
   },
   emit: (ctx, [x], { axis }) => ctx.node('LogSoftmax', [x], { axis: int(axis) }),
+  grad: (g, out, _inputs, { axis }) => [T.sub(g, T.mul(T.exp(out), T.sum(g, axis, true)))],
 });

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""PyTorch gradient goldens for the autodiff tests (test/autodiff-*.test.ts).
+
+ops.json: one entry per differential op test. Inputs are deterministic_input(shape, seed) * scale +
+offset (scripts/deterministic.py), the loss is sum(op(inputs) * r) with r = deterministic_input
+(out_shape, seed 999), and the entry holds the output and the gradient of every input, computed
+in float64 from the float32 inputs. The TypeScript side runs the same op (by name) in graft.
+
+models.json: resnet18 and mobilenet_v2 with the deterministic state dict, train mode (batch norm on
+batch statistics; mobilenet's dropout kept in eval mode so both sides are deterministic), input
+deterministic_input([2, 3, 64, 64]), loss = sum(logits * r), r = deterministic_input([2, 1000], 7).
+For each parameter: sum, sum of |g|, sum of squares, max |g| and the first 8 values of its
+gradient, in float64. Then three SGD steps (lr 0.001, plain p -= lr * grad) and every batch norm's
+running statistics (sum, sum of squares, first 8) and num_batches_tracked.
+
+Regenerate from the repository root (needs torch and torchvision 0.14):
+
+    python3 scripts/make_grad_goldens.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from deterministic import deterministic_input, deterministic_state_dict  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+OUT_DIR = os.path.join(ROOT, "test", "fixtures", "grad")
+LOSS_SEED = 999
+
+
+def inp(shape, seed, scale=1.0, offset=0.0):
+    return {"shape": shape, "seed": seed, "scale": scale, "offset": offset}
+
+
+def bn_inference(x, w, b, mean, var, eps=1e-5):
+    # F.batch_norm refuses gradients for the statistics; this is its formula.
+    c = lambda t: t.reshape(1, -1, 1, 1)
+    return (x - c(mean)) / torch.sqrt(c(var) + eps) * c(w) + c(b)
+
+
+# name -> (inputs, torch function). The TypeScript test has the same names with graft functions.
+OPS = {
+    "add_broadcast": ([inp([2, 3, 4], 1), inp([3, 1], 2)], lambda a, b: a + b),
+    "sub_broadcast": ([inp([2, 3, 4], 3), inp([4], 4)], lambda a, b: a - b),
+    "mul_broadcast": ([inp([2, 3, 4], 5), inp([2, 1, 4], 6)], lambda a, b: a * b),
+    "div": ([inp([2, 3], 7), inp([2, 3], 8, 1, 3)], lambda a, b: a / b),
+    "div_broadcast": ([inp([2, 3, 4], 9), inp([1, 4], 10, 1, 3)], lambda a, b: a / b),
+    "neg": ([inp([2, 5], 11)], lambda x: -x),
+    "exp": ([inp([2, 5], 12)], torch.exp),
+    "log": ([inp([2, 5], 13, 1, 2.5)], torch.log),
+    "sqrt": ([inp([2, 5], 14, 1, 2.5)], torch.sqrt),
+    "abs": ([inp([3, 5], 15)], torch.abs),
+    "relu": ([inp([3, 5], 16)], torch.relu),
+    "relu6": ([inp([4, 5], 17, 4, 2)], F.relu6),
+    "clamp": ([inp([3, 5], 18)], lambda x: torch.clamp(x, -1, 1)),
+    "sigmoid": ([inp([3, 5], 19)], torch.sigmoid),
+    "hardswish": ([inp([4, 5], 20, 3)], F.hardswish),
+    "hardsigmoid": ([inp([4, 5], 21, 3)], F.hardsigmoid),
+    "conv2d_3x3": ([inp([2, 3, 6, 6], 22), inp([4, 3, 3, 3], 23), inp([4], 24)], lambda x, w, b: F.conv2d(x, w, b, padding=1)),
+    "conv2d_stride2": ([inp([2, 3, 7, 7], 25), inp([4, 3, 3, 3], 26)], lambda x, w: F.conv2d(x, w, stride=2, padding=1)),
+    "conv2d_stride2_even": ([inp([2, 3, 8, 8], 27), inp([4, 3, 3, 3], 28)], lambda x, w: F.conv2d(x, w, stride=2, padding=1)),
+    "conv2d_stride2_nopad": ([inp([1, 2, 8, 7], 29), inp([3, 2, 3, 3], 30)], lambda x, w: F.conv2d(x, w, stride=2)),
+    "conv2d_7x7_stride2": ([inp([1, 3, 11, 11], 31), inp([2, 3, 7, 7], 32)], lambda x, w: F.conv2d(x, w, stride=2, padding=3)),
+    "conv2d_1x1": ([inp([2, 4, 5, 5], 33), inp([3, 4, 1, 1], 34)], lambda x, w: F.conv2d(x, w)),
+    "conv2d_1x1_stride2": ([inp([2, 4, 5, 5], 35), inp([3, 4, 1, 1], 36)], lambda x, w: F.conv2d(x, w, stride=2)),
+    "conv2d_dilation2": ([inp([1, 2, 9, 9], 37), inp([3, 2, 3, 3], 38)], lambda x, w: F.conv2d(x, w, padding=2, dilation=2)),
+    "conv2d_groups2": ([inp([2, 4, 6, 6], 39), inp([6, 2, 3, 3], 40)], lambda x, w: F.conv2d(x, w, padding=1, groups=2)),
+    "conv2d_depthwise": ([inp([2, 4, 6, 6], 41), inp([4, 1, 3, 3], 42)], lambda x, w: F.conv2d(x, w, padding=1, groups=4)),
+    "conv2d_depthwise_stride2": ([inp([2, 4, 7, 7], 43), inp([4, 1, 3, 3], 44)], lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=4)),
+    "conv2d_depthwise_multiplier": ([inp([1, 2, 5, 5], 45), inp([4, 1, 3, 3], 46)], lambda x, w: F.conv2d(x, w, padding=1, groups=2)),
+    "conv2d_rect": ([inp([1, 2, 6, 7], 47), inp([3, 2, 3, 2], 48)], lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=(1, 0))),
+    "batch_norm_inference": ([inp([2, 3, 4, 4], 49), inp([3], 50), inp([3], 51), inp([3], 52), inp([3], 53, 0.2, 1)],
+                             bn_inference),
+    "batch_norm_train": ([inp([2, 3, 4, 4], 54, 1, 0.5), inp([3], 55), inp([3], 56)],
+                         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True, eps=1e-5)),
+    "linear": ([inp([3, 5], 57), inp([4, 5], 58), inp([4], 59)], F.linear),
+    "matmul": ([inp([3, 4], 60), inp([4, 2], 61)], torch.matmul),
+    "matmul_batched_broadcast": ([inp([2, 3, 4], 62), inp([4, 5], 63)], torch.matmul),
+    "max_pool2d_3x3_s2_p1": ([inp([2, 2, 7, 7], 64)], lambda x: F.max_pool2d(x, 3, 2, 1)),
+    "max_pool2d_2x2": ([inp([1, 2, 6, 6], 65)], lambda x: F.max_pool2d(x, 2)),
+    "max_pool2d_ceil": ([inp([1, 2, 7, 7], 66)], lambda x: F.max_pool2d(x, 2, ceil_mode=True)),
+    "avg_pool2d_3x3_s2_p1": ([inp([2, 2, 7, 7], 67)], lambda x: F.avg_pool2d(x, 3, 2, 1)),
+    "avg_pool2d_no_pad_count": ([inp([2, 2, 7, 7], 68)], lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
+    "avg_pool2d_2x2": ([inp([1, 2, 6, 6], 69)], lambda x: F.avg_pool2d(x, 2)),
+    "avg_pool2d_ceil": ([inp([1, 2, 7, 7], 70)], lambda x: F.avg_pool2d(x, 2, ceil_mode=True)),
+    "global_avg_pool": ([inp([2, 3, 4, 5], 71)], lambda x: F.adaptive_avg_pool2d(x, 1)),
+    "reshape": ([inp([2, 3, 4], 72)], lambda x: x.reshape(6, 4)),
+    "flatten": ([inp([2, 3, 2, 2], 73)], lambda x: torch.flatten(x, 1)),
+    "transpose": ([inp([2, 3, 4], 74)], lambda x: x.transpose(0, 2)),
+    "permute": ([inp([2, 3, 4], 75)], lambda x: x.permute(1, 2, 0)),
+    "concat": ([inp([2, 3], 76), inp([2, 2], 77), inp([2, 1], 78)], lambda a, b, c: torch.cat([a, b, c], 1)),
+    "slice": ([inp([3, 6], 79)], lambda x: x.narrow(1, 2, 3)),
+    "expand": ([inp([3, 1], 80)], lambda x: x.expand(2, 3, 4)),
+    "sum_all": ([inp([2, 3, 4], 81)], lambda x: x.sum()),
+    "sum_axis": ([inp([2, 3, 4], 82)], lambda x: x.sum(1)),
+    "sum_keepdim": ([inp([2, 3, 4], 83)], lambda x: x.sum((0, 2), keepdim=True)),
+    "mean_axis": ([inp([2, 3, 4], 84)], lambda x: x.mean(-1)),
+    "mean_keepdim": ([inp([2, 3, 4], 85)], lambda x: x.mean((1, 2), keepdim=True)),
+    "softmax": ([inp([3, 5], 86)], lambda x: torch.softmax(x, 1)),
+    "softmax_axis0": ([inp([3, 4, 2], 87)], lambda x: torch.softmax(x, 0)),
+    "log_softmax": ([inp([3, 5], 88)], lambda x: torch.log_softmax(x, 1)),
+    "cross_entropy_composed": ([inp([4, 5], 89)],
+                               lambda x: -(torch.log_softmax(x, 1) * F.one_hot(torch.tensor([0, 3, 1, 4]), 5)).sum(1).mean()),
+    "silu": ([inp([3, 5], 90)], F.silu),
+}
+
+
+def op_golden(name, inputs, fn):
+    xs = []
+    for spec in inputs:
+        a = deterministic_input(spec["shape"], spec["seed"]).astype(np.float64) * spec["scale"] + spec["offset"]
+        a = a.astype(np.float32).astype(np.float64)  # the values graft sees
+        xs.append(torch.tensor(a, dtype=torch.float64, requires_grad=True))
+    out = fn(*xs)
+    r = torch.from_numpy(deterministic_input(list(out.shape) or [1], LOSS_SEED).astype(np.float64)).reshape(out.shape)
+    (out * r).sum().backward()
+    return {
+        "name": name,
+        "inputs": inputs,
+        "out_shape": list(out.shape),
+        "out": out.detach().reshape(-1).tolist(),
+        "grads": [x.grad.reshape(-1).tolist() for x in xs],
+    }
+
+
+def grad_summary(g: torch.Tensor) -> dict:
+    flat = g.detach().reshape(-1)
+    return {
+        "sum": float(flat.sum()), "sum_abs": float(flat.abs().sum()), "sum_sq": float((flat * flat).sum()),
+        "max_abs": float(flat.abs().max()), "first": flat[:8].tolist(),
+    }
+
+
+def model_golden(arch: str, input_shape, steps=3, lr=1e-3):
+    model = getattr(torchvision.models, arch)(weights=None)
+    keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
+    model.load_state_dict(deterministic_state_dict(keys), strict=True)
+    model.double().train()
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.eval()
+    x = torch.from_numpy(deterministic_input(input_shape)).double()
+    r = torch.from_numpy(deterministic_input([input_shape[0], 1000], 7)).double()
+    params = dict(model.named_parameters())
+    first = None
+    losses = []
+    for step in range(steps):
+        for p in params.values():
+            p.grad = None
+        loss = (model(x) * r).sum()
+        loss.backward()
+        losses.append(float(loss))
+        if step == 0:
+            first = {k: grad_summary(p.grad) for k, p in params.items()}
+        with torch.no_grad():
+            for p in params.values():
+                p -= lr * p.grad
+    stats = {}
+    for name, m in model.named_modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            stats[name] = {
+                "running_mean": grad_summary(m.running_mean), "running_var": grad_summary(m.running_var),
+                "num_batches_tracked": int(m.num_batches_tracked),
+            }
+    return {"arch": arch, "input_shape": input_shape, "loss_seed": 7, "lr": lr, "steps": steps,
+            "losses": losses, "grads": first, "bn_after_steps": stats}
+
+
+def main() -> int:
+    torch.set_num_threads(2)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    ops = [op_golden(name, inputs, fn) for name, (inputs, fn) in OPS.items()]
+    meta = {"torch_version": torch.__version__, "torchvision_version": torchvision.__version__, "loss_seed": LOSS_SEED}
+    with open(os.path.join(OUT_DIR, "ops.json"), "w", encoding="utf-8") as fh:
+        json.dump({**meta, "ops": ops}, fh, separators=(",", ":"))
+        fh.write("\n")
+    for arch in ["resnet18", "mobilenet_v2"]:
+        g = model_golden(arch, [2, 3, 64, 64])
+        with open(os.path.join(OUT_DIR, f"{arch}.json"), "w", encoding="utf-8") as fh:
+            json.dump({**meta, **g}, fh, separators=(",", ":"))
+            fh.write("\n")
+        print(f"{arch}: losses {g['losses']}")
+    print(f"wrote {len(ops)} op goldens and 2 model goldens to test/fixtures/grad/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

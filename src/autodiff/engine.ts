@@ -1,0 +1,63 @@
+import { Tensor } from '../graph/tensor.ts';
+import { realize } from '../runtime/realize.ts';
+import { gradients } from './backward.ts';
+import * as T from '../graph/functional.ts';
+
+/** Leaves the loss depends on that require grad, in the order they are first reached. */
+function trainableLeaves(loss: Tensor): Tensor[] {
+  const seen = new Set<Tensor>();
+  const found: Tensor[] = [];
+  const stack = [loss];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    if (t.op === null) {
+      if (t.requiresGrad) found.push(t);
+    } else {
+      for (const i of t.inputs) if (!seen.has(i)) stack.push(i);
+    }
+  }
+  return found;
+}
+
+/**
+ * `await loss.backward()`: the gradients of a scalar loss with respect to every leaf it depends on
+ * that requires grad, computed together with the loss in one run of one compiled graph (the
+ * forward pass, the backward pass and any batch-norm statistics), then stored in each leaf's
+ * `.grad`, added to what is there as PyTorch does.
+ */
+export async function backward(loss: Tensor, gradient?: Tensor): Promise<void> {
+  if (!gradient && loss.size !== 1) {
+    throw new RangeError(`backward() without a gradient needs a scalar loss, but this one has shape [${loss.shape}]; reduce it (sum or mean) first`);
+  }
+  const leaves = trainableLeaves(loss);
+  if (leaves.length === 0) {
+    throw new Error('backward(): the loss does not depend on any tensor that requires grad (is every parameter frozen?)');
+  }
+  const wanted = new Set(leaves);
+  const grads = gradients(loss, (t) => wanted.has(t), gradient);
+  const computed = leaves.map((leaf) => grads.get(leaf)!);
+  await realize([loss, ...computed]);
+  leaves.forEach((leaf, i) => {
+    const value = computed[i].value as Float32Array;
+    leaf.grad = accumulate(leaf.grad, value, leaf.shape);
+  });
+}
+
+/** A new leaf holding the gradient (so the graph that produced it can be collected), summed onto an existing one. */
+function accumulate(existing: Tensor | null, value: Float32Array, shape: readonly number[]): Tensor {
+  if (existing && existing.value === null) return T.add(existing, new Tensor({ shape, dtype: 'float32', value }));
+  if (existing?.value instanceof Float32Array) {
+    const sum = new Float32Array(value.length);
+    const prev = existing.value;
+    for (let i = 0; i < sum.length; i++) sum[i] = prev[i] + value[i];
+    return new Tensor({ shape, dtype: 'float32', value: sum });
+  }
+  return new Tensor({ shape, dtype: 'float32', value });
+}
+
+/** Clears the gradients of the given tensors (optimizer.zeroGrad() does this for its parameters). */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) p.grad = null;
+}
