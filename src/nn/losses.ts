@@ -43,6 +43,8 @@ function describe(v: unknown): string {
   return `${String(v)} of type ${typeof v}`;
 }
 
+const dims = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
 function checkReduction(fn: string, r: unknown): Reduction {
   if (!REDUCTIONS.includes(r as Reduction)) {
     throw new RangeError(`Expected one of "mean", "sum", "none" for reduction of ${fn} but received ${describe(r)}`);
@@ -112,7 +114,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
 
   if (target.dtype === 'float32') {
     if (target.ndim !== 2 || target.shape[0] !== n || target.shape[1] !== classes) {
-      throw new RangeError(`Expected probabilities of shape [${n}, ${classes}] (like the logits) for target of ${fn} but received shape [${target.shape}]`);
+      throw new RangeError(`Expected probabilities of shape [${n}, ${classes}] (like the logits) for target of ${fn} but received shape ${dims(target.shape)}`);
     }
     let p = smoothing > 0 ? T.add(T.mul(target, 1 - smoothing), smoothing / classes) : target;
     if (weight) p = T.mul(p, constant(weight, [classes]));
@@ -122,7 +124,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   }
 
   if (target.ndim !== 1 || target.shape[0] !== n) {
-    throw new RangeError(`Expected class indices of shape [${n}] (one per row of the logits) for target of ${fn} but received shape [${target.shape}]`);
+    throw new RangeError(`Expected class indices of shape [${n}] (one per row of the logits) for target of ${fn} but received shape ${dims(target.shape)}`);
   }
   if (!(target.value instanceof BigInt64Array)) {
     throw new TypeError(`Expected class indices with host values for target of ${fn} (e.g. labels([...])) but received the result of an op, ${target.toString()}`);
@@ -166,7 +168,7 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, op
   checkTensor(fn, 'logits', logits);
   checkTensor(fn, 'targets', targets);
   if (targets.dtype !== 'float32' || targets.shape.length !== logits.shape.length || targets.shape.some((d, i) => d !== logits.shape[i])) {
-    throw new RangeError(`Expected float32 targets of shape [${logits.shape}] (like the logits) for ${fn} but received ${targets.toString()}`);
+    throw new RangeError(`Expected float32 targets of shape ${dims(logits.shape)} (like the logits) for ${fn} but received ${targets.toString()}`);
   }
   const reduction = checkReduction(fn, options.reduction ?? 'mean');
   const classes = logits.shape[logits.ndim - 1] ?? 1;
@@ -197,7 +199,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: MSEOptions = {})
   checkTensor(fn, 'target', target);
   if (target.shape.length !== input.shape.length || target.shape.some((d, i) => d !== input.shape[i])) {
     // PyTorch broadcasts with a warning; a shape mismatch here is nearly always a bug ([N] vs [N, 1]).
-    throw new RangeError(`Expected target of shape [${input.shape}] (like the input) for ${fn} but received shape [${target.shape}]`);
+    throw new RangeError(`Expected target of shape ${dims(input.shape)} (like the input) for ${fn} but received shape ${dims(target.shape)}`);
   }
   const reduction = checkReduction(fn, options.reduction ?? 'mean');
   const diff = T.sub(input, target);

@@ -66,7 +66,7 @@ export abstract class Optimizer<H extends Hyperparameters = Hyperparameters, S e
   abstract step(): void;
 
   /** The option names this optimizer knows, in PyTorch's order, for state dicts. */
-  protected abstract hyperparameterNames(): readonly (keyof H & string)[];
+  protected abstract hyperparameterNames(): readonly string[];
 
   /** Adds a group, e.g. to unfreeze a backbone part-way through training with a smaller lr. */
   addParamGroup(spec: ParamGroupSpec<H>): void {
@@ -188,7 +188,7 @@ export abstract class Optimizer<H extends Hyperparameters = Hyperparameters, S e
       }
       const group = { ...restored, params: own.params } as unknown as ParamGroup<H>;
       for (const name of this.hyperparameterNames()) {
-        if (group[name] === undefined) throw new RangeError(`Parameter group ${gi} of the loaded state dict has no "${toSnake(name)}"`);
+        if ((restored as Record<string, unknown>)[name] === undefined) throw new RangeError(`Parameter group ${gi} of the loaded state dict has no "${toSnake(name)}"`);
       }
       this.validateGroup(group, ` of parameter group ${gi}`);
       return group;
