@@ -92,6 +92,23 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   return apply(ops.slice, [x], { axis, start, end: start + length });
 }
 
+/**
+ * Zero padding, as torch.nn.functional.pad: `pads` holds (before, after) pairs starting from the
+ * last dimension, so `[left, right, top, bottom]` pads the width then the height of NCHW.
+ */
+export function pad(x: Tensor, pads: readonly number[]): Tensor {
+  if (pads.length % 2 !== 0 || pads.length > 2 * x.ndim) {
+    throw new ShapeError('pad', currentScope(), `expected an even number of pads, at most ${2 * x.ndim}, but received [${pads}]`, [x.shape]);
+  }
+  const before = x.shape.map(() => 0);
+  const after = x.shape.map(() => 0);
+  for (let i = 0; i < pads.length / 2; i++) {
+    before[x.ndim - 1 - i] = pads[2 * i];
+    after[x.ndim - 1 - i] = pads[2 * i + 1];
+  }
+  return apply(ops.pad, [x], { before, after });
+}
+
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return apply(ops.expand, [x], { shape: [...shape] });
 }

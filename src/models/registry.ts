@@ -7,6 +7,7 @@ import * as resnet from './resnet.ts';
 import * as vgg from './vgg.ts';
 import * as mnv2 from './mobilenetv2.ts';
 import * as mnv3 from './mobilenetv3.ts';
+import { createTfjsModel } from './tfjs-model.ts';
 
 export interface ModelOptions {
   /** Output classes of the classifier; must be 1000 when ImageNet weights are loaded. */
@@ -63,9 +64,11 @@ export function modelBuilder(arch: string): Builder {
 /**
  * Builds a zoo model, with pretrained weights when asked: a variant is found in graft's cache, in
  * PyTorch's cache or downloaded (hash-checked); a file path is read directly. Keys and shapes
- * must match exactly.
+ * must match exactly. `tfjs:path/to/model.json` imports a TF.js layers model (a Teachable Machine
+ * export), weights included: see TfjsLayersModel for its labels, preprocessing and `features`.
  */
 export async function createModel(arch: string, opts: ModelOptions = {}): Promise<Module> {
+  if (arch.startsWith('tfjs:')) return createTfjsModel(arch.slice('tfjs:'.length), opts);
   const build = modelBuilder(arch);
   const weights = opts.weights ?? null;
   if (weights !== null && isVariantName(weights)) {
