@@ -48,6 +48,8 @@ export class GraphBuilder implements EmitContext {
   private readonly inputs: ValueInfo[] = [];
   private readonly outputs: ValueInfo[] = [];
   private readonly int64Cache = new Map<string, string>();
+  /** Operator sets by domain: the standard one, plus any that inlined nodes need (com.microsoft). */
+  private readonly opsets = new Map<string, number>([['', OPSET]]);
   private counter = 0;
   /** Prefix for node names: the module path of the op being emitted. */
   scope = '';
@@ -94,6 +96,22 @@ export class GraphBuilder implements EmitContext {
     this.initializers.push({ name, dims: [...shape], data_type: dataTypeOf(dtype), raw_data: toBytes(data) });
   }
 
+  /**
+   * Adds nodes and initializers made elsewhere (an imported ONNX model's), already named so they
+   * cannot clash with this graph's, and the operator sets their nodes need.
+   */
+  inline(part: { nodes: readonly object[]; initializers: readonly object[]; opsets: ReadonlyMap<string, number> }): void {
+    for (const [domain, version] of part.opsets) {
+      const have = this.opsets.get(domain);
+      if (have !== undefined && have !== version) {
+        throw new Error(`Cannot combine operator set ${domain || 'ai.onnx'} version ${version} with version ${have} in one graph`);
+      }
+      this.opsets.set(domain, version);
+    }
+    this.nodes.push(...part.nodes);
+    this.initializers.push(...part.initializers);
+  }
+
   addInput(info: ValueInfo): void { this.inputs.push(info); }
   addOutput(info: ValueInfo): void { this.outputs.push(info); }
 
@@ -114,7 +132,7 @@ export class GraphBuilder implements EmitContext {
     });
     const model = ModelProto.fromObject({
       ir_version: IR_VERSION,
-      opset_import: [{ domain: '', version: OPSET }],
+      opset_import: [...this.opsets].map(([domain, version]) => ({ domain, version })),
       producer_name: 'graft',
       producer_version: '0.1.0',
       doc_string: opts.docString ?? '',

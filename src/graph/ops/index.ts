@@ -5,3 +5,4 @@ export * from './pool.ts';
 export * from './shape.ts';
 export * from './linalg.ts';
 export * from './reduce.ts';
+export * from './onnx-subgraph.ts';
