@@ -86,22 +86,32 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
         const correction2Sqrt = Math.sqrt(1 - beta2 ** t);
         const m = state.expAvg;
         const v = state.expAvgSq;
-        const vmax = amsgrad ? state.maxExpAvgSq : v;
-        for (let i = 0; i < n; i++) {
-          // Each intermediate is rounded where PyTorch stores a float32 tensor, so trajectories match.
-          const wi = shrink === 1 ? w[i] : Math.fround(w[i] * shrink);
-          const g = l2 === 0 ? sign * grad[i] : Math.fround(sign * grad[i] + l2 * wi);
-          const mi = Math.fround(beta1 * m[i] + (1 - beta1) * g);
-          const vi = Math.fround(beta2 * v[i] + (1 - beta2) * g * g);
-          m[i] = mi;
-          v[i] = vi;
-          let second = vi;
-          if (amsgrad) {
-            if (vmax[i] > vi) second = vmax[i];
-            else vmax[i] = vi;
+        // Each intermediate is rounded where PyTorch stores a float32 tensor, so trajectories match.
+        // With shrink 1 or l2 0 those steps are exact no-ops, so the same loops serve Adam and AdamW.
+        if (amsgrad) {
+          const vmax = state.maxExpAvgSq;
+          for (let i = 0; i < n; i++) {
+            const wi = Math.fround(w[i] * shrink);
+            const g = Math.fround(sign * grad[i] + l2 * wi);
+            const mi = Math.fround(beta1 * m[i] + (1 - beta1) * g);
+            const vi = Math.fround(beta2 * v[i] + (1 - beta2) * g * g);
+            m[i] = mi;
+            v[i] = vi;
+            const second = vmax[i] > vi ? vmax[i] : (vmax[i] = vi);
+            const denom = Math.fround(Math.fround(Math.sqrt(second) / correction2Sqrt) + eps);
+            w[i] = wi - stepSize * (mi / denom);
           }
-          const denom = Math.fround(Math.fround(Math.sqrt(second) / correction2Sqrt) + eps);
-          w[i] = wi - stepSize * (mi / denom);
+        } else {
+          for (let i = 0; i < n; i++) {
+            const wi = Math.fround(w[i] * shrink);
+            const g = Math.fround(sign * grad[i] + l2 * wi);
+            const mi = Math.fround(beta1 * m[i] + (1 - beta1) * g);
+            const vi = Math.fround(beta2 * v[i] + (1 - beta2) * g * g);
+            m[i] = mi;
+            v[i] = vi;
+            const denom = Math.fround(Math.fround(Math.sqrt(vi) / correction2Sqrt) + eps);
+            w[i] = wi - stepSize * (mi / denom);
+          }
         }
         this.touched(p);
       }
