@@ -27,7 +27,7 @@ function trainableLeaves(loss: Tensor): Tensor[] {
  * forward pass, the backward pass and any batch-norm statistics), then stored in each leaf's
  * `.grad`, added to what is there as PyTorch does.
  */
-export async function backward(loss: Tensor, gradient?: Tensor): Promise<void> {
+export async function backward(loss: Tensor, gradient?: Tensor, alsoRealize: readonly Tensor[] = []): Promise<void> {
   if (!gradient && loss.size !== 1) {
     throw new RangeError(`backward() without a gradient needs a scalar loss, but this one has shape [${loss.shape}]; reduce it (sum or mean) first`);
   }
@@ -38,7 +38,8 @@ export async function backward(loss: Tensor, gradient?: Tensor): Promise<void> {
   const wanted = new Set(leaves);
   const grads = gradients(loss, (t) => wanted.has(t), gradient);
   const computed = leaves.map((leaf) => grads.get(leaf)!);
-  await realize([loss, ...computed]);
+  // Tensors the caller also wants (the logits, for accuracy) come out of the same run.
+  await realize([loss, ...computed, ...alsoRealize]);
   leaves.forEach((leaf, i) => {
     const value = computed[i].value as Float32Array;
     leaf.grad = accumulate(leaf.grad, value, leaf.shape);

@@ -1,0 +1,238 @@
+import { createModel, weightsFor } from '../models/registry.ts';
+import { isStaged, splitAtHead, runStages, type Staged } from '../models/stages.ts';
+import type { Preprocessing } from '../models/catalog.ts';
+import type { Tensor } from '../graph/tensor.ts';
+import type { Module } from '../nn/module.ts';
+import { manualSeed } from '../nn/init.ts';
+import { loadImageFolders, type DatasetSplits } from '../data/datasets/folders.ts';
+import { DataLoader, type SkippedFile } from '../data/loader.ts';
+import { DatasetError } from '../data/datasets/dataset.ts';
+import { evalPreset } from '../data/transforms/presets.ts';
+import { mix32 } from '../data/rng.ts';
+import { resolveConfig, type TrainConfig } from './config.ts';
+import { trainTransform } from './augment.ts';
+import { embed, type Embeddings } from './embeddings.ts';
+import { FeatureCache, defaultFeatureCacheDir, sha256 } from './feature-cache.ts';
+import { setTrainable, onlyHeadTrains, backboneStageCount } from './trainable.ts';
+import { makeOptimizer, makeSchedule } from './optimizer-setup.ts';
+import { trainEpochOnImages, trainEpochOnFeatures, evaluateImages, evaluateFeatures, type StepReport } from './loops.ts';
+import type { EvalResult } from './metrics.ts';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import type { EpochRecord } from './report.ts';
+import type { StateDict } from '../io/state-dict.ts';
+
+export type TrainEvent =
+  | { type: 'dataset'; classes: readonly string[]; train: number; val: number; source: string }
+  | { type: 'features'; split: 'train' | 'val'; done: number; total: number }
+  | { type: 'epoch-start'; epoch: number; epochs: number; phase: string }
+  | { type: 'step'; epoch: number; report: StepReport }
+  | { type: 'epoch-end'; record: EpochRecord; improved: boolean }
+  | { type: 'resumed'; epoch: number }
+  | { type: 'early-stop'; epoch: number }
+  | { type: 'skip'; file: string; reason: string };
+
+export interface FitOptions {
+  /** Folder for checkpoints (written after every epoch) and, by the CLI, the trained model. */
+  out?: string;
+  /** Continue from the checkpoint in `out`. */
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export interface TrainResult {
+  config: TrainConfig;
+  classes: readonly string[];
+  model: Staged;
+  preprocessing: Preprocessing;
+  history: EpochRecord[];
+  bestEpoch: number;
+  bestValAcc: number;
+  /** Validation metrics of the best epoch, with the file of every prediction. */
+  best: EvalResult & { files: string[] };
+  skipped: SkippedFile[];
+  trainImages: number;
+  valImages: number;
+  wallSeconds: number;
+  featureCacheHits: number;
+}
+
+interface Phase { name: string; start: number; end: number; unfrozen: number; lr: number; discriminative: boolean }
+
+/** frozen: one phase; finetune: everything; two-stage: frozen epochs, then everything at lr/2 with lower rates below. */
+function phasesFor(cfg: TrainConfig, backboneStages: number): Phase[] {
+  if (cfg.mode === 'frozen') return [{ name: 'frozen', start: 0, end: cfg.epochs, unfrozen: cfg.unfreeze, lr: cfg.lr, discriminative: false }];
+  if (cfg.mode === 'finetune') return [{ name: 'finetune', start: 0, end: cfg.epochs, unfrozen: backboneStages, lr: cfg.lr, discriminative: false }];
+  return [
+    { name: 'frozen', start: 0, end: cfg.frozenEpochs, unfrozen: cfg.unfreeze, lr: cfg.lr, discriminative: false },
+    { name: 'unfrozen', start: cfg.frozenEpochs, end: cfg.epochs, unfrozen: backboneStages, lr: cfg.lr / 2, discriminative: true },
+  ];
+}
+
+/** The eval preprocessing the weights expect: the variant's, the model's own, or the classic ImageNet one. */
+export function preprocessingFor(arch: string, weights: string | null, model: Module): Preprocessing {
+  const own = (model as unknown as { preprocessing?: Preprocessing }).preprocessing;
+  if (own) return own;
+  const entries = weightsFor(arch);
+  const variant = weights === 'DEFAULT' ? entries.find((w) => w.isDefault) : entries.find((w) => w.name === weights);
+  const p = (variant ?? entries.find((w) => w.name === 'IMAGENET1K_V1'))?.preprocessing;
+  return p ?? { resizeSize: 256, cropSize: 224, interpolation: 'bilinear', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+}
+
+function copyState(sd: StateDict): StateDict {
+  return new Map([...sd].map(([k, v]) => [k, { ...v, data: v.data.slice() } as typeof v]));
+}
+
+/** A digest of the frozen backbone's weights: part of the feature cache's key. */
+function backboneDigest(model: Staged): string {
+  const { backbone } = splitAtHead(model.stages());
+  const h: string[] = [];
+  for (const s of backbone) for (const m of s.modules) for (const [k, v] of m.stateDict()) {
+    h.push(k, sha256(new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength)));
+  }
+  return sha256(h.join('|'));
+}
+
+/**
+ * Trains a classifier on a folder of images, the whole recipe: load the pretrained network,
+ * replace its head, freeze what the mode says, train with per-epoch validation, keep the best
+ * epoch's weights (restored into the model at the end), checkpoint every epoch.
+ */
+export async function fit(data: string | DatasetSplits, partial: Partial<TrainConfig>, opts: FitOptions = {}): Promise<TrainResult> {
+  const started = performance.now();
+  const cfg = resolveConfig(partial);
+  const emit = opts.onEvent ?? (() => {});
+  const splits = typeof data === 'string' ? loadImageFolders(data, { valFraction: cfg.valSplit, seed: cfg.seed }) : data;
+  const classes = splits.classes;
+  if (classes.length < 2) throw new DatasetError(`Found ${classes.length} class; a classifier needs at least two class folders`);
+  if (splits.train.samples.length === 0) throw new DatasetError('The training split has no images');
+  if (splits.val.samples.length === 0) throw new DatasetError('The validation split has no images; add a val/ folder or raise valSplit');
+  emit({ type: 'dataset', classes, train: splits.train.samples.length, val: splits.val.samples.length, source: splits.source });
+
+  const model = await createModel(cfg.model, { weights: cfg.weights });
+  if (!isStaged(model)) throw new TypeError(`${cfg.model} cannot be trained: it does not expose its stages`);
+  const preprocessing = preprocessingFor(cfg.model, cfg.weights, model);
+  manualSeed(cfg.seed);
+  model.resetClassifier(classes.length);
+  const stages = model.stages();
+  const { backbone, head } = splitAtHead(stages);
+  const headModules = head.flatMap((s) => [...s.modules]);
+  const headForward = (x: Tensor) => runStages(head, x);
+  const phases = phasesFor(cfg, backboneStageCount(stages));
+
+  const skipped = new Map<string, string>();
+  const onSkip = (s: SkippedFile) => { if (!skipped.has(s.file)) { skipped.set(s.file, s.reason); emit({ type: 'skip', ...s }); } };
+  const evalTf = evalPreset(preprocessing);
+  const trainTf = trainTransform(cfg.augment, preprocessing);
+  const trainLoader = new DataLoader(splits.train, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, transform: trainTf, strict: cfg.strict, onWarning: onSkip });
+  const valLoader = new DataLoader(splits.val, { batchSize: Math.max(cfg.batchSize, 16), transform: evalTf, strict: cfg.strict, onWarning: onSkip });
+
+  // Features of the frozen backbone, computed once and shared by every epoch that trains only the head.
+  let features: { train: Embeddings; val: Embeddings } | null = null;
+  let cacheHits = 0;
+  const getFeatures = async () => {
+    if (features) return features;
+    model.eval();
+    const identity = { backbone: backboneDigest(model), cut: cfg.model + ':' + backbone.map((s) => s.name).join(','), seed: cfg.seed };
+    const root = cfg.cacheDir ?? defaultFeatureCacheDir();
+    const cache = (t: string) => (cfg.featureCache ? new FeatureCache(root, { ...identity, transform: t }) : null);
+    const run = (x: Tensor) => runStages(backbone, x);
+    const common = { seed: cfg.seed, strict: cfg.strict, onSkip, batchSize: 32 };
+    const views = cfg.augment === 'none' ? 1 : cfg.views;
+    const train = await embed(run, splits.train.samples, { ...common, transform: trainTf, views, cache: cache(JSON.stringify(trainTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'train', done, total }) });
+    const val = await embed(run, splits.val.samples, { ...common, transform: evalTf, views: 1, cache: cache(JSON.stringify(evalTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'val', done, total }) });
+    cacheHits = train.cacheHits + val.cacheHits;
+    features = { train, val };
+    return features;
+  };
+  const trainTargets = splits.train.samples.map((s) => s.target as number);
+  const valTargets = splits.val.samples.map((s) => s.target as number);
+  const valFiles = splits.val.samples.map((s) => s.path);
+
+  let history: EpochRecord[] = [];
+  let bestEpoch = -1;
+  let bestAcc = -1;
+  let bestState = copyState(model.stateDict());
+  let bestEval: (EvalResult & { files: string[] }) | null = null;
+  let sinceBest = 0;
+  let startEpoch = 0;
+  const resumed = opts.resume && opts.out ? await loadCheckpoint(opts.out) : null;
+  if (resumed) {
+    model.loadStateDict(resumed.model, { source: 'the checkpoint' });
+    bestState = resumed.best;
+    const t = resumed.trainer as { history: EpochRecord[]; bestEpoch: number; bestAcc: number; bestEval: EvalResult & { files: string[] }; sinceBest: number };
+    ({ history, bestEpoch, bestAcc, bestEval, sinceBest } = t);
+    startEpoch = resumed.epoch + 1;
+    emit({ type: 'resumed', epoch: startEpoch });
+  }
+
+  try {
+  training: for (const phase of phases) {
+    if (phase.end <= startEpoch) continue;
+    const groups = setTrainable(stages, phase.unfrozen, phase.lr, phase.discriminative);
+    const onFeatures = onlyHeadTrains(stages);
+    const optimizer = makeOptimizer(cfg, groups);
+    const steps = onFeatures ? Math.ceil(splits.train.samples.length / cfg.batchSize) : trainLoader.length;
+    const schedule = makeSchedule(cfg, optimizer, phase.end - phase.start, steps);
+    if (resumed && startEpoch > phase.start) {
+      optimizer.loadStateDict(resumed.optimizer);
+      if (resumed.scheduler) schedule.loadStateDict(resumed.scheduler);
+    }
+    for (let epoch = Math.max(phase.start, startEpoch); epoch < phase.end; epoch++) {
+      const t0 = performance.now();
+      emit({ type: 'epoch-start', epoch, epochs: cfg.epochs, phase: phase.name });
+      // Dropout masks and other draws restart from (seed, epoch): an epoch replays identically after a resume.
+      manualSeed(mix32(cfg.seed ^ mix32(epoch + 1)));
+      const lr = optimizer.paramGroups[optimizer.paramGroups.length - 1].lr;
+      const onStep = (report: StepReport) => emit({ type: 'step', epoch, report });
+      let train, val;
+      if (onFeatures) {
+        const f = await getFeatures();
+        train = await trainEpochOnFeatures(headForward, headModules, f.train, trainTargets, epoch, cfg.seed, cfg.batchSize, optimizer, schedule, cfg.labelSmoothing, onStep);
+        val = await evaluateFeatures(headForward, headModules, f.val, valTargets, valFiles, classes, 64);
+      } else {
+        train = await trainEpochOnImages(model, trainLoader, epoch, optimizer, schedule, cfg.labelSmoothing, onStep);
+        val = await evaluateImages(model, valLoader, classes);
+      }
+      schedule.afterEpoch();
+      const record: EpochRecord = {
+        epoch, phase: phase.name, train_loss: train.loss, train_acc: train.acc, val_loss: val.loss, val_acc: val.acc,
+        val_top5: val.top5, lr, seconds: (performance.now() - t0) / 1000,
+      };
+      history.push(record);
+      const improved = val.acc > bestAcc;
+      if (improved) {
+        bestAcc = val.acc;
+        bestEpoch = epoch;
+        bestState = copyState(model.stateDict());
+        bestEval = val;
+        sinceBest = 0;
+      } else sinceBest++;
+      emit({ type: 'epoch-end', record, improved });
+      if (opts.out) {
+        await saveCheckpoint(opts.out, {
+          epoch, model: model.stateDict(), best: bestState, optimizer: optimizer.stateDict(), scheduler: schedule.stateDict(),
+          trainer: { history, bestEpoch, bestAcc, bestEval, sinceBest },
+        });
+      }
+      if (cfg.patience > 0 && sinceBest >= cfg.patience) {
+        emit({ type: 'early-stop', epoch });
+        break training;
+      }
+    }
+  }
+
+  } finally {
+    await Promise.all([trainLoader.close(), valLoader.close()]);
+  }
+
+  model.loadStateDict(bestState, { source: 'the best epoch' });
+  model.eval();
+  return {
+    config: cfg, classes, model, preprocessing, history, bestEpoch, bestValAcc: bestAcc, best: bestEval!,
+    skipped: [...skipped].map(([file, reason]) => ({ file, reason })),
+    trainImages: splits.train.samples.length - [...skipped.keys()].filter((f) => splits.train.samples.some((s) => s.path === f)).length,
+    valImages: splits.val.samples.length - [...skipped.keys()].filter((f) => splits.val.samples.some((s) => s.path === f)).length,
+    wallSeconds: (performance.now() - started) / 1000,
+    featureCacheHits: cacheHits,
+  };
+}
