@@ -10,6 +10,7 @@ Writes test/fixtures/data/:
                     ToTensor on a PIL image is exactly uint8 / 255, so the uint8 tensor is lossless;
                     the test applies Normalize itself. Stored as the residual of the planar
                     predictor left + up - upleft (mod 256), zlib-compressed, as PNG's filters do.
+  op-goldens.json   torchvision's functional ops (colour, geometry) on one small PIL image.
   goldens.json      per image: shape, per-channel means of the normalized tensor, and for the
                     reference photos without a full golden (to keep the repo small) the means of
                     8x8 blocks of the uint8 tensor.
@@ -21,6 +22,7 @@ ToTensor, Normalize(ImageNet). The image is loaded as graft loads it: EXIF orien
 import argparse
 import io
 import json
+import math
 import os
 import struct
 import zlib
@@ -45,7 +47,7 @@ def scene(w, h, seed):
     im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
     d = ImageDraw.Draw(im)
     for i in range(6):
-        x0, y0 = int(rng.integers(0, w - 20)), int(rng.integers(0, h - 20))
+        x0, y0 = int(rng.integers(0, max(1, w - 20))), int(rng.integers(0, max(1, h - 20)))
         x1, y1 = x0 + int(rng.integers(5, max(6, w // 3))), y0 + int(rng.integers(5, max(6, h // 3)))
         color = tuple(int(c) for c in rng.integers(0, 256, 3))
         (d.ellipse if i % 2 else d.rectangle)([x0, y0, x1, y1], fill=color)
@@ -194,6 +196,41 @@ def make_goldens(paths, subdir, record, full):
         record[f"{subdir}/{name}"] = entry
 
 
+def make_op_goldens():
+    """Functional transforms on one small image, as torchvision applies them to PIL images."""
+    import base64
+    from torchvision.transforms import functional as F, InterpolationMode as I
+
+    im = scene(24, 18, 21)
+    ops = {
+        "adjust_brightness(1.3)": lambda x: F.adjust_brightness(x, 1.3),
+        "adjust_contrast(0.6)": lambda x: F.adjust_contrast(x, 0.6),
+        "adjust_saturation(1.7)": lambda x: F.adjust_saturation(x, 1.7),
+        "adjust_hue(0.2)": lambda x: F.adjust_hue(x, 0.2),
+        "adjust_hue(-0.35)": lambda x: F.adjust_hue(x, -0.35),
+        "adjust_sharpness(1.8)": lambda x: F.adjust_sharpness(x, 1.8),
+        "posterize(3)": lambda x: F.posterize(x, 3),
+        "solarize(100)": lambda x: F.solarize(x, 100),
+        "autocontrast": F.autocontrast,
+        "equalize": F.equalize,
+        "hflip": F.hflip,
+        "rotate(30)": lambda x: F.rotate(x, 30),
+        "rotate(-75)": lambda x: F.rotate(x, -75),
+        "shear_x(0.3)": lambda x: F.affine(x, angle=0.0, translate=[0, 0], scale=1.0, shear=[math.degrees(math.atan(0.3)), 0.0], interpolation=I.NEAREST, center=[0, 0]),
+        "translate_y(-5)": lambda x: F.affine(x, angle=0.0, translate=[0, -5], scale=1.0, shear=[0.0, 0.0], interpolation=I.NEAREST),
+        "resized_crop(3,5,11,15,[10,12])": lambda x: F.resized_crop(x, 3, 5, 11, 15, [10, 12]),
+        "resize([13,29],bicubic)": lambda x: F.resize(x, [13, 29], I.BICUBIC),
+        "center_crop(20)": lambda x: F.center_crop(x, 20),
+    }
+    out = {"input": {"width": 24, "height": 18, "rgb": base64.b64encode(im.tobytes()).decode()}, "ops": {}}
+    for name, fn in ops.items():
+        y = fn(im)
+        out["ops"][name] = {"width": y.width, "height": y.height, "rgb": base64.b64encode(y.convert("RGB").tobytes()).decode()}
+    with open(os.path.join(ROOT, "op-goldens.json"), "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
@@ -202,6 +239,7 @@ def main():
     shutil.rmtree(os.path.join(ROOT, "goldens"), ignore_errors=True)
     paths = make_images()
     make_bad()
+    make_op_goldens()
     record = {}
     make_goldens(paths, "fixtures", record, lambda name: True)
     shared = os.path.join(args.shared, "images")

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import sharp, { type OutputInfo } from 'sharp';
+import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { decodeBmp, isBmp, readBmpHeader, BmpError } from './bmp.ts';
 import { checkInteger } from './errors.ts';
 import { rgbImage, type RgbImage } from './image.ts';
 import { resample, type Region } from './transforms/resample.ts';
+import { orientedSize, readJpegHeader } from './jpeg-header.ts';
 
 /**
  * PIL refuses images above 2 * Image.MAX_IMAGE_PIXELS (89,478,485) as decompression bombs;
@@ -67,18 +68,27 @@ export async function decodeImage(source: string | Uint8Array, options: DecodeOp
 
 async function decodeWithSharp(bytes: Uint8Array, maxPixels: number, cropResize?: (width: number, height: number) => CropResize): Promise<RgbImage> {
   // ignoreIcc: PIL (so torchvision) ignores embedded profiles, and applying them costs more than the decode.
-  const open = () => sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, ignoreIcc: true });
-  const meta = await open().metadata();
-  const plan = cropResize?.(meta.autoOrient.width, meta.autoOrient.height);
-  if (meta.space === 'cmyk') {
+  const open = (sequentialRead = false) => sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', pages: 1, ignoreIcc: true, sequentialRead });
+  const { width, height, cmyk } = await probe(bytes, open, maxPixels);
+  const plan = cropResize?.(width, height);
+  if (cmyk) {
     const image = cmykToRgb(await open().autoOrient().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true }));
     return plan ? resample(image, plan.width, plan.height, 'bilinear', plan.region) : image;
   }
-  let pipeline = open().autoOrient();
+  // Sequential access lets libvips stop decoding below the crop.
+  let pipeline = open(!!plan).autoOrient();
   if (plan) pipeline = pipeline.extract(plan.region).resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' });
   const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion to RGB`);
   return rgbImage(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+/** Oriented size and whether the pixels are CMYK: from the JPEG markers when possible, else libvips. */
+async function probe(bytes: Uint8Array, open: () => Sharp, maxPixels: number): Promise<{ width: number; height: number; cmyk: boolean }> {
+  const jpeg = readJpegHeader(bytes);
+  if (jpeg && jpeg.width * jpeg.height <= maxPixels) return { ...orientedSize(jpeg), cmyk: jpeg.components === 4 };
+  const meta = await open().metadata();
+  return { width: meta.autoOrient.width, height: meta.autoOrient.height, cmyk: meta.space === 'cmyk' };
 }
 
 /** PIL's cmyk2rgb: each channel is (255 - K) scaled by (255 - C), with PIL's rounding division. */

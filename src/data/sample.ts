@@ -17,7 +17,7 @@ export async function loadSample(file: string, transform: Transform | undefined,
   let out: Sample;
   if (nativeCrop && steps[0] instanceof RandomResizedCrop && steps[0].interpolation === 'bilinear') {
     out = await decodeRandomCrop(file, steps[0], rng, maxPixels);
-    for (const t of steps.slice(1)) out = t.apply(out, rng);
+    out = new Compose(steps.slice(1)).apply(out, rng);
   } else {
     const image = await decodeImage(file, { maxPixels });
     out = transform ? transform.apply(image, rng) : toTensor(image);

@@ -6,13 +6,14 @@ import { rgbImage, type RgbImage } from '../image.ts';
  * tables for posterize, solarize, autocontrast and equalize.
  */
 
-/** PIL's Image.blend: a + alpha * (b - a), clipped, truncated toward zero. */
+/** PIL's Image.blend: a + alpha * (b - a) in single precision, clipped, truncated toward zero. */
 export function blend(a: RgbImage, b: RgbImage, alpha: number): RgbImage {
   const out = rgbImage(a.width, a.height);
   const x = a.data;
   const y = b.data;
+  const alpha32 = Math.fround(alpha);
   for (let i = 0; i < x.length; i++) {
-    const v = Math.fround(x[i] + alpha * (y[i] - x[i]));
+    const v = Math.fround(x[i] + Math.fround(alpha32 * (y[i] - x[i])));
     out.data[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
   }
   return out;

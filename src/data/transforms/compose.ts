@@ -2,6 +2,8 @@ import { invalidType } from '../errors.ts';
 import type { Sample } from '../image.ts';
 import type { Rng } from '../rng.ts';
 import { Normalize, ToTensor, toNormalizedTensor } from './tensor.ts';
+import { RandomHorizontalFlip } from './flip.ts';
+import type { RgbImage } from '../image.ts';
 import { defaultRng, registerTransform, transformFromSpec, type Transform, type TransformSpec } from './transform.ts';
 
 /** Applies transforms in order, threading one generator through all of them. */
@@ -22,11 +24,14 @@ export class Compose implements Transform {
     const ts = this.transforms;
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i];
-      const next = ts[i + 1];
-      // ToTensor + Normalize is the hot end of every pipeline: one pass instead of two.
-      if (t instanceof ToTensor && next instanceof Normalize && x.kind === 'image' && next.mean.length === 3 && next.std.length === 3) {
-        x = toNormalizedTensor(x, next.mean, next.std);
-        i++;
+      // [RandomHorizontalFlip,] ToTensor, Normalize is the hot end of every training pipeline:
+      // one pass over the pixels instead of three, with the same generator draw as the flip.
+      const fused = x.kind === 'image' ? fusedTail(ts, i) : 0;
+      if (fused > 0) {
+        const flip = ts[i] instanceof RandomHorizontalFlip ? rng.random() < (ts[i] as RandomHorizontalFlip).p : false;
+        const norm = ts[i + fused - 1] as Normalize;
+        x = toNormalizedTensor(x as RgbImage, norm.mean, norm.std, flip);
+        i += fused - 1;
       } else {
         x = t.apply(x, rng);
       }
@@ -37,6 +42,14 @@ export class Compose implements Transform {
   spec(): TransformSpec {
     return { name: this.name, options: { transforms: this.transforms.map((t) => t.spec()) } };
   }
+}
+
+/** How many transforms from i form a fusable [RandomHorizontalFlip,] ToTensor, Normalize tail (0 if none). */
+function fusedTail(ts: readonly Transform[], i: number): number {
+  const start = ts[i] instanceof RandomHorizontalFlip ? i + 1 : i;
+  const norm = ts[start + 1];
+  if (!(ts[start] instanceof ToTensor) || !(norm instanceof Normalize) || norm.inplace) return 0;
+  return norm.mean.length === 3 && norm.std.length === 3 ? start + 2 - i : 0;
 }
 
 registerTransform('Compose', (o: { transforms: TransformSpec[] }) => new Compose(o.transforms.map(transformFromSpec)));

@@ -16,18 +16,25 @@ export function toTensor(image: RgbImage, out?: Float32Array): ImageTensor {
   return t;
 }
 
-/** ToTensor and Normalize in one pass over the pixels, with no intermediate tensor. */
-export function toNormalizedTensor(image: RgbImage, mean: readonly number[], std: readonly number[]): ImageTensor {
+/** ToTensor and Normalize (optionally after a horizontal flip) in one pass, with no intermediate tensor. */
+export function toNormalizedTensor(image: RgbImage, mean: readonly number[], std: readonly number[], flip = false): ImageTensor {
   const { width, height, data } = image;
   const plane = width * height;
   const t = imageTensor(3, height, width);
   const o = t.data;
   const scale = [0, 1, 2].map((c) => 1 / (255 * std[c % std.length]));
   const shift = [0, 1, 2].map((c) => mean[c % mean.length] / std[c % std.length]);
-  for (let i = 0, p = 0; i < plane; i++, p += 3) {
-    o[i] = data[p] * scale[0] - shift[0];
-    o[plane + i] = data[p + 1] * scale[1] - shift[1];
-    o[2 * plane + i] = data[p + 2] * scale[2] - shift[2];
+  const [s0, s1, s2] = scale;
+  const [m0, m1, m2] = shift;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      const p = (flip ? row + width - 1 - x : i) * 3;
+      o[i] = data[p] * s0 - m0;
+      o[plane + i] = data[p + 1] * s1 - m1;
+      o[2 * plane + i] = data[p + 2] * s2 - m2;
+    }
   }
   return t;
 }
