@@ -1,4 +1,5 @@
-import { Tensor, constant } from '../graph/tensor.ts';
+import { Tensor, constant, tensor } from '../graph/tensor.ts';
+import { random } from './init.ts';
 import { apply } from '../graph/op.ts';
 import * as ops from '../graph/ops/index.ts';
 import * as T from '../graph/functional.ts';
@@ -90,10 +91,19 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   return T.reshape(pooled, [n, c, oh, ow]);
 }
 
-/** Dropout is the identity in eval mode; the training form (a random mask) belongs to training. */
+/**
+ * Dropout: the identity in eval mode; in training mode each value is zeroed with probability p
+ * and the rest scaled by 1/(1-p). The mask is drawn on the host with the seedable generator
+ * (`manualSeed`) and fed as data, so every step runs the same compiled graph.
+ */
 export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`Expected number between 0 and 1 for p but received ${p}`);
   if (!training || p === 0) return x;
-  throw new Error('dropout in training mode needs the training engine (call model.eval() for inference)');
+  const mask = new Float32Array(x.size);
+  if (p < 1) {
+    const keep = 1 / (1 - p);
+    for (let i = 0; i < mask.length; i++) mask[i] = random() < p ? 0 : keep;
+  }
+  return T.mul(x, tensor(mask, x.shape));
 }
 export * from './losses.ts';

@@ -8,13 +8,40 @@ function toOrt(t: Tensor): ort.Tensor {
 }
 
 /**
+ * Values some forward pass wants once they are computed (batch norm's batch statistics, for its
+ * running averages), keyed by who registered them. Any run that computes the graph they belong
+ * to fetches them too and hands them over; earlier forwards of the same owner that never ran are
+ * dropped, as they were abandoned.
+ */
+interface SideOutput { tensors: readonly Tensor[]; onValues: (values: TensorData[]) => void }
+const sideOutputs = new Map<object, SideOutput[]>();
+
+export function registerSideOutput(owner: object, tensors: readonly Tensor[], onValues: (values: TensorData[]) => void): void {
+  const list = sideOutputs.get(owner) ?? [];
+  list.push({ tensors, onValues });
+  sideOutputs.set(owner, list);
+}
+
+/** The side outputs that belong to a traced graph (their tensors are among its nodes). */
+function sideOutputsIn(nodes: ReadonlySet<Tensor>): { owner: object; entry: SideOutput }[] {
+  const found: { owner: object; entry: SideOutput }[] = [];
+  for (const [owner, list] of sideOutputs) {
+    for (const entry of list) if (entry.tensors.every((t) => nodes.has(t))) found.push({ owner, entry });
+  }
+  return found;
+}
+
+/**
  * Computes the targets in one run: traces what they need, compiles it to ONNX (or reuses the
  * session compiled for the same graph signature), feeds the leaves and stores the results.
  */
 export async function realize(targets: readonly Tensor[]): Promise<void> {
   const pending = [...new Set(targets)].filter((t) => t.value === null);
   if (pending.length === 0) return;
-  const tr = trace(pending);
+  let tr = trace(pending);
+  const sides = sideOutputs.size ? sideOutputsIn(new Set(tr.nodes)) : [];
+  const extra = sides.flatMap(({ entry }) => entry.tensors).filter((t) => !pending.includes(t));
+  if (extra.length) tr = trace([...pending, ...extra]);
   const session = await sessionFor(tr.signature, () => compile(tr));
   const feeds: Record<string, ort.Tensor> = {};
   tr.feeds.forEach((t, i) => {
@@ -22,7 +49,13 @@ export async function realize(targets: readonly Tensor[]): Promise<void> {
     feeds[inputName(i)] = toOrt(t);
   });
   const results = await session.run(feeds);
-  pending.forEach((t, i) => {
+  tr.targets.forEach((t, i) => {
     t.value = results[outputName(i)].data as TensorData;
   });
+  for (const { owner, entry } of sides) {
+    const list = sideOutputs.get(owner)!;
+    list.splice(0, list.indexOf(entry) + 1);
+    if (list.length === 0) sideOutputs.delete(owner);
+    entry.onValues(entry.tensors.map((t) => t.value!));
+  }
 }
