@@ -178,7 +178,7 @@ async function readShards(file: string, dir: string, paths: string[], weights: W
     shards.push({ path: shard, size });
   }
   const available = shards.reduce((n, s) => n + s.size, 0);
-  const label = paths.join(' + ');
+  const label = shards.map((s) => s.path).join(' + ');
   let need = 0;
   for (const w of weights) {
     if (need + w.byteLength > available) {
