@@ -2,6 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { modelsCommand } from './models.ts';
 import { predictCommand } from './predict.ts';
+import { trainCommand } from './train.ts';
+import { evalCommand } from './eval.ts';
 
 /** The graft command: each subcommand lives in its own file. */
 const program = new Command();
@@ -27,12 +29,63 @@ program.command('models')
 program.command('predict')
   .description('classify images with a zoo model (ImageNet weights) or a trained model folder')
   .argument('<images...>', 'image files')
-  .requiredOption('--model <arch>', 'architecture, e.g. resnet50 or mobilenet_v2')
+  .requiredOption('--model <arch|dir>', 'a trained model folder, or an architecture such as resnet50 or mobilenet_v2')
   .option('--weights <file|variant>', 'a .pth or .safetensors file, or a variant such as IMAGENET1K_V2', 'DEFAULT')
   .option('--topk <k>', 'classes to show per image', positiveInt('--topk'), 5)
   .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 16)
   .option('--json', 'print JSON: [{"file", "top": [{"index", "label", "prob"}]}]')
   .action(predictCommand);
+
+const number = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`Expected a number for ${name} but received ${v}`);
+  return n;
+};
+const nonNegativeInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`Expected integer >= 0 for ${name} but received ${v}`);
+  return n;
+};
+
+program.command('train')
+  .description('train a classifier on a folder of images (class per subfolder; train/ and val/ subfolders, or split)')
+  .argument('<data>', 'image folder')
+  .option('--model <arch>', 'architecture (graft models lists them), or onnx:<file>[#tensor] / tfjs:<model.json>', 'mobilenet_v2')
+  .option('--weights <file|variant>', 'pretrained weights: a variant (DEFAULT, IMAGENET1K_V1, ...), a .pth/.safetensors file, or none', 'DEFAULT')
+  .option('--mode <mode>', 'frozen (new head on a fixed backbone), finetune (train everything), two-stage (frozen, then everything)', 'frozen')
+  .option('--unfreeze <n>', 'also train the last n backbone blocks', nonNegativeInt('--unfreeze'))
+  .option('--epochs <n>', 'epochs (default 15)', positiveInt('--epochs'))
+  .option('--frozen-epochs <n>', 'two-stage: epochs of the frozen stage (default 3)', nonNegativeInt('--frozen-epochs'))
+  .option('--batch-size <n>', 'images per step (default 32)', positiveInt('--batch-size'))
+  .option('--lr <x>', 'learning rate (default 1e-3)', number('--lr'))
+  .option('--optimizer <name>', 'sgd, adam or adamw (default adamw)')
+  .option('--momentum <x>', 'SGD momentum (default 0.9)', number('--momentum'))
+  .option('--weight-decay <x>', 'weight decay (default 1e-4)', number('--weight-decay'))
+  .option('--scheduler <name>', 'none, step, cosine or onecycle (default cosine)')
+  .option('--step-size <n>', 'step scheduler: epochs between decays (default 7)', positiveInt('--step-size'))
+  .option('--gamma <x>', 'step scheduler: decay factor (default 0.1)', number('--gamma'))
+  .option('--augment <level>', 'none, light (random crop + flip) or standard (+ TrivialAugment) (default light)')
+  .option('--views <n>', 'augmented views cached per image with a frozen backbone (default 5)', positiveInt('--views'))
+  .option('--label-smoothing <x>', 'label smoothing (default 0)', number('--label-smoothing'))
+  .option('--patience <n>', 'stop after n epochs without improvement (default 0: never)', nonNegativeInt('--patience'))
+  .option('--val-split <f>', 'share held out for validation when the folder has no val/ (default 0.2)', number('--val-split'))
+  .option('--seed <n>', 'seed for shuffling, augmentation and the new head (default 0)', nonNegativeInt('--seed'))
+  .option('--no-cache', 'do not keep backbone features on disk')
+  .option('--cache-dir <dir>', 'feature cache folder (default: ~/.cache/graft/features)')
+  .option('--strict', 'stop at the first unreadable image instead of skipping it')
+  .option('--resume', 'continue an interrupted run from its last completed epoch')
+  .requiredOption('--out <dir>', 'folder for the trained model, its report and checkpoints')
+  .option('--json', 'print one JSON object with the results')
+  .option('--quiet', 'no progress output')
+  .action(trainCommand);
+
+program.command('eval')
+  .description('evaluate a trained model folder on labelled images (test/ or val/ if present)')
+  .argument('<model-dir>', 'a folder written by graft train')
+  .argument('<data>', 'image folder with class subfolders')
+  .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 32)
+  .option('--json', 'print JSON')
+  .action(evalCommand);
 
 program.parseAsync().catch((e: Error) => {
   process.stderr.write(`graft: ${e.message}\n`);

@@ -1,6 +1,7 @@
 import { createModel, weightsFor, IMAGENET_CATEGORIES } from '../models/registry.ts';
 import { predictFiles } from '../models/predictor.ts';
 import { evalPreset } from '../data/transforms/presets.ts';
+import { isModelFolder, loadModelFolder } from '../io/model-folder.ts';
 
 interface PredictFlags { model: string; weights: string; topk: number; batchSize: number; json?: boolean }
 
@@ -14,11 +15,21 @@ function preprocessingFor(arch: string, weights: string) {
   return (variant ?? entries.find((w) => w.name === 'IMAGENET1K_V1'))?.preprocessing;
 }
 
-export async function predictCommand(images: string[], flags: PredictFlags): Promise<void> {
+/** A trained model folder, or a zoo architecture with ImageNet weights. */
+async function classifier(flags: PredictFlags) {
+  if (isModelFolder(flags.model)) {
+    const { model, manifest } = await loadModelFolder(flags.model);
+    return { model, transform: evalPreset(manifest.preprocessing), labels: manifest.classes };
+  }
   const model = await createModel(flags.model, { weights: flags.weights });
+  return { model, transform: evalPreset(preprocessingFor(flags.model, flags.weights) ?? {}), labels: IMAGENET_CATEGORIES };
+}
+
+export async function predictCommand(images: string[], flags: PredictFlags): Promise<void> {
+  const { model, transform, labels } = await classifier(flags);
   model.requiresGrad_(false);
-  const transform = evalPreset(preprocessingFor(flags.model, flags.weights) ?? {});
-  const results = await predictFiles(model, images, { transform, labels: IMAGENET_CATEGORIES, topk: flags.topk, batchSize: flags.batchSize });
+  const topk = Math.min(flags.topk, labels.length);
+  const results = await predictFiles(model, images, { transform, labels, topk, batchSize: flags.batchSize });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(results.map((r) => ({ file: r.file, top: r.top.map((t) => ({ ...t, prob: +t.prob.toFixed(6) })), ...(r.error ? { error: r.error } : {}) })), null, 1)}\n`);
   } else {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateDict } from '../io/state-dict.ts';
@@ -24,6 +24,7 @@ export const checkpointPath = (dir: string) => join(dir, 'checkpoint.safetensors
  * are safetensors entries; everything else rides in its metadata as JSON.
  */
 export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> {
+  await mkdir(dir, { recursive: true });
   const sd: StateDict = new Map();
   for (const [k, v] of c.model) sd.set(`model.${k}`, v);
   for (const [k, v] of c.best) sd.set(`best.${k}`, v);

@@ -15,7 +15,8 @@ import { imageThumbnail } from './report-thumbnail.ts';
  */
 
 export interface EpochRecord { epoch: number; train_loss: number; train_acc: number; val_loss: number; val_acc: number; val_top5?: number; lr: number; seconds: number; phase?: string }
-export interface ClassMetrics { class: string; precision: number; recall: number; f1: number; support: number }
+import type { ClassMetrics } from './metrics.ts';
+export type { ClassMetrics };
 export interface WrongPrediction { file: string; actual: string; predicted: string; prob: number }
 export interface ReportInput {
   title: string;              // e.g. "hymenoptera · mobilenet_v2 · frozen"

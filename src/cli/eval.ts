@@ -1,0 +1,18 @@
+import { evaluateFolder } from '../train/evaluate.ts';
+import { table } from './table.ts';
+
+export async function evalCommand(modelDir: string, dataDir: string, flags: { json?: boolean; batchSize: number }): Promise<void> {
+  const r = await evaluateFolder(modelDir, dataDir, { batchSize: flags.batchSize, onSkip: (s) => process.stderr.write(`graft: skipping ${s.file}: ${s.reason}\n`) });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({
+      data: r.root, images: r.count, accuracy: r.acc, top5: r.top5, loss: r.loss, classes: r.classes,
+      per_class: r.perClass, confusion: r.confusion, skipped_files: r.skipped.length,
+    })}\n`);
+    return;
+  }
+  process.stdout.write(`${r.root}: ${r.count} images, accuracy ${(r.acc * 100).toFixed(2)}%, top-5 ${(r.top5 * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)}${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}\n\n`);
+  process.stdout.write(table(['class', 'precision', 'recall', 'f1', 'support'],
+    r.perClass.map((c) => [c.class, c.precision.toFixed(4), c.recall.toFixed(4), c.f1.toFixed(4), String(c.support)])));
+  process.stdout.write('\nconfusion matrix (rows: actual, columns: predicted)\n');
+  process.stdout.write(table(['', ...r.classes], r.confusion.map((row, i) => [r.classes[i], ...row.map(String)])));
+}

@@ -1,0 +1,51 @@
+import { basename, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { fit } from '../train/fit.ts';
+import type { TrainConfig } from '../train/config.ts';
+import { saveModelFolder } from '../io/model-folder.ts';
+import { checkpointPath } from '../train/checkpoint.ts';
+import { writeReport } from '../train/report.ts';
+import { reportInput, runSummary } from '../train/summary.ts';
+import { progressReporter } from './progress.ts';
+import { table } from './table.ts';
+
+export interface TrainFlags {
+  model: string; weights: string; mode: TrainConfig['mode']; unfreeze?: number; epochs?: number; batchSize?: number; lr?: number;
+  optimizer?: TrainConfig['optimizer']; momentum?: number; weightDecay?: number; scheduler?: TrainConfig['scheduler'];
+  stepSize?: number; gamma?: number; augment?: TrainConfig['augment']; views?: number; valSplit?: number; seed?: number;
+  labelSmoothing?: number; patience?: number; frozenEpochs?: number; out: string; resume?: boolean; cache: boolean; cacheDir?: string;
+  strict?: boolean; json?: boolean; quiet?: boolean;
+}
+
+export async function trainCommand(dataDir: string, f: TrainFlags): Promise<void> {
+  const progress = progressReporter(!f.quiet);
+  const out = resolve(f.out);
+  const result = await fit(dataDir, {
+    model: f.model, weights: f.weights === 'none' ? null : f.weights, mode: f.mode, unfreeze: f.unfreeze, epochs: f.epochs,
+    batchSize: f.batchSize, lr: f.lr, optimizer: f.optimizer, momentum: f.momentum, weightDecay: f.weightDecay,
+    scheduler: f.scheduler, stepSize: f.stepSize, gamma: f.gamma, augment: f.augment, views: f.views, valSplit: f.valSplit,
+    seed: f.seed, labelSmoothing: f.labelSmoothing, patience: f.patience, frozenEpochs: f.frozenEpochs,
+    featureCache: f.cache, cacheDir: f.cacheDir ?? null, strict: f.strict,
+  }, { out, resume: f.resume, onEvent: progress.onEvent }).finally(() => progress.stop());
+
+  const summary = runSummary(result);
+  await saveModelFolder(out, result.model, {
+    model: result.config.model, pretrained: result.config.weights, classes: [...result.classes], preprocessing: result.preprocessing,
+    training: { ...result.config }, metrics: { ...summary, per_class: result.best.perClass, confusion: result.best.confusion },
+    history: result.history,
+  });
+  const report = await writeReport(out, reportInput(result, `${basename(resolve(dataDir))} · ${result.config.model} · ${result.config.mode}`));
+  await rm(checkpointPath(out), { force: true });
+
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify({ ...summary, out, report, skipped: result.skipped })}\n`);
+    return;
+  }
+  const rows = result.history.map((h) => [
+    String(h.epoch + 1) + (h.epoch === result.bestEpoch ? ' *' : ''), h.phase ?? '', h.train_loss.toFixed(4), h.train_acc.toFixed(4),
+    h.val_loss.toFixed(4), h.val_acc.toFixed(4), h.lr.toExponential(1), h.seconds.toFixed(1),
+  ]);
+  process.stdout.write(`\n${table(['epoch', 'phase', 'train loss', 'train acc', 'val loss', 'val acc', 'lr', 'seconds'], rows)}`);
+  process.stdout.write(`\nbest val acc ${(summary.best_val_acc * 100).toFixed(2)}% at epoch ${summary.best_epoch + 1} · ${summary.train_images} train / ${summary.val_images} val images · ${summary.skipped_files} skipped · ${summary.wall_s.toFixed(1)} s\n`);
+  process.stdout.write(`model: ${out}\nreport: ${report}\n`);
+}

@@ -1,0 +1,88 @@
+import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve, isAbsolute } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Preprocessing } from '../models/catalog.ts';
+import { createModel } from '../models/registry.ts';
+import { isStaged, type Staged } from '../models/stages.ts';
+import { readSafetensors, writeSafetensors } from './safetensors.ts';
+
+export const MODEL_FILE = 'model.safetensors';
+export const MANIFEST_FILE = 'graft.json';
+export const LABELS_FILE = 'labels.txt';
+
+/** What graft.json holds: enough to rebuild, run and describe the trained model. */
+export interface ModelManifest {
+  format: 'graft-model';
+  version: 1;
+  /** The architecture (a zoo name, or onnx:/tfjs: with a path relative to the folder). */
+  model: string;
+  /** Where the starting weights came from. */
+  pretrained: string | null;
+  classes: string[];
+  preprocessing: Preprocessing;
+  training: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  history: unknown[];
+  createdAt: string;
+}
+
+async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
+/**
+ * Writes a trained model folder: weights (safetensors, torchvision's keys), labels, preprocessing,
+ * training config and metric history. Each file is renamed into place whole, and graft.json goes
+ * last, so a folder with a graft.json is always complete.
+ */
+export async function saveModelFolder(dir: string, model: Staged, manifest: Omit<ModelManifest, 'format' | 'version' | 'createdAt'>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeSafetensors(join(dir, MODEL_FILE), model.stateDict(), { format: 'pt', graft_model: manifest.model });
+  await writeAtomic(join(dir, LABELS_FILE), `${manifest.classes.join('\n')}\n`);
+  const full: ModelManifest = { format: 'graft-model', version: 1, ...manifest, createdAt: new Date().toISOString() };
+  await writeAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(full, null, 1)}\n`);
+}
+
+export function isModelFolder(path: string): boolean {
+  return existsSync(join(path, MANIFEST_FILE));
+}
+
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const file = join(dir, MANIFEST_FILE);
+  let m: ModelManifest;
+  try {
+    m = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (m.format !== 'graft-model') throw new Error(`${file} is not a graft model manifest (format is ${JSON.stringify(m.format)})`);
+  if (m.version !== 1) throw new Error(`${file} has version ${m.version}; this graft reads version 1`);
+  if (!Array.isArray(m.classes) || m.classes.length < 2) throw new Error(`${file}: "classes" should list at least two class names`);
+  return m;
+}
+
+/** Resolves a foreign backbone's path against the folder it was saved in. */
+function modelSpec(dir: string, model: string): string {
+  const m = /^(onnx|tfjs):(.*)$/.exec(model);
+  if (!m || isAbsolute(m[2])) return model;
+  return `${m[1]}:${resolve(dir, m[2])}`;
+}
+
+/** Loads a trained model folder back: the network with its trained head, in eval mode. */
+export async function loadModelFolder(dir: string): Promise<{ model: Staged; manifest: ModelManifest }> {
+  const manifest = await readManifest(dir);
+  const model = await createModel(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length });
+  if (!isStaged(model)) throw new TypeError(`${manifest.model} in ${dir} cannot be rebuilt`);
+  if (model.numClasses !== manifest.classes.length) model.resetClassifier(manifest.classes.length);
+  const weights = join(dir, MODEL_FILE);
+  model.loadStateDict(await readSafetensors(weights), { source: weights });
+  model.eval();
+  return { model, manifest };
+}
+
+export async function removeIfExists(path: string): Promise<void> {
+  await rm(path, { force: true });
+}
