@@ -126,7 +126,10 @@ export class DataLoader implements AsyncIterable<Batch> {
     const start = () => {
       while (next < order.length && next - consumed < window) {
         const index = order[next];
-        inflight[next++] = this.load(samples[index], [this.seed, epoch, index]);
+        const task = this.load(samples[index], [this.seed, epoch, index]);
+        // Awaited in order later; until then a strict-mode failure must not count as unhandled.
+        task.catch(() => {});
+        inflight[next++] = task;
       }
     };
     let consumed = 0;
