@@ -79,6 +79,7 @@ test('tiny: labels, preprocessing and Keras layer names', async () => {
   const model = await load(fixture('tiny').modelJson);
   assert.deepEqual(model.labels, ['cat', 'dog', 'bird']);
   assert.equal(model.numClasses, 3);
+  assert.equal(model.outputsProbabilities, true);
   assert.equal(model.numFeatures, 6);
   assert.deepEqual(model.inputShape, [3, 8, 8]);
   const p = model.preprocessing!;
@@ -103,6 +104,7 @@ test('a model without metadata.json has no labels or preprocessing', async () =>
   assert.equal(model.labels, null);
   assert.equal(model.preprocessing, null);
   assert.equal(model.numFeatures, 48);
+  assert.equal(model.outputsProbabilities, false);
 });
 
 test('the backbone module is the model cut before its head, sharing its parameters', async () => {
@@ -121,7 +123,8 @@ test('input that is not an NCHW batch with the model\'s channels is refused', as
 
 test('createModel refuses weights and a contradicting numClasses for tfjs: models', async () => {
   const { modelJson } = fixture('tiny');
-  await assert.rejects(createModel(`tfjs:${modelJson}`, { weights: 'DEFAULT' }), /weights "DEFAULT" cannot be combined with tfjs:/);
+  await assert.rejects(createModel(`tfjs:${modelJson}`, { weights: 'IMAGENET1K_V1' }), /weights "IMAGENET1K_V1" cannot be combined with tfjs:/);
+  assert.ok(await createModel(`tfjs:${modelJson}`, { weights: 'DEFAULT' }), "'DEFAULT' names the export's own weights");
   await assert.rejects(createModel(`tfjs:${modelJson}`, { numClasses: 10 }), /numClasses 10 contradicts .*which has 3 classes/);
   assert.ok(await createModel(`tfjs:${modelJson}`, { numClasses: 3 }));
 });

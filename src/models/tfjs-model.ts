@@ -162,12 +162,14 @@ export class TfjsLayersModel extends Module {
   readonly numFeatures: number | null;
   /** Outputs of `forward`: the last Dense layer's width, when the model ends in one. */
   readonly numClasses: number | null;
+  /** Whether `forward` ends in a softmax (as TM exports do): its outputs are probabilities, not logits. */
+  readonly outputsProbabilities: boolean;
   readonly source: string;
   readonly #head: KerasDense | null;
 
   constructor(net: KerasContainer, info: {
     labels: string[] | null; preprocessing: TfjsPreprocessing | null; inputShape: [number | null, number | null, number | null];
-    numClasses: number | null; source: string;
+    numClasses: number | null; outputsProbabilities: boolean; source: string;
   }) {
     super();
     this.net = net;
@@ -175,6 +177,7 @@ export class TfjsLayersModel extends Module {
     this.preprocessing = info.preprocessing;
     this.inputShape = info.inputShape;
     this.numClasses = info.numClasses;
+    this.outputsProbabilities = info.outputsProbabilities;
     this.source = info.source;
     this.#head = [...net.spineLayers()].find((l): l is KerasDense => l instanceof KerasDense) ?? null;
     this.numFeatures = this.#head?.inFeatures ?? null;
@@ -239,8 +242,14 @@ export function buildTfjsModel(file: TfjsLayersModelFile): TfjsLayersModel {
     preprocessing: file.metadata ? teachableMachinePreprocessing(size) : null,
     inputShape: [c ?? null, h ?? null, w ?? null],
     numClasses,
+    outputsProbabilities: endsInSoftmax(net),
     source: file.file,
   });
+}
+
+function endsInSoftmax(net: KerasContainer): boolean {
+  const last = [...net.spineLayers()].at(-1);
+  return (last instanceof KerasDense || last instanceof KerasActivationLayer) && last.activation === 'softmax';
 }
 
 /** Builds modules from Keras layer configs, taking each layer's weights from the file. */
@@ -525,9 +534,12 @@ function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array 
   return out;
 }
 
-/** `createModel('tfjs:<model.json>')`: the weights come from the export, and its classes are fixed. */
+/**
+ * `createModel('tfjs:<model.json>')`: the weights come from the export ('DEFAULT' names them too,
+ * so callers that always pass a variant work), and its classes are fixed.
+ */
 export async function createTfjsModel(modelJson: string, opts: { numClasses?: number; weights?: string | null }): Promise<TfjsLayersModel> {
-  if (opts.weights !== undefined && opts.weights !== null) {
+  if (opts.weights !== undefined && opts.weights !== null && opts.weights !== 'DEFAULT') {
     throw new RangeError(`weights "${opts.weights}" cannot be combined with tfjs:${modelJson}, whose weights come from its own files`);
   }
   const model = await loadTfjsModel(modelJson);
