@@ -77,3 +77,14 @@ export async function loadOnnxBackbone(spec: string, opts: OnnxBackboneOptions =
   const imported = await importOnnx(file, { imageSize: preprocessing.cropSize, ...opts, cut: opts.cut ?? tensor });
   return new OnnxBackbone(imported, preprocessing);
 }
+
+/** `createModel('onnx:path/to/model.onnx#tensor')`: the weights come from the file, and there is no head. */
+export async function createOnnxBackbone(spec: string, opts: { numClasses?: number; weights?: string | null } = {}): Promise<OnnxBackbone> {
+  if (opts.weights !== undefined && opts.weights !== null) {
+    throw new RangeError(`weights "${opts.weights}" cannot be combined with onnx:${spec}, whose weights come from the file`);
+  }
+  if (opts.numClasses !== undefined) {
+    throw new RangeError(`numClasses cannot be given for onnx:${spec}: it is a backbone without a head; put a Linear(backbone.numFeatures, numClasses) on backbone.features(x)`);
+  }
+  return loadOnnxBackbone(spec);
+}

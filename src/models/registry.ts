@@ -8,6 +8,7 @@ import * as vgg from './vgg.ts';
 import * as mnv2 from './mobilenetv2.ts';
 import * as mnv3 from './mobilenetv3.ts';
 import { createTfjsModel } from './tfjs-model.ts';
+import { createOnnxBackbone } from './onnx-backbone.ts';
 
 export interface ModelOptions {
   /** Output classes of the classifier; must be 1000 when ImageNet weights are loaded. */
@@ -66,9 +67,11 @@ export function modelBuilder(arch: string): Builder {
  * PyTorch's cache or downloaded (hash-checked); a file path is read directly. Keys and shapes
  * must match exactly. `tfjs:path/to/model.json` imports a TF.js layers model (a Teachable Machine
  * export), weights included: see TfjsLayersModel for its labels, preprocessing and `features`.
+ * `onnx:path/to/model.onnx#tensor` imports an ONNX model cut at a tensor as a frozen backbone.
  */
 export async function createModel(arch: string, opts: ModelOptions = {}): Promise<Module> {
   if (arch.startsWith('tfjs:')) return createTfjsModel(arch.slice('tfjs:'.length), opts);
+  if (arch.startsWith('onnx:')) return createOnnxBackbone(arch.slice('onnx:'.length), opts);
   const build = modelBuilder(arch);
   const weights = opts.weights ?? null;
   if (weights !== null && isVariantName(weights)) {
