@@ -1,10 +1,10 @@
-import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, resolve, isAbsolute } from 'node:path';
+import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Preprocessing } from '../models/catalog.ts';
-import { createModel } from '../models/registry.ts';
-import { isStaged, type Staged } from '../models/stages.ts';
+import { createClassifier } from '../models/classifier.ts';
+import type { Staged } from '../models/stages.ts';
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
 
 export const MODEL_FILE = 'model.safetensors';
@@ -40,10 +40,31 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
  */
 export async function saveModelFolder(dir: string, model: Staged, manifest: Omit<ModelManifest, 'format' | 'version' | 'createdAt'>): Promise<void> {
   await mkdir(dir, { recursive: true });
+  manifest = { ...manifest, model: await bundleBackbone(dir, manifest.model) };
   await writeSafetensors(join(dir, MODEL_FILE), model.stateDict(), { format: 'pt', graft_model: manifest.model });
   await writeAtomic(join(dir, LABELS_FILE), `${manifest.classes.join('\n')}\n`);
   const full: ModelManifest = { format: 'graft-model', version: 1, ...manifest, createdAt: new Date().toISOString() };
   await writeAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(full, null, 1)}\n`);
+}
+
+/**
+ * A foreign backbone's files are copied into the folder (an ONNX file; a TF.js model's folder),
+ * so the folder is self-contained; the manifest names them relative to it.
+ */
+async function bundleBackbone(dir: string, spec: string): Promise<string> {
+  const m = /^(onnx|tfjs):(.*)$/.exec(spec);
+  if (!m) return spec;
+  const [, kind, rest] = m;
+  if (kind === 'onnx') {
+    const hash = rest.lastIndexOf('#');
+    const file = hash < 0 ? rest : rest.slice(0, hash);
+    const target = join(dir, 'backbone.onnx');
+    if (resolve(file) !== resolve(target)) await cp(file, target);
+    return `onnx:backbone.onnx${hash < 0 ? '' : rest.slice(hash)}`;
+  }
+  const target = join(dir, 'backbone-tfjs');
+  if (resolve(dirname(rest)) !== resolve(target)) await cp(dirname(rest), target, { recursive: true });
+  return `tfjs:backbone-tfjs/${basename(rest)}`;
 }
 
 export function isModelFolder(path: string): boolean {
@@ -74,8 +95,7 @@ function modelSpec(dir: string, model: string): string {
 /** Loads a trained model folder back: the network with its trained head, in eval mode. */
 export async function loadModelFolder(dir: string): Promise<{ model: Staged; manifest: ModelManifest }> {
   const manifest = await readManifest(dir);
-  const model = await createModel(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length });
-  if (!isStaged(model)) throw new TypeError(`${manifest.model} in ${dir} cannot be rebuilt`);
+  const model = await createClassifier(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length, weights: null });
   if (model.numClasses !== manifest.classes.length) model.resetClassifier(manifest.classes.length);
   const weights = join(dir, MODEL_FILE);
   model.loadStateDict(await readSafetensors(weights), { source: weights });

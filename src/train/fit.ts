@@ -1,5 +1,6 @@
-import { createModel, weightsFor } from '../models/registry.ts';
-import { isStaged, splitAtHead, runStages, type Staged } from '../models/stages.ts';
+import { weightsFor } from '../models/registry.ts';
+import { createClassifier } from '../models/classifier.ts';
+import { splitAtHead, runStages, type Staged } from '../models/stages.ts';
 import type { Preprocessing } from '../models/catalog.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import type { Module } from '../nn/module.ts';
@@ -108,8 +109,8 @@ export async function fit(data: string | DatasetSplits, partial: Partial<TrainCo
   if (splits.val.samples.length === 0) throw new DatasetError('The validation split has no images; add a val/ folder or raise valSplit');
   emit({ type: 'dataset', classes, train: splits.train.samples.length, val: splits.val.samples.length, source: splits.source });
 
-  const model = await createModel(cfg.model, { weights: cfg.weights });
-  if (!isStaged(model)) throw new TypeError(`${cfg.model} cannot be trained: it does not expose its stages`);
+  const foreign = /^(onnx|tfjs):/.test(cfg.model);
+  const model = await createClassifier(cfg.model, { weights: foreign ? null : cfg.weights });
   const preprocessing = preprocessingFor(cfg.model, cfg.weights, model);
   manualSeed(cfg.seed);
   model.resetClassifier(classes.length);
