@@ -109,3 +109,12 @@ test('bad cut names, models without a head, and ops whose meaning changed are re
   }));
   await rejectsWith(loadOnnxBackbone(upsample), (f) => `Cannot import ONNX model "${f}": node "up" (Upsample) cannot be converted from opset 9 to opset 17, the version graft emits: its coordinate convention changed at opset 11; re-export the model at opset 11 or later`, upsample);
 });
+
+test('an absurd input size is refused before the probe allocates it', async () => {
+  const file = write('giant-input.onnx', modelBytes({
+    input: { name: 'x', shape: ['N', 3, 100000, 100000] },
+    nodes: [{ op: 'Flatten', inputs: ['x'], outputs: ['f'], attrs: [int('axis', 1)] }, { op: 'MatMul', inputs: ['f', 'w'], outputs: ['y'] }],
+    initializers: [f32('w', [1, 1], [1])],
+  }));
+  await rejectsWith(loadOnnxBackbone(file), (f) => `Cannot import ONNX model "${f}": input "x" of shape [N,3,100000,100000] holds 30000000000 values per example; graft backbones take at most 134217728`, file);
+});

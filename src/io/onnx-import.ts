@@ -32,6 +32,9 @@ export interface ImportedGraph {
   readonly featureShape: readonly number[];
 }
 
+/** 2^27 floats (512 MiB) per example: far beyond any image model, well short of exhausting memory in the probe. */
+const MAX_INPUT_VALUES = 2 ** 27;
+
 /** Splits `path/to/model.onnx#tensor` into the file and the optional tensor name. */
 export function parseOnnxSpec(spec: string): { file: string; tensor?: string } {
   const hash = spec.lastIndexOf('#');
@@ -59,6 +62,10 @@ export async function importOnnx(file: string, opts: OnnxImportOptions = {}): Pr
   const nodes = converted.nodes;
   const initializers = [...cut.initializers.map((t) => t.proto), ...converted.initializers];
   const inputShape = resolveInputShape(cut, opts.inputShape, opts.imageSize);
+  const perImage = inputShape.slice(1).reduce((p, d) => p * d, 1);
+  if (perImage > MAX_INPUT_VALUES) {
+    throw onnxError(file, `input "${cut.input.name}" of shape [${cut.input.shape}] holds ${perImage} values per example; graft backbones take at most ${MAX_INPUT_VALUES}`);
+  }
   const featureShape = await probeFeatureShape(cut, { nodes, initializers, opsets }, inputShape);
   const graph: InlineGraph = {
     source: `ONNX model "${file}" cut at "${cut.tensor}"`,
