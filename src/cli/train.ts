@@ -38,7 +38,7 @@ export async function trainCommand(dataDir: string, f: TrainFlags): Promise<void
   await rm(checkpointPath(out), { force: true });
 
   if (f.json) {
-    process.stdout.write(`${JSON.stringify({ ...summary, out, report, skipped: result.skipped })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...summary, peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1), out, report, skipped: result.skipped })}\n`);
     return;
   }
   const rows = result.history.map((h) => [
