@@ -11,7 +11,7 @@ const transform = spec ? transformFromSpec(spec) : undefined;
 
 parentPort!.on('message', async (task: Task) => {
   try {
-    const t = await loadSample(task.file, transform, task.seeds, maxPixels, nativeCrop);
+    const t = await loadSample(task.file, transform, task.seeds, maxPixels, nativeCrop, true);
     parentPort!.postMessage({ id: task.id, shape: [t.channels, t.height, t.width], data: t.data }, [t.data.buffer as ArrayBuffer]);
   } catch (error) {
     const bad = error instanceof DecodeError;

@@ -11,15 +11,15 @@ import type { Transform } from './transforms/transform.ts';
  * Decode one file and run the transform with a generator seeded from (seed, epoch, index): the
  * result is the same whichever thread computes it and in whatever order.
  */
-export async function loadSample(file: string, transform: Transform | undefined, seeds: readonly number[], maxPixels?: number, nativeCrop = true): Promise<ImageTensor> {
+export async function loadSample(file: string, transform: Transform | undefined, seeds: readonly number[], maxPixels?: number, nativeCrop = true, syncRead = false): Promise<ImageTensor> {
   const rng = new Rng(seeds);
   const steps = transform instanceof Compose ? transform.transforms : transform ? [transform] : [];
   let out: Sample;
   if (nativeCrop && steps[0] instanceof RandomResizedCrop && steps[0].interpolation === 'bilinear') {
-    out = await decodeRandomCrop(file, steps[0], rng, maxPixels);
+    out = await decodeRandomCrop(file, steps[0], rng, maxPixels, syncRead);
     out = new Compose(steps.slice(1)).apply(out, rng);
   } else {
-    const image = await decodeImage(file, { maxPixels });
+    const image = await decodeImage(file, { maxPixels, syncRead });
     out = transform ? transform.apply(image, rng) : toTensor(image);
   }
   if (out.kind !== 'tensor') throw invalidType('the output of the loader transform', 'an ImageTensor (end the pipeline with ToTensor)', 'an RgbImage');
@@ -30,10 +30,10 @@ export async function loadSample(file: string, transform: Transform | undefined,
  * RandomResizedCrop fused into decoding: its box is drawn from the header's size with the same
  * generator calls as RandomResizedCrop.apply, then libvips crops and resizes while decoding.
  */
-async function decodeRandomCrop(file: string, rrc: RandomResizedCrop, rng: Rng, maxPixels?: number): Promise<Sample> {
+async function decodeRandomCrop(file: string, rrc: RandomResizedCrop, rng: Rng, maxPixels: number | undefined, syncRead: boolean): Promise<Sample> {
   const cropResize = (width: number, height: number) => {
     const box = RandomResizedCrop.getParams(width, height, rrc.scale, rrc.ratio, rng);
     return { region: box, width: rrc.size[1], height: rrc.size[0] };
   };
-  return decodeImage(file, { maxPixels, cropResize });
+  return decodeImage(file, { maxPixels, cropResize, syncRead });
 }

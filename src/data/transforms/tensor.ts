@@ -16,24 +16,29 @@ export function toTensor(image: RgbImage, out?: Float32Array): ImageTensor {
   return t;
 }
 
-/** ToTensor and Normalize (optionally after a horizontal flip) in one pass, with no intermediate tensor. */
+/**
+ * ToTensor and Normalize (optionally after a horizontal flip) in one pass, with no intermediate
+ * tensor. A 256-entry table per channel replaces the arithmetic: each byte maps to one float.
+ */
 export function toNormalizedTensor(image: RgbImage, mean: readonly number[], std: readonly number[], flip = false): ImageTensor {
   const { width, height, data } = image;
   const plane = width * height;
   const t = imageTensor(3, height, width);
   const o = t.data;
-  const scale = [0, 1, 2].map((c) => 1 / (255 * std[c % std.length]));
-  const shift = [0, 1, 2].map((c) => mean[c % mean.length] / std[c % std.length]);
-  const [s0, s1, s2] = scale;
-  const [m0, m1, m2] = shift;
+  const [l0, l1, l2] = [0, 1, 2].map((c) => {
+    const lut = new Float32Array(256);
+    for (let v = 0; v < 256; v++) lut[v] = (v / 255 - mean[c % mean.length]) / std[c % std.length];
+    return lut;
+  });
+  const step = flip ? -3 : 3;
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    for (let x = 0; x < width; x++) {
+    let p = (flip ? row + width - 1 : row) * 3;
+    for (let x = 0; x < width; x++, p += step) {
       const i = row + x;
-      const p = (flip ? row + width - 1 - x : i) * 3;
-      o[i] = data[p] * s0 - m0;
-      o[plane + i] = data[p + 1] * s1 - m1;
-      o[2 * plane + i] = data[p + 2] * s2 - m2;
+      o[i] = l0[data[p]];
+      o[plane + i] = l1[data[p + 1]];
+      o[2 * plane + i] = l2[data[p + 2]];
     }
   }
   return t;
