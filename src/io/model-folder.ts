@@ -95,7 +95,9 @@ function modelSpec(dir: string, model: string): string {
 /** Loads a trained model folder back: the network with its trained head, in eval mode. */
 export async function loadModelFolder(dir: string): Promise<{ model: Staged; manifest: ModelManifest }> {
   const manifest = await readManifest(dir);
-  const model = await createClassifier(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length, weights: null });
+  const t = manifest.training as { mode?: string; unfreeze?: number };
+  const trainableBackbone = t.mode !== undefined && (t.mode !== 'frozen' || (t.unfreeze ?? 0) > 0);
+  const model = await createClassifier(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length, weights: null, trainableBackbone });
   if (model.numClasses !== manifest.classes.length) model.resetClassifier(manifest.classes.length);
   const weights = join(dir, MODEL_FILE);
   model.loadStateDict(await readSafetensors(weights), { source: weights });

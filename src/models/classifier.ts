@@ -2,16 +2,28 @@ import { createModel } from './registry.ts';
 import { isStaged, type Staged } from './stages.ts';
 import { BackboneClassifier } from './backbone-classifier.ts';
 import { createOnnxBackbone } from './onnx-backbone.ts';
+import { dequantize } from './dequantize.ts';
 import { createTfjsModel } from './tfjs-model.ts';
 
 /**
  * A trainable classifier from any model spec: a zoo architecture (with its own head), or an
  * `onnx:` / `tfjs:` backbone with a new Linear head. The trainer and the model folder use this.
  */
-export async function createClassifier(spec: string, opts: { weights?: string | null; numClasses?: number } = {}): Promise<Staged> {
+export interface ClassifierOptions {
+  weights?: string | null;
+  numClasses?: number;
+  /**
+   * An ONNX backbone runs as the file computes it (int8 stays int8), which cannot be trained; with
+   * this set it is rebuilt from graft layers with float parameters instead (dequantized).
+   */
+  trainableBackbone?: boolean;
+}
+
+export async function createClassifier(spec: string, opts: ClassifierOptions = {}): Promise<Staged> {
   if (spec.startsWith('onnx:')) {
-    const backbone = await createOnnxBackbone(spec.slice('onnx:'.length));
-    return new BackboneClassifier(backbone, backbone.numFeatures, opts.numClasses ?? 2, backbone.preprocessing);
+    const file = await createOnnxBackbone(spec.slice('onnx:'.length));
+    const backbone = opts.trainableBackbone ? dequantize(file) : file;
+    return new BackboneClassifier(backbone, file.numFeatures, opts.numClasses ?? 2, file.preprocessing);
   }
   if (spec.startsWith('tfjs:')) {
     const tm = await createTfjsModel(spec.slice('tfjs:'.length), { weights: opts.weights === null ? undefined : opts.weights ?? undefined });

@@ -110,7 +110,7 @@ export async function fit(data: string | DatasetSplits, partial: Partial<TrainCo
   emit({ type: 'dataset', classes, train: splits.train.samples.length, val: splits.val.samples.length, source: splits.source });
 
   const foreign = /^(onnx|tfjs):/.test(cfg.model);
-  const model = await createClassifier(cfg.model, { weights: foreign ? null : cfg.weights });
+  const model = await createClassifier(cfg.model, { weights: foreign ? null : cfg.weights, trainableBackbone: cfg.mode !== 'frozen' || cfg.unfreeze > 0 });
   const preprocessing = preprocessingFor(cfg.model, cfg.weights, model);
   manualSeed(cfg.seed);
   model.resetClassifier(classes.length);
