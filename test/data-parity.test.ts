@@ -95,6 +95,6 @@ for (const [key, entry] of Object.entries(goldens.images)) {
   const skip = group === 'shared' && !existsSync(file) ? 'needs ../shared' : false;
   test(`eval transform matches torchvision on ${key}${entry.full ? '' : ' (8x8 block means)'}`, { skip }, async (t) => {
     const diff = await check(file, entry);
-    t.diagnostic(`mean abs ${(diff * 255).toFixed(4)}/255`);
+    t.diagnostic(`mean abs ${(diff * 255).toFixed(6)}/255`);
   });
 }

@@ -12,7 +12,7 @@ export function invalidType(name: string, expected: string, actual: unknown): Ty
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  if (Array.isArray(value)) return `[${value.map((v) => (typeof v === 'number' ? String(v) : describe(v))).join(', ')}]`;
   if (value === null || value === undefined) return String(value);
   if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
   return `${String(value)} of type ${typeof value}`;

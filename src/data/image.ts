@@ -41,7 +41,3 @@ export function expectTensor(sample: Sample, transform: string): ImageTensor {
   if (sample.kind !== 'tensor') throw invalidType(`the input of ${transform}`, 'an ImageTensor (apply ToTensor first)', 'an RgbImage');
   return sample;
 }
-
-export function sizeOf(sample: Sample): { width: number; height: number } {
-  return { width: sample.width, height: sample.height };
-}
