@@ -21,6 +21,11 @@ export interface EmitContext {
   constant(values: TensorData | readonly number[], shape: readonly number[], dtype?: DType): string;
   /** int64 shape/axes vector, shared between nodes that use the same one. */
   int64s(values: readonly number[]): string;
+  /**
+   * True when the graph must run at any batch size (an exported model), though it was traced at
+   * one: shape vectors then leave the batch dimension to the input instead of baking it in.
+   */
+  readonly symbolicBatch?: boolean;
 }
 
 function toBytes(data: TensorData): Uint8Array {
@@ -39,7 +44,11 @@ export function dataTypeOf(dtype: DType): number {
   return dtype === 'int64' ? DataType.INT64 : DataType.FLOAT;
 }
 
-export interface ValueInfo { name: string; dtype: DType; shape: readonly (number | string)[] | null }
+export interface ValueInfo {
+  name: string; dtype: DType; shape: readonly (number | string)[] | null;
+  /** An ONNX element type graft's tensors do not have (uint8 images), overriding `dtype`. */
+  elemType?: number;
+}
 
 /** Collects nodes, initializers, inputs and outputs, then serializes them as an ONNX ModelProto. */
 export class GraphBuilder implements EmitContext {
@@ -53,6 +62,7 @@ export class GraphBuilder implements EmitContext {
   private counter = 0;
   /** Prefix for node names: the module path of the op being emitted. */
   scope = '';
+  symbolicBatch = false;
 
   fresh(hint: string): string {
     return `${hint}_${this.counter++}`;
@@ -125,7 +135,7 @@ export class GraphBuilder implements EmitContext {
       name: v.name,
       type: {
         tensor_type: {
-          elem_type: dataTypeOf(v.dtype),
+          elem_type: v.elemType ?? dataTypeOf(v.dtype),
           ...(v.shape ? { shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } : {}),
         },
       },

@@ -80,23 +80,33 @@ export const outputName = (i: number) => `out_${i}`;
 /** Turns a trace into an ONNX model: baked leaves become initializers, fed leaves inputs, targets outputs. */
 export function compile(tr: Trace): Uint8Array {
   const b = new GraphBuilder();
+  tr.feeds.forEach((t, i) => b.addInput({ name: inputName(i), dtype: t.dtype, shape: t.shape }));
+  const results = emitTrace(b, tr, tr.feeds.map((_, i) => inputName(i)));
+  tr.targets.forEach((t, i) => {
+    b.alias(results[i], outputName(i));
+    b.addOutput({ name: outputName(i), dtype: t.dtype, shape: t.shape });
+  });
+  return b.serialize();
+}
+
+/**
+ * Emits a trace into a graph being built: baked leaves as initializers, each fed leaf read from
+ * the value named in `feeds` (a graph input, or a value computed by nodes emitted before).
+ * Returns the names of the targets' values.
+ */
+export function emitTrace(b: GraphBuilder, tr: Trace, feeds: readonly string[]): string[] {
+  if (feeds.length !== tr.feeds.length) throw new RangeError(`The trace reads ${tr.feeds.length} fed values but ${feeds.length} names were given`);
   const names = new Map<Tensor, string>();
   tr.baked.forEach((t, i) => {
     const name = `w_${i}`;
     b.addInitializer(name, t.value!, t.shape);
     names.set(t, name);
   });
-  tr.feeds.forEach((t, i) => {
-    b.addInput({ name: inputName(i), dtype: t.dtype, shape: t.shape });
-    names.set(t, inputName(i));
-  });
+  tr.feeds.forEach((t, i) => names.set(t, feeds[i]));
   for (const t of tr.nodes) {
     b.scope = t.scope;
     names.set(t, t.op!.emit(b, t.inputs.map((i) => names.get(i)!), t.attrs, t));
   }
-  tr.targets.forEach((t, i) => {
-    b.alias(names.get(t)!, outputName(i));
-    b.addOutput({ name: outputName(i), dtype: t.dtype, shape: t.shape });
-  });
-  return b.serialize();
+  b.scope = '';
+  return tr.targets.map((t) => names.get(t)!);
 }

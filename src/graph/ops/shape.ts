@@ -4,6 +4,18 @@ import { int, ints } from '../emit.ts';
 import { numel } from '../../io/state-dict.ts';
 import * as T from '../functional.ts';
 
+/**
+ * For graphs that run at any batch size: a target shape whose first dimension is the input's
+ * (the batch, in every network graft builds) says so with `asInput` (0 for Reshape, 1 for
+ * Expand) instead of the traced size. Exact at the traced size whatever dimension 0 means; a
+ * target that mixes the batch into other dimensions stays concrete, and the exported graph's
+ * check at other batch sizes reports it.
+ */
+function batchAsInput(input: readonly number[], target: readonly number[], asInput: 0 | 1): readonly number[] {
+  const sameFirst = input.length === target.length || asInput === 0;
+  return sameFirst && input.length > 0 && target.length > 0 && input[0] === target[0] ? [asInput, ...target.slice(1)] : target;
+}
+
 /** A view with another shape holding the same values in the same order. */
 export const reshape: OpDef<{ shape: number[] }> = defineOp<{ shape: number[] }>({
   name: 'reshape',
@@ -12,7 +24,7 @@ export const reshape: OpDef<{ shape: number[] }> = defineOp<{ shape: number[] }>
     check(numel(shape) === x.size, () => `cannot reshape ${x.size} values into [${shape}]`);
     return { shape: [...shape] };
   },
-  emit: (ctx, [x], { shape }) => ctx.node('Reshape', [x, ctx.int64s(shape)]),
+  emit: (ctx, [x], { shape }, out) => ctx.node('Reshape', [x, ctx.int64s(ctx.symbolicBatch ? batchAsInput(out.inputs[0].shape, shape, 0) : shape)]),
   grad: (g, _out, [x]) => [T.reshape(g, x.shape)],
 });
 
@@ -102,7 +114,8 @@ export const expand: OpDef<{ shape: number[] }> = defineOp<{ shape: number[] }>(
     x.shape.forEach((d, i) => check(d === 1 || d === shape[off + i], () => `cannot expand [${x.shape}] to [${shape}]`));
     return { shape: [...shape] };
   },
-  emit: (ctx, [x], { shape }) => ctx.node('Expand', [x, ctx.int64s(shape)]),
+  // Expand broadcasts: a 1 in the target keeps the input's own size there.
+  emit: (ctx, [x], { shape }, out) => ctx.node('Expand', [x, ctx.int64s(ctx.symbolicBatch ? batchAsInput(out.inputs[0].shape, shape, 1) : shape)]),
   // Expanding is broadcasting: the walker sums the gradient back to the input's shape.
   grad: (g) => [g],
 });
