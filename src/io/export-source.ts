@@ -1,0 +1,45 @@
+import type { Preprocessing } from '../models/catalog.ts';
+import type { Staged } from '../models/stages.ts';
+import { loadModelFolder, type ModelManifest } from './model-folder.ts';
+
+/** What an export needs to know about a model besides its weights. */
+export type ExportedManifest = Pick<ModelManifest, 'model' | 'classes' | 'preprocessing'>;
+
+/** A trained model folder, or a model already in memory with its description. */
+export type ExportSource = string | { model: Staged; manifest: ExportedManifest };
+
+export async function resolveSource(source: ExportSource): Promise<{ model: Staged; manifest: ExportedManifest }> {
+  if (typeof source === 'string') return loadModelFolder(source);
+  const { model, manifest } = source;
+  if (!Array.isArray(manifest.classes) || manifest.classes.length !== model.numClasses) {
+    throw new RangeError(`Expected ${model.numClasses} class names (the model's outputs) but the manifest lists ${Array.isArray(manifest.classes) ? manifest.classes.length : JSON.stringify(manifest.classes)}`);
+  }
+  return { model, manifest };
+}
+
+/**
+ * Metadata every exported file carries, as strings: `labels` (JSON array, index = output
+ * position), `preprocessing` (JSON, graft's eval transform), `graft_model` (the architecture).
+ */
+export function describeModel(m: ExportedManifest): Record<string, string> {
+  return {
+    labels: JSON.stringify(m.classes),
+    preprocessing: JSON.stringify(m.preprocessing satisfies Preprocessing),
+    graft_model: m.model,
+  };
+}
+
+/** The ONNX file's metadata: the description plus what its input and output hold. */
+export function exportMetadata(m: ExportedManifest, io: { withPreprocessing: boolean; outputName: string }): Record<string, string> {
+  const input = io.withPreprocessing
+    ? { name: 'input', dtype: 'uint8', layout: 'NHWC', channels: 'RGB', preprocessing: 'in the graph' }
+    : { name: 'input', dtype: 'float32', layout: 'NCHW', size: [m.preprocessing.cropSize, m.preprocessing.cropSize], preprocessing: 'resize, center crop and normalize beforehand' };
+  return { ...describeModel(m), graft_input: JSON.stringify(input), graft_output: io.outputName };
+}
+
+/** A torchvision architecture name, or null with the reason it is not one. */
+export function foreignBackbone(spec: string): string | null {
+  const m = /^(onnx|tfjs):/.exec(spec);
+  if (!m) return null;
+  return m[1] === 'onnx' ? 'an imported ONNX backbone' : 'an imported TF.js model';
+}

@@ -1,0 +1,29 @@
+import { writePth } from './pth.ts';
+import { writeSafetensors } from './safetensors.ts';
+import { describeModel, foreignBackbone, resolveSource, type ExportSource } from './export-source.ts';
+
+export { exportOnnx, type ExportOnnxOptions } from './export-onnx.ts';
+export type { ExportSource, ExportedManifest } from './export-source.ts';
+
+/**
+ * The state dict as a PyTorch checkpoint (zip format): torchvision's keys and shapes, so
+ * `torchvision.models.<arch>(num_classes=N).load_state_dict(torch.load(path))` takes it.
+ * Only zoo architectures have a torchvision module to load into.
+ */
+export async function exportPth(source: ExportSource, out: string): Promise<void> {
+  const { model, manifest } = await resolveSource(source);
+  const foreign = foreignBackbone(manifest.model);
+  if (foreign) {
+    throw new TypeError(
+      `Cannot export ${manifest.model} as a PyTorch checkpoint: it is ${foreign}, which has no torchvision module to load the weights into. ` +
+        'Export it as onnx (or safetensors) instead',
+    );
+  }
+  await writePth(out, model.stateDict());
+}
+
+/** The state dict as safetensors, with labels, preprocessing and architecture in its metadata. */
+export async function exportSafetensors(source: ExportSource, out: string): Promise<void> {
+  const { model, manifest } = await resolveSource(source);
+  await writeSafetensors(out, model.stateDict(), { format: 'pt', ...describeModel(manifest) });
+}
