@@ -4,6 +4,7 @@ import { modelsCommand } from './models.ts';
 import { predictCommand } from './predict.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
+import { exportCommand, exportFormat } from './export.ts';
 
 /** The graft command: each subcommand lives in its own file. */
 const program = new Command();
@@ -86,6 +87,17 @@ program.command('eval')
   .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 32)
   .option('--json', 'print JSON')
   .action(evalCommand);
+
+program.command('export')
+  .description('export a trained model folder: ONNX for deployment (browsers included), a PyTorch checkpoint, or safetensors')
+  .argument('<model-dir>', 'a folder written by graft train')
+  .requiredOption('--format <format>', 'onnx, pytorch (a .pth torchvision loads) or safetensors', exportFormat)
+  .requiredOption('--out <file>', 'the file to write')
+  .option('--with-preprocessing', 'onnx: take uint8 RGB images [N, H, W, 3] of any size and resize, crop and normalize in the graph')
+  .option('--softmax', 'onnx: output probabilities instead of logits')
+  .option('--no-verify', 'onnx: skip running the exported graph against graft at batch sizes 1 and 3')
+  .option('--json', 'print JSON')
+  .action(exportCommand);
 
 program.parseAsync().catch((e: Error) => {
   process.stderr.write(`graft: ${e.message}\n`);
