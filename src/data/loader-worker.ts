@@ -3,16 +3,21 @@ import { DecodeError } from './decode.ts';
 import { loadSample } from './sample.ts';
 import './index.ts'; // registers every transform so specs can be rebuilt here
 import { transformFromSpec, type TransformSpec } from './transforms/transform.ts';
+import type { Slot } from './worker-pool.ts';
 
 /** Runs decode + transform for the loader off the main thread; replies carry transferred buffers. */
-interface Task { id: number; file: string; seeds: number[] }
+interface Task { id: number; file: string; seeds: number[]; slot?: Slot }
 const { spec, maxPixels, nativeCrop } = workerData as { spec: TransformSpec | null; maxPixels?: number; nativeCrop: boolean };
 const transform = spec ? transformFromSpec(spec) : undefined;
 
 parentPort!.on('message', async (task: Task) => {
   try {
-    const t = await loadSample(task.file, transform, task.seeds, maxPixels, nativeCrop, true);
-    parentPort!.postMessage({ id: task.id, shape: [t.channels, t.height, t.width], data: t.data }, [t.data.buffer as ArrayBuffer]);
+    const out = task.slot ? new Float32Array(task.slot.buffer, task.slot.offset * 4, task.slot.length) : undefined;
+    const t = await loadSample(task.file, transform, task.seeds, { maxPixels, nativeCrop, syncRead: true, out });
+    const shape = [t.channels, t.height, t.width];
+    // Written into the shared batch slot: nothing to send back but the shape.
+    if (out && t.data === out) parentPort!.postMessage({ id: task.id, shape, inSlot: true });
+    else parentPort!.postMessage({ id: task.id, shape, data: t.data }, [t.data.buffer as ArrayBuffer]);
   } catch (error) {
     const bad = error instanceof DecodeError;
     parentPort!.postMessage({ id: task.id, error: { bad, file: bad ? error.file : task.file, message: bad ? error.reason : String((error as Error).stack ?? error) } });

@@ -6,7 +6,8 @@ import type { DatasetSample, ImageDataset } from './datasets/dataset.ts';
 import { Rng } from './rng.ts';
 import { loadSample } from './sample.ts';
 import { transformFromSpec, type Transform, type TransformSpec } from './transforms/transform.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { WorkerPool, type Slot } from './worker-pool.ts';
+import { rgbImage } from './image.ts';
 
 export interface Batch {
   /** n * 3 * h * w floats, NCHW. */
@@ -76,6 +77,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   private readonly bad = new Map<string, string>();
   private loaded = 0;
   private pool?: WorkerPool;
+  /** Floats per sample, learnt from the transform: batch buffers are allocated to this. */
+  private sampleSize?: number;
 
   constructor(dataset: ImageDataset, options: DataLoaderOptions = {}) {
     if (!dataset || !Array.isArray(dataset.samples)) throw invalidType('dataset', 'a dataset with samples', dataset);
@@ -120,28 +123,35 @@ export class DataLoader implements AsyncIterable<Batch> {
     const order = this.order(epoch);
     const samples = this.dataset.samples;
     if (this.workers > 0 && !this.pool) this.pool = new WorkerPool(this.workers, this.spec, this.maxPixels, this.nativeCrop);
+    this.sampleSize ??= this.guessSampleSize();
     const window = this.batchSize * this.prefetch + this.workers * 2;
-    const inflight: (Promise<ImageTensor | null> | undefined)[] = [];
+    const inflight = new Map<number, Promise<ImageTensor | null>>();
+    const slots = new BatchSlots(this.batchSize, this.sampleSize, !!this.pool);
     let next = 0;
+    let consumed = 0;
     const start = () => {
       while (next < order.length && next - consumed < window) {
-        const index = order[next];
-        const task = this.load(samples[index], [this.seed, epoch, index]);
+        const sample = samples[order[next]];
+        // Files known to be bad take no slot, so later epochs keep batches aligned to buffers.
+        const slot = this.bad.has(sample.path) ? undefined : slots.next();
+        const task = this.load(sample, [this.seed, epoch, order[next]], slot);
         // Awaited in order later; until then a strict-mode failure must not count as unhandled.
         task.catch(() => {});
-        inflight[next++] = task;
+        inflight.set(next++, task);
       }
     };
-    let consumed = 0;
     let pending: { tensor: ImageTensor; sample: DatasetSample }[] = [];
     try {
       start();
       while (consumed < order.length) {
-        const tensor = await inflight[consumed]!;
+        const tensor = await inflight.get(consumed)!;
         const sample = samples[order[consumed]];
-        inflight[consumed++] = undefined;
+        inflight.delete(consumed++);
         start();
-        if (tensor) pending.push({ tensor, sample });
+        if (tensor) {
+          this.sampleSize = tensor.data.length;
+          pending.push({ tensor, sample });
+        }
         if (pending.length === this.batchSize) {
           yield this.collate(pending);
           pending = [];
@@ -150,18 +160,31 @@ export class DataLoader implements AsyncIterable<Batch> {
       if (pending.length > 0 && !this.dropLast) yield this.collate(pending);
     } finally {
       // Settle what is still running so no rejection goes unhandled when the consumer stops early.
-      await Promise.allSettled(inflight.filter(Boolean) as Promise<unknown>[]);
+      await Promise.allSettled(inflight.values());
     }
   }
 
-  private async load(sample: DatasetSample, seeds: number[]): Promise<ImageTensor | null> {
+  /** The transform's output size from a small dummy image; a wrong guess only costs a copy. */
+  private guessSampleSize(): number {
+    try {
+      const out = this.transform ? this.transform.apply(rgbImage(8, 8), new Rng(0)) : null;
+      return out?.kind === 'tensor' ? out.data.length : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  private async load(sample: DatasetSample, seeds: number[], slot?: BatchSlot): Promise<ImageTensor | null> {
     const known = this.bad.get(sample.path);
     if (known !== undefined) {
       if (this.strict) throw new DecodeError(sample.path, known);
       return null;
     }
     try {
-      const t = this.pool ? await this.pool.run(sample.path, seeds) : await loadSample(sample.path, this.transform, seeds, this.maxPixels, this.nativeCrop);
+      const out = slot ? new Float32Array(slot.buffer, slot.offset * 4, slot.length) : undefined;
+      const t = this.pool
+        ? await this.pool.run(sample.path, seeds, slot as Slot | undefined)
+        : await loadSample(sample.path, this.transform, seeds, { maxPixels: this.maxPixels, nativeCrop: this.nativeCrop, out });
       this.loaded++;
       return t;
     } catch (error) {
@@ -175,14 +198,16 @@ export class DataLoader implements AsyncIterable<Batch> {
   private collate(items: { tensor: ImageTensor; sample: DatasetSample }[]): Batch {
     const first = items[0].tensor;
     const size = first.channels * first.height * first.width;
-    const images = new Float32Array(items.length * size);
+    // Zero copy when the samples were written into consecutive slots of one batch buffer.
+    const inPlace = items.every(({ tensor }, i) => tensor.data.buffer === first.data.buffer && tensor.data.byteOffset === i * size * 4 && tensor.data.length === size);
+    const images = inPlace ? new Float32Array(first.data.buffer, 0, items.length * size) : new Float32Array(items.length * size);
     const numClasses = this.dataset.classes.length;
     const labels = this.dataset.multiLabel ? new Float32Array(items.length * numClasses) : new Int32Array(items.length);
     items.forEach(({ tensor, sample }, i) => {
       if (tensor.channels !== first.channels || tensor.height !== first.height || tensor.width !== first.width) {
         throw new RangeError(`Cannot batch ${sample.path}: its tensor is ${tensor.channels}x${tensor.height}x${tensor.width} but the batch's is ${first.channels}x${first.height}x${first.width}; add Resize/CenterCrop or RandomResizedCrop to the transform`);
       }
-      images.set(tensor.data, i * size);
+      if (!inPlace) images.set(tensor.data, i * size);
       if (labels instanceof Float32Array) for (const t of sample.target as readonly number[]) labels[i * numClasses + t] = 1;
       else labels[i] = sample.target as number;
     });
@@ -204,5 +229,31 @@ function portableSpec(transform: Transform): TransformSpec | null {
     return spec;
   } catch {
     return null;
+  }
+}
+
+/** A sample's place in a batch buffer, in floats; shared memory when workers write it. */
+type BatchSlot = { buffer: ArrayBufferLike; offset: number; length: number };
+
+/**
+ * Hands out consecutive slots of per-batch buffers. Workers write each sample's tensor straight
+ * into its slot, so a batch is assembled without copying on the consumer's thread, and the cost of
+ * touching fresh memory is paid in parallel by the workers. A buffer is shared memory when worker
+ * threads write to it.
+ */
+class BatchSlots {
+  private count = 0;
+  private buffer?: ArrayBufferLike;
+
+  constructor(private readonly batchSize: number, private readonly sampleSize: number, private readonly shared: boolean) {}
+
+  next(): BatchSlot | undefined {
+    if (this.sampleSize === 0) return undefined;
+    const index = this.count++ % this.batchSize;
+    if (index === 0) {
+      const bytes = this.batchSize * this.sampleSize * 4;
+      this.buffer = this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    }
+    return { buffer: this.buffer!, offset: index * this.sampleSize, length: this.sampleSize };
   }
 }

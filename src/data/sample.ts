@@ -1,29 +1,43 @@
 import { decodeImage } from './decode.ts';
 import { invalidType } from './errors.ts';
 import { toTensor } from './transforms/tensor.ts';
-import type { ImageTensor, Sample } from './image.ts';
+import { imageTensor, type ImageTensor, type Sample } from './image.ts';
 import { Compose } from './transforms/compose.ts';
 import { RandomResizedCrop } from './transforms/random-resized-crop.ts';
 import { Rng } from './rng.ts';
 import type { Transform } from './transforms/transform.ts';
 
+export interface LoadSampleOptions {
+  maxPixels?: number;
+  /** Crop and resize a leading bilinear RandomResizedCrop inside the decoder (see DataLoaderOptions). */
+  nativeCrop?: boolean;
+  syncRead?: boolean;
+  /** Where the tensor should land (a batch slot); used when the output has exactly its length. */
+  out?: Float32Array;
+}
+
 /**
  * Decode one file and run the transform with a generator seeded from (seed, epoch, index): the
  * result is the same whichever thread computes it and in whatever order.
  */
-export async function loadSample(file: string, transform: Transform | undefined, seeds: readonly number[], maxPixels?: number, nativeCrop = true, syncRead = false): Promise<ImageTensor> {
+export async function loadSample(file: string, transform: Transform | undefined, seeds: readonly number[], options: LoadSampleOptions = {}): Promise<ImageTensor> {
+  const { maxPixels, nativeCrop = true, syncRead = false, out } = options;
   const rng = new Rng(seeds);
   const steps = transform instanceof Compose ? transform.transforms : transform ? [transform] : [];
-  let out: Sample;
+  let x: Sample;
   if (nativeCrop && steps[0] instanceof RandomResizedCrop && steps[0].interpolation === 'bilinear') {
-    out = await decodeRandomCrop(file, steps[0], rng, maxPixels, syncRead);
-    out = new Compose(steps.slice(1)).apply(out, rng);
+    x = await decodeRandomCrop(file, steps[0], rng, maxPixels, syncRead);
+    x = new Compose(steps.slice(1)).apply(x, rng, out);
   } else {
     const image = await decodeImage(file, { maxPixels, syncRead });
-    out = transform ? transform.apply(image, rng) : toTensor(image);
+    x = transform instanceof Compose ? transform.apply(image, rng, out) : transform ? transform.apply(image, rng) : toTensor(image, out?.length === image.width * image.height * 3 ? out : undefined);
   }
-  if (out.kind !== 'tensor') throw invalidType('the output of the loader transform', 'an ImageTensor (end the pipeline with ToTensor)', 'an RgbImage');
-  return out;
+  if (x.kind !== 'tensor') throw invalidType('the output of the loader transform', 'an ImageTensor (end the pipeline with ToTensor)', 'an RgbImage');
+  if (out && x.data !== out && x.data.length === out.length) {
+    out.set(x.data);
+    return imageTensor(x.channels, x.height, x.width, out);
+  }
+  return x;
 }
 
 /**

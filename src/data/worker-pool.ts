@@ -14,7 +14,14 @@ function workerEntry(): { script: string | URL; eval: boolean } {
   return { script: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
 }
 
-interface Pending { resolve: (t: ImageTensor) => void; reject: (e: Error) => void; worker: number }
+interface Pending { resolve: (t: ImageTensor) => void; reject: (e: Error) => void; worker: number; slot?: Slot }
+
+/** A place in a shared batch buffer, in floats, where a worker writes a sample's tensor directly. */
+export interface Slot {
+  buffer: SharedArrayBuffer;
+  offset: number;
+  length: number;
+}
 
 /**
  * A fixed set of worker threads running decode + transform. Tasks go to the least busy worker;
@@ -38,24 +45,25 @@ export class WorkerPool {
     this.busy = new Array(size).fill(0);
   }
 
-  run(file: string, seeds: number[]): Promise<ImageTensor> {
+  run(file: string, seeds: number[], slot?: Slot): Promise<ImageTensor> {
     const id = this.nextId++;
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.busy[i] < this.busy[w]) w = i;
     this.busy[w]++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, worker: w });
+      this.pending.set(id, { resolve, reject, worker: w, slot });
       this.workers[w].ref();
-      this.workers[w].postMessage({ id, file, seeds });
+      this.workers[w].postMessage({ id, file, seeds, slot });
     });
   }
 
-  private onMessage(m: { id: number; shape?: [number, number, number]; data?: Float32Array; error?: { bad: boolean; file: string; message: string } }): void {
+  private onMessage(m: { id: number; shape?: [number, number, number]; data?: Float32Array; inSlot?: boolean; error?: { bad: boolean; file: string; message: string } }): void {
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
     if (--this.busy[p.worker] === 0) this.workers[p.worker].unref();
     if (m.error) p.reject(m.error.bad ? new DecodeError(m.error.file, m.error.message) : new Error(m.error.message));
+    else if (m.inSlot && p.slot) p.resolve(imageTensor(m.shape![0], m.shape![1], m.shape![2], new Float32Array(p.slot.buffer, p.slot.offset * 4, p.slot.length)));
     else p.resolve(imageTensor(m.shape![0], m.shape![1], m.shape![2], m.data));
   }
 

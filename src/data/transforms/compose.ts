@@ -19,7 +19,8 @@ export class Compose implements Transform {
     this.transforms = [...transforms];
   }
 
-  apply(input: Sample, rng: Rng = defaultRng()): Sample {
+  /** `out`, when given and the right size, receives the final tensor (the loader's batch slot). */
+  apply(input: Sample, rng: Rng = defaultRng(), out?: Float32Array): Sample {
     let x = input;
     const ts = this.transforms;
     for (let i = 0; i < ts.length; i++) {
@@ -30,7 +31,7 @@ export class Compose implements Transform {
       if (fused > 0) {
         const flip = ts[i] instanceof RandomHorizontalFlip ? rng.random() < (ts[i] as RandomHorizontalFlip).p : false;
         const norm = ts[i + fused - 1] as Normalize;
-        x = toNormalizedTensor(x as RgbImage, norm.mean, norm.std, flip);
+        x = toNormalizedTensor(x as RgbImage, norm.mean, norm.std, flip, i + fused === ts.length ? out : undefined);
         i += fused - 1;
       } else {
         x = t.apply(x, rng);

@@ -20,10 +20,10 @@ export function toTensor(image: RgbImage, out?: Float32Array): ImageTensor {
  * ToTensor and Normalize (optionally after a horizontal flip) in one pass, with no intermediate
  * tensor. A 256-entry table per channel replaces the arithmetic: each byte maps to one float.
  */
-export function toNormalizedTensor(image: RgbImage, mean: readonly number[], std: readonly number[], flip = false): ImageTensor {
+export function toNormalizedTensor(image: RgbImage, mean: readonly number[], std: readonly number[], flip = false, out?: Float32Array): ImageTensor {
   const { width, height, data } = image;
   const plane = width * height;
-  const t = imageTensor(3, height, width);
+  const t = imageTensor(3, height, width, out?.length === 3 * plane ? out : undefined);
   const o = t.data;
   const [l0, l1, l2] = [0, 1, 2].map((c) => {
     const lut = new Float32Array(256);
