@@ -14,16 +14,21 @@ export function hasTorch(): boolean {
   return torchAvailable;
 }
 
-/** Runs a reference script and parses the last JSON line it prints; null when PyTorch is absent. */
+/**
+ * Runs a reference script and parses the last JSON line it prints, adding the process's peak RSS
+ * (`peak_rss_mb`); null when PyTorch is absent.
+ */
 export function runPython(script: string, args: string[]): Record<string, unknown> | null {
   if (!hasTorch() || !existsSync(script)) return null;
-  const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wrapper = 'import json, resource, runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__"); '
+    + 'print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))';
+  const r = spawnSync(PYTHON, ['-c', wrapper, script, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) {
     process.stderr.write(`reference ${script} failed: ${r.stderr.slice(-2000)}\n`);
     return null;
   }
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  return line ? JSON.parse(line) : null;
+  const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return lines.length ? Object.assign({}, ...lines) : null;
 }
 
 /** PyTorch's forward / frozen-head step / full step timings for one architecture (../shared/refs/pytorch_speed.py). */

@@ -5,6 +5,7 @@
  * PyTorch is not installed. `-- --only forward,training,loader` picks sections.
  */
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { setRuntimeOptions } from '../src/runtime/options.ts';
 import { benchForward } from './forward.ts';
@@ -42,8 +43,16 @@ if (sections.has('forward')) {
 // Sections contributed by other parts of the project, each in its own file.
 const here = import.meta.dirname;
 if (sections.has('training') && existsSync(resolve(here, 'training.ts'))) {
-  const { benchTrainingRows } = await import('./training.ts');
-  for (const r of await benchTrainingRows({ archs: ARCHS, batch: BATCH, threads: THREADS })) report(r);
+  // Each architecture in a fresh process, so its peak memory is its own.
+  for (const arch of ARCHS) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', resolve(here, 'training.ts'), arch, String(BATCH), String(THREADS)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`training benchmark for ${arch} failed:\n${r.stderr.slice(-2000)}`);
+    const g = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const ref = pytorchSpeed(arch, BATCH, THREADS);
+    report({ case: `frozen-head step ${arch} b${BATCH}`, unit: 'ms/img', graft: g.frozen_step_ms_per_img, pytorch: ref?.frozen_step_ms_per_img ?? null });
+    report({ case: `full step ${arch} b${BATCH}`, unit: 'ms/img', graft: g.full_step_ms_per_img, pytorch: ref?.full_step_ms_per_img ?? null });
+    report({ case: `peak RSS frozen+full ${arch} b${BATCH}`, unit: 'MB', graft: g.peak_rss_mb, pytorch: ref?.peak_rss_mb ?? null });
+  }
 }
 if (sections.has('loader') && existsSync(resolve(here, 'loader.ts'))) {
   const { benchLoader } = await import('./loader.ts');

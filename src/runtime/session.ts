@@ -18,6 +18,8 @@ export async function createSession(model: Uint8Array): Promise<Executable> {
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     executionProviders: [opts.provider],
+    enableCpuMemArena: opts.memoryArena,
+    enableMemPattern: opts.memoryPattern,
   });
   return {
     run: (feeds) => session.run(feeds) as Promise<Record<string, ort.Tensor>>,
