@@ -67,7 +67,9 @@ describe('DataLoader', () => {
     try {
       const [ea, eb] = [await collect(a), await collect(b)];
       assert.deepEqual(ea.map((x) => x.files), eb.map((x) => x.files));
-      assert.deepEqual(ea.map((x) => x.images), eb.map((x) => x.images));
+      assert.deepEqual(ea.map((x) => [...x.images]), eb.map((x) => [...x.images]));
+      assert.ok(eb[0].images.buffer instanceof SharedArrayBuffer, 'workers wrote straight into the batch buffer');
+      assert.equal(eb[0].images.byteOffset, 0);
       assert.notDeepEqual(ea.flatMap((x) => x.files), ds.samples.map((s) => s.path), 'shuffled');
       const second = await collect(a);
       assert.notDeepEqual(second.flatMap((x) => x.files), ea.flatMap((x) => x.files), 'each epoch reshuffles');

@@ -10,7 +10,7 @@ import { WorkerPool, type Slot } from './worker-pool.ts';
 import { rgbImage } from './image.ts';
 
 export interface Batch {
-  /** n * 3 * h * w floats, NCHW. */
+  /** n * 3 * h * w floats, NCHW (over shared memory when worker threads produced it). */
   images: Float32Array;
   shape: [number, number, number, number];
   /** Class indices, or for multi-label datasets an n x C multi-hot matrix. */
@@ -56,7 +56,9 @@ export interface DataLoaderOptions {
  * epoch: the order (when shuffling) and every random transform are drawn from (seed, epoch,
  * sample index), so a run is reproducible whatever the number of workers. Bad files are skipped
  * with a warning naming them (or are errors when `strict`), and the batch is filled from the
- * next files so every batch but the last has batchSize images.
+ * next files so every batch but the last has batchSize images. Memory is bounded by the window
+ * of samples in flight (batchSize * prefetch + 2 per worker), not by the dataset. With worker
+ * threads, `images` is a view of a SharedArrayBuffer the workers wrote into.
  */
 export class DataLoader implements AsyncIterable<Batch> {
   readonly dataset: ImageDataset;
