@@ -4,7 +4,11 @@ import { compile, inputName, outputName, trace } from '../graph/trace.ts';
 import { sessionFor } from './session.ts';
 
 function toOrt(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.dtype, t.value as TensorData, t.shape as number[]);
+  // onnxruntime-node rejects views of a SharedArrayBuffer ("Invalid argument"); the loader's
+  // worker threads write batches into one, so those are copied here.
+  const v = t.value as TensorData;
+  const data = v.buffer instanceof SharedArrayBuffer ? v.slice() : v;
+  return new ort.Tensor(t.dtype, data, t.shape as number[]);
 }
 
 /**
