@@ -4,7 +4,7 @@
  * modes, the feature-cache speed-up, peak memory on a dataset 10x larger, and an interrupted run
  * resumed after SIGKILL. Prints one JSON object per check; `--only name,name` picks checks,
  * `--no-pytorch` skips the reference runs.
- * usage: npm run e2e [-- --only frozen,cache,finetune,memory,resume]
+ * usage: npm run e2e [-- --only frozen,cache,finetune,memory,resume,backbones]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -17,7 +17,7 @@ const shared = resolve(root, '..', 'shared');
 const data = join(shared, 'data', 'hymenoptera');
 const weights = join(shared, 'weights', 'mobilenet_v2_imagenet.pth');
 const args = process.argv.slice(2);
-const only = new Set((args.find((a) => a.startsWith('--only='))?.slice(7) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : 'frozen,cache,finetune,memory,resume')).split(','));
+const only = new Set((args.find((a) => a.startsWith('--only='))?.slice(7) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : 'frozen,cache,finetune,memory,resume,backbones')).split(','));
 const withPytorch = !args.includes('--no-pytorch') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const work = join(tmpdir(), `graft-e2e-${process.pid}`);
 mkdirSync(work, { recursive: true });
@@ -111,6 +111,15 @@ if (only.has('resume')) {
   graftTrain(data, [...extra, '--resume'], killed);
   const same = sha(join(straight, 'model.safetensors')) === sha(join(killed, 'model.safetensors'));
   report({ check: 'SIGKILL mid-epoch, then --resume', identical_weights: same, target: 'identical' });
+}
+
+if (only.has('backbones')) {
+  // Imported backbones, frozen, with a new head: the ONNX Model Zoo's int8 MobileNetV2 and a Teachable Machine export.
+  const common = [...recipe.filter((_, i, a) => !['--model', '--weights'].includes(a[i]) && !['--model', '--weights'].includes(a[i - 1])), '--mode', 'frozen', '--augment', 'light'];
+  const onnx = graftTrain(data, ['--model', `onnx:${join(shared, 'weights', 'mobilenetv2-12-int8.onnx')}`, ...common, '--cache-dir', join(work, 'cache-onnx')], join(work, 'onnx'));
+  report({ check: 'int8 ONNX MobileNetV2 backbone, frozen', graft_best_val_acc: onnx.result.best_val_acc, wall_s: +onnx.wall.toFixed(1), target: 'acc >= 0.92' });
+  const tm = graftTrain(data, ['--model', `tfjs:${join(shared, 'weights', 'teachable-machine-mobilenetv2-0.35', 'model.json')}`, ...common, '--cache-dir', join(work, 'cache-tfjs')], join(work, 'tfjs'));
+  report({ check: 'Teachable Machine backbone, frozen', graft_best_val_acc: tm.result.best_val_acc, wall_s: +tm.wall.toFixed(1), target: 'acc >= 0.88' });
 }
 
 rmSync(work, { recursive: true, force: true });
