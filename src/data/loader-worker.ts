@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { DecodeError } from './decode.ts';
 import { loadSample } from './sample.ts';
 import './index.ts'; // registers every transform so specs can be rebuilt here
@@ -9,6 +10,9 @@ import type { Slot } from './worker-pool.ts';
 interface Task { id: number; file: string; seeds: number[]; slot?: Slot }
 const { spec, maxPixels, nativeCrop } = workerData as { spec: TransformSpec | null; maxPixels?: number; nativeCrop: boolean };
 const transform = spec ? transformFromSpec(spec) : undefined;
+// One libvips thread per image: the loader already decodes one image per worker thread in parallel.
+sharp.concurrency(1);
+sharp.cache(false);
 
 parentPort!.on('message', async (task: Task) => {
   try {
