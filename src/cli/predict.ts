@@ -1,19 +1,10 @@
-import { createModel, weightsFor, IMAGENET_CATEGORIES } from '../models/registry.ts';
+import { createModel, IMAGENET_CATEGORIES } from '../models/registry.ts';
+import { preprocessingFor } from '../models/preprocessing.ts';
 import { predictFiles } from '../models/predictor.ts';
 import { evalPreset } from '../data/transforms/presets.ts';
 import { isModelFolder, loadModelFolder } from '../io/model-folder.ts';
 
 interface PredictFlags { model: string; weights: string; topk: number; batchSize: number; json?: boolean }
-
-/**
- * The eval preprocessing of the variant used. For a weights file, the classic ImageNet transform
- * (IMAGENET1K_V1's resize 256, crop 224), which checkpoints trained the usual way expect.
- */
-function preprocessingFor(arch: string, weights: string) {
-  const entries = weightsFor(arch);
-  const variant = weights === 'DEFAULT' ? entries.find((w) => w.isDefault) : entries.find((w) => w.name === weights);
-  return (variant ?? entries.find((w) => w.name === 'IMAGENET1K_V1'))?.preprocessing;
-}
 
 /** A trained model folder, or a zoo architecture with ImageNet weights. */
 async function classifier(flags: PredictFlags) {
@@ -22,7 +13,7 @@ async function classifier(flags: PredictFlags) {
     return { model, transform: evalPreset(manifest.preprocessing), labels: manifest.classes };
   }
   const model = await createModel(flags.model, { weights: flags.weights });
-  return { model, transform: evalPreset(preprocessingFor(flags.model, flags.weights) ?? {}), labels: IMAGENET_CATEGORIES };
+  return { model, transform: evalPreset(preprocessingFor(flags.model, flags.weights, model)), labels: IMAGENET_CATEGORIES };
 }
 
 export async function predictCommand(images: string[], flags: PredictFlags): Promise<void> {

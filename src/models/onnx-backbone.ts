@@ -4,6 +4,7 @@ import { apply } from '../graph/op.ts';
 import { onnxSubgraph } from '../graph/ops/onnx-subgraph.ts';
 import { importOnnx, parseOnnxSpec, type ImportedGraph, type OnnxImportOptions } from '../io/onnx-import.ts';
 import type { Preprocessing } from './catalog.ts';
+import { IMAGENET_EVAL } from './preprocessing.ts';
 
 /**
  * Any ONNX model as a frozen backbone: `features(x)` runs the model up to the cut tensor exactly
@@ -55,10 +56,6 @@ export class OnnxBackbone extends Module {
     return `file=${this.imported.model.file}, cut=${this.imported.cut.tensor}, features=[${this.imported.featureShape.map((d) => (d === -1 ? 'N' : d))}]`;
   }
 }
-
-export const IMAGENET_EVAL: Preprocessing = {
-  resizeSize: 256, cropSize: 224, interpolation: 'bilinear', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
-};
 
 export interface OnnxBackboneOptions extends OnnxImportOptions {
   preprocessing?: Partial<Preprocessing>;

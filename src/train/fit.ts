@@ -1,4 +1,4 @@
-import { weightsFor } from '../models/registry.ts';
+import { preprocessingFor } from '../models/preprocessing.ts';
 import { createClassifier } from '../models/classifier.ts';
 import { splitAtHead, runStages, type Staged } from '../models/stages.ts';
 import type { Preprocessing } from '../models/catalog.ts';
@@ -67,16 +67,6 @@ function phasesFor(cfg: TrainConfig, backboneStages: number): Phase[] {
     { name: 'frozen', start: 0, end: cfg.frozenEpochs, unfrozen: cfg.unfreeze, lr: cfg.lr, discriminative: false },
     { name: 'unfrozen', start: cfg.frozenEpochs, end: cfg.epochs, unfrozen: backboneStages, lr: cfg.lr / 2, discriminative: true },
   ];
-}
-
-/** The eval preprocessing the weights expect: the variant's, the model's own, or the classic ImageNet one. */
-export function preprocessingFor(arch: string, weights: string | null, model: Module): Preprocessing {
-  const own = (model as unknown as { preprocessing?: Preprocessing }).preprocessing;
-  if (own) return own;
-  const entries = weightsFor(arch);
-  const variant = weights === 'DEFAULT' ? entries.find((w) => w.isDefault) : entries.find((w) => w.name === weights);
-  const p = (variant ?? entries.find((w) => w.name === 'IMAGENET1K_V1'))?.preprocessing;
-  return p ?? { resizeSize: 256, cropSize: 224, interpolation: 'bilinear', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 }
 
 function copyState(sd: StateDict): StateDict {
