@@ -12,7 +12,7 @@ export { fit, type TrainResult, type TrainEvent, type FitOptions } from './train
 export type { TrainConfig } from './train/config.ts';
 export { saveModelFolder, loadModelFolder } from './io/model-folder.ts';
 export * as data from './data/index.ts';
-export { manualSeed } from './nn/init.ts';
+export { manualSeed } from './seed.ts';
 export { setRuntimeOptions, runtimeOptions, type RuntimeOptions, type ExecutionProvider } from './runtime/options.ts';
 export { releaseSessions } from './runtime/session.ts';
 export type { StateDict, HostTensor } from './io/state-dict.ts';

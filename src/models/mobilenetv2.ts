@@ -1,7 +1,7 @@
 import type { Tensor } from '../graph/tensor.ts';
 import { Module, Conv2d, BatchNorm2d, ReLU6, Dropout, Linear, Sequential } from '../nn/index.ts';
 import * as F from '../nn/functional.ts';
-import { kaimingNormalFanOut, normals } from '../nn/init.ts';
+import { initConvLinear } from './init.ts';
 import { convNormActivation, makeDivisible } from './mobilenet-common.ts';
 import { stage, type Stage, type Staged } from './stages.ts';
 
@@ -61,13 +61,7 @@ export class MobileNetV2 extends Module implements Staged {
     layers.push(convNormActivation(inputChannel, this.lastChannel, 1, { activation: () => new ReLU6() }));
     this.features = new Sequential(...layers);
     this.classifier = new Sequential(new Dropout(cfg.dropout ?? 0.2), new Linear(this.lastChannel, cfg.numClasses ?? 1000));
-    for (const m of this.modules()) {
-      if (m instanceof Conv2d) m.weight.assign(kaimingNormalFanOut(m.weight.shape));
-      else if (m instanceof Linear) {
-        m.weight.assign(normals(m.weight.size, 0, 0.01));
-        m.bias?.assign(new Float32Array(m.outFeatures));
-      }
-    }
+    initConvLinear(this);
   }
 
   forward(x: Tensor): Tensor {

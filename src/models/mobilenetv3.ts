@@ -1,7 +1,7 @@
 import type { Tensor } from '../graph/tensor.ts';
 import { Module, Conv2d, ReLU, Hardswish, Hardsigmoid, Dropout, Linear, Sequential, AdaptiveAvgPool2d } from '../nn/index.ts';
 import * as F from '../nn/functional.ts';
-import { kaimingNormalFanOut, normals } from '../nn/init.ts';
+import { initConvLinear } from './init.ts';
 import { convNormActivation, makeDivisible } from './mobilenet-common.ts';
 import { stage, type Stage, type Staged } from './stages.ts';
 
@@ -92,15 +92,7 @@ export class MobileNetV3 extends Module implements Staged {
     this.classifier = new Sequential(
       new Linear(lastOut, lastChannel), new Hardswish(), new Dropout(cfg.dropout ?? 0.2), new Linear(lastChannel, cfg.numClasses ?? 1000),
     );
-    for (const m of this.modules()) {
-      if (m instanceof Conv2d) {
-        m.weight.assign(kaimingNormalFanOut(m.weight.shape));
-        m.bias?.assign(new Float32Array(m.outChannels));
-      } else if (m instanceof Linear) {
-        m.weight.assign(normals(m.weight.size, 0, 0.01));
-        m.bias?.assign(new Float32Array(m.outFeatures));
-      }
-    }
+    initConvLinear(this);
   }
 
   forward(x: Tensor): Tensor {

@@ -1,7 +1,7 @@
 import type { Tensor } from '../graph/tensor.ts';
 import { Module, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Linear, Sequential, Dropout } from '../nn/index.ts';
 import * as F from '../nn/functional.ts';
-import { kaimingNormalFanOut, normals } from '../nn/init.ts';
+import { initConvLinear } from './init.ts';
 import { stage, type Stage, type Staged } from './stages.ts';
 
 /** torchvision's VGG (vgg.py): the architecture is a table of channel counts and "M" for max pooling. */
@@ -44,15 +44,7 @@ export class VGG extends Module implements Staged {
       new Linear(4096, 4096), new ReLU(), new Dropout(p),
       new Linear(4096, cfg.numClasses ?? 1000),
     );
-    for (const m of this.modules()) {
-      if (m instanceof Conv2d) {
-        m.weight.assign(kaimingNormalFanOut(m.weight.shape));
-        m.bias?.assign(new Float32Array(m.outChannels));
-      } else if (m instanceof Linear) {
-        m.weight.assign(normals(m.weight.size, 0, 0.01));
-        m.bias?.assign(new Float32Array(m.outFeatures));
-      }
-    }
+    initConvLinear(this);
   }
 
   forward(x: Tensor): Tensor {
