@@ -99,6 +99,12 @@ program.command('export')
   .option('--json', 'print JSON')
   .action(exportCommand);
 
+// `graft models | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 program.parseAsync().catch((e: Error) => {
   process.stderr.write(`graft: ${e.message}\n`);
   process.exit(1);

@@ -32,9 +32,16 @@ export function registerModel(name: string, builder: Builder): void {
   builders.set(name, builder);
 }
 
-for (const [name, b] of Object.entries({ ...resnet, ...vgg, ...mnv2, ...mnv3 })) {
-  if (/^(resnet|resnext|wide_resnet|vgg|mobilenet_v)\w*\d/.test(name) && typeof b === 'function') registerModel(name, b as Builder);
-}
+// In the order torchvision documents them (module namespaces list their exports alphabetically).
+const ZOO: [string, Builder][] = [
+  ['resnet18', resnet.resnet18], ['resnet34', resnet.resnet34], ['resnet50', resnet.resnet50],
+  ['resnet101', resnet.resnet101], ['resnet152', resnet.resnet152],
+  ['resnext50_32x4d', resnet.resnext50_32x4d], ['wide_resnet50_2', resnet.wide_resnet50_2],
+  ['vgg11', vgg.vgg11], ['vgg11_bn', vgg.vgg11_bn], ['vgg13', vgg.vgg13], ['vgg13_bn', vgg.vgg13_bn],
+  ['vgg16', vgg.vgg16], ['vgg16_bn', vgg.vgg16_bn], ['vgg19', vgg.vgg19], ['vgg19_bn', vgg.vgg19_bn],
+  ['mobilenet_v2', mnv2.mobilenet_v2], ['mobilenet_v3_small', mnv3.mobilenet_v3_small], ['mobilenet_v3_large', mnv3.mobilenet_v3_large],
+];
+for (const [name, build] of ZOO) registerModel(name, build);
 
 export function listModels(): string[] {
   return [...builders.keys()];
