@@ -138,8 +138,40 @@ export const conv2dWeightGrad: OpDef<ConvAttrs & { weightShape: number[] }> = de
   },
 });
 
-/** How depthwise weight gradients are reduced: a batched MatMul or a Mul + ReduceSum. */
-export const depthwiseGradOptions = { reduce: 'matmul' as 'matmul' | 'mul-sum' };
+/**
+ * How depthwise weight gradients are computed: a grouped Conv of X with dY as its kernel ('conv':
+ * ONNX Runtime builds the im2col inside one kernel), or a batched MatMul over our own im2col of
+ * shifted slices ('matmul'). MobileNetV2 full step, batch 16: 86 vs 103 ms/img, 1.9 vs 2.2 GB.
+ */
+export const depthwiseGradOptions = { reduce: 'conv' as 'conv' | 'matmul' };
+
+/**
+ * Depthwise dW[c, 0, i, j] = sum over n, p, q of dY[n, c, p, q] * X[n, c, p*stride + i*dilation - pad, ...]:
+ * a convolution of X (channels as groups, the batch as each group's channels) with dY as the
+ * kernel, the roles of stride and dilation swapped. ONNX Runtime builds its own im2col for it.
+ */
+function emitDepthwiseWeightGrad(
+  ctx: EmitContext, x: string, g: string, a: ConvAttrs & { weightShape: number[] },
+  xShape: readonly number[], gShape: readonly number[],
+): string {
+  const { stride, padding, dilation, weightShape } = a;
+  const [n, c, h, w] = xShape;
+  const [, , oh, ow] = gShape;
+  const [, , kh, kw] = weightShape;
+  const xc = ctx.node('Reshape', [ctx.node('Transpose', [x], { perm: ints([1, 0, 2, 3]) }), ctx.int64s([1, c * n, h, w])]);
+  const gc = ctx.node('Transpose', [g], { perm: ints([1, 0, 2, 3]) }); // (C, N, OH, OW): one kernel per channel
+  const full = ctx.node('Conv', [xc, gc], {
+    group: int(c), strides: ints(dilation), dilations: ints(stride),
+    pads: ints([padding[0], padding[1], padding[0], padding[1]]),
+  });
+  // Where the stride does not divide the padded extent, the product reaches past the kernel: cut it.
+  const fullH = h + 2 * padding[0] - stride[0] * (oh - 1);
+  const fullW = w + 2 * padding[1] - stride[1] * (ow - 1);
+  const cut = fullH === kh * dilation[0] - dilation[0] + 1 && fullW === kw * dilation[1] - dilation[1] + 1 && dilation[0] === 1 && dilation[1] === 1
+    ? full
+    : ctx.node('Slice', [full, ctx.int64s([0, 0]), ctx.int64s([kh, kw]), ctx.int64s([2, 3])]);
+  return ctx.node('Reshape', [cut, ctx.int64s(weightShape)]);
+}
 
 function emitWeightGrad(
   ctx: EmitContext, x: string, g: string, a: ConvAttrs & { weightShape: number[] },
@@ -150,6 +182,7 @@ function emitWeightGrad(
   const [, o, oh, ow] = gShape;
   const [, ig, kh, kw] = weightShape;
   const og = o / groups;
+  if (og === 1 && ig === 1 && groups > 1 && depthwiseGradOptions.reduce === 'conv') return emitDepthwiseWeightGrad(ctx, x, g, a, xShape, gShape);
   const l = n * oh * ow;
   // Channels first: (C, N, H, W), so each slice of it is already a block of im2col rows.
   let xc = ctx.node('Transpose', [x], { perm: ints([1, 0, 2, 3]) });
@@ -177,12 +210,6 @@ function emitWeightGrad(
     const lhs = ctx.node('Reshape', [gc, ctx.int64s([o, l])]);
     const rhs = ctx.node('Reshape', [cols, ctx.int64s([c * k, l])]);
     const dw = ctx.node('Gemm', [lhs, rhs], { transB: int(1) });
-    return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
-  }
-  if (og === 1 && ig === 1 && depthwiseGradOptions.reduce === 'mul-sum') {
-    const colsD = ctx.node('Reshape', [cols, ctx.int64s([c, k, l])]);
-    const gD = ctx.node('Reshape', [gc, ctx.int64s([o, 1, l])]);
-    const dw = ctx.node('ReduceSum', [ctx.node('Mul', [colsD, gD]), ctx.int64s([2])], { keepdims: int(0) });
     return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
   }
   // Per group: (ig*K, L) x (L, og) -> (ig*K, og), then back to (og, ig*K).
