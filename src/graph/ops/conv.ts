@@ -108,12 +108,18 @@ function emitInputGrad(
 
 /** (N, C, H, W) -> (N, C, (H-1)*sh+1, (W-1)*sw+1) with the values at every stride-th place, zeros between. */
 function zeroInsert(ctx: EmitContext, g: string, gShape: readonly number[], stride: [number, number]): string {
-  // As 6-D (N, C, H, 1, W, 1), padded to (N, C, H, sh, W, sw), reshaped and cut at the far end.
   const [n, c, h, w] = gShape;
-  const x6 = ctx.node('Reshape', [g, ctx.int64s([n, c, h, 1, w, 1])]);
-  const padded = ctx.node('Pad', [x6, ctx.int64s([0, 0, 0, 0, 0, 0, 0, 0, 0, stride[0] - 1, 0, stride[1] - 1])]);
-  const flat = ctx.node('Reshape', [padded, ctx.int64s([n, c, h * stride[0], w * stride[1]])]);
-  return ctx.node('Slice', [flat, ctx.int64s([0, 0]), ctx.int64s([(h - 1) * stride[0] + 1, (w - 1) * stride[1] + 1]), ctx.int64s([2, 3])]);
+  const [sh, sw] = stride;
+  // Nearest-neighbour upsampling repeats every value over its stride block; a 0/1 mask keeps the
+  // first of each. ONNX Runtime runs this faster than a Pad of the 6-D view (N, C, H, 1, W, 1):
+  // MobileNetV2 full step, batch 16, alternating runs 75-80 vs 80-97 ms/img.
+  const up = ctx.node('Resize', [g, '', '', ctx.int64s([n, c, h * sh, w * sw])], {
+    mode: { string: 'nearest' }, coordinate_transformation_mode: { string: 'asymmetric' }, nearest_mode: { string: 'floor' },
+  });
+  const mask = new Float32Array(h * sh * w * sw);
+  for (let i = 0; i < h * sh; i += sh) for (let j = 0; j < w * sw; j += sw) mask[i * w * sw + j] = 1;
+  const spread = ctx.node('Mul', [up, ctx.constant(mask, [1, 1, h * sh, w * sw])]);
+  return ctx.node('Slice', [spread, ctx.int64s([0, 0]), ctx.int64s([(h - 1) * sh + 1, (w - 1) * sw + 1]), ctx.int64s([2, 3])]);
 }
 
 /**
