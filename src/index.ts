@@ -12,6 +12,7 @@ export { fit, type TrainResult, type TrainEvent, type FitOptions } from './train
 export type { TrainConfig } from './train/config.ts';
 export { saveModelFolder, loadModelFolder } from './io/model-folder.ts';
 export * as data from './data/index.ts';
+export { DataLoader, type TensorBatch } from './train/loader.ts';
 export { manualSeed } from './seed.ts';
 export { setRuntimeOptions, runtimeOptions, type RuntimeOptions, type ExecutionProvider } from './runtime/options.ts';
 export { releaseSessions } from './runtime/session.ts';
