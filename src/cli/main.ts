@@ -14,13 +14,14 @@ program
   .version('0.1.0')
   .showHelpAfterError();
 
-export function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`Expected integer >= 1 for ${name} but received ${v}`);
-    return n;
-  };
-}
+/** Option parsers that name the option and the valid range. */
+const integer = (name: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected integer >= ${min} for ${name} but received ${v}`);
+  return n;
+};
+const positiveInt = (name: string) => integer(name, 1);
+const nonNegativeInt = (name: string) => integer(name, 0);
 
 program.command('models')
   .description('list the architectures and their pretrained weight variants')
@@ -40,11 +41,6 @@ program.command('predict')
 const number = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`Expected a number for ${name} but received ${v}`);
-  return n;
-};
-const nonNegativeInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`Expected integer >= 0 for ${name} but received ${v}`);
   return n;
 };
 

@@ -4,10 +4,11 @@
  * written beside its final name and renamed into place, so a cut connection or a hash mismatch
  * leaves nothing behind that a later run could mistake for the real file.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { writeStreamAtomic } from './atomic-write.ts';
 
 export interface ResolveWeightsOptions {
   url: string;
@@ -139,39 +140,4 @@ async function progressBar(wanted: boolean | undefined, total: number, label: st
   );
   bar.start(total, 0);
   return bar;
-}
-
-/** A fresh name beside `path`, so the final rename stays on one file system and is atomic. */
-export function tempPathBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
-/**
- * Writes a file through `produce`, which calls `write` for each chunk, then renames it into
- * place. If `produce` throws, the temp file is removed and `path` is untouched.
- */
-export async function writeStreamAtomic(path: string, produce: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
-  const temp = tempPathBeside(path);
-  const handle = await open(temp, 'wx');
-  try {
-    try {
-      await produce(async (chunk) => {
-        for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done)).bytesWritten;
-      });
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
-
-/** Writes `chunks` to `path` atomically (temp file beside it, then rename). */
-export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
-  await writeStreamAtomic(path, async (write) => {
-    for (const chunk of chunks) await write(chunk);
-  });
 }

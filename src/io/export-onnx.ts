@@ -6,7 +6,7 @@ import { emitTrace, trace } from '../graph/trace.ts';
 import * as F from '../graph/functional.ts';
 import type { Staged } from '../models/stages.ts';
 import { createSession } from '../runtime/session.ts';
-import { writeFileAtomic } from './download.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 import { emitPreprocessing } from './export-preprocessing.ts';
 import { exportMetadata, resolveSource, type ExportSource, type ExportedManifest } from './export-source.ts';
 

@@ -1,11 +1,13 @@
-import { cp, mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { cp, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Preprocessing } from '../models/catalog.ts';
 import { createClassifier } from '../models/classifier.ts';
 import type { Staged } from '../models/stages.ts';
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
 
 export const MODEL_FILE = 'model.safetensors';
 export const MANIFEST_FILE = 'graft.json';
@@ -27,12 +29,6 @@ export interface ModelManifest {
   createdAt: string;
 }
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
 /**
  * Writes a trained model folder: weights (safetensors, torchvision's keys), labels, preprocessing,
  * training config and metric history. Each file is renamed into place whole, and graft.json goes
@@ -42,9 +38,9 @@ export async function saveModelFolder(dir: string, model: Staged, manifest: Omit
   await mkdir(dir, { recursive: true });
   manifest = { ...manifest, model: await bundleBackbone(dir, manifest.model) };
   await writeSafetensors(join(dir, MODEL_FILE), model.stateDict(), { format: 'pt', graft_model: manifest.model });
-  await writeAtomic(join(dir, LABELS_FILE), `${manifest.classes.join('\n')}\n`);
+  await writeFileAtomic(join(dir, LABELS_FILE), [utf8(`${manifest.classes.join('\n')}\n`)]);
   const full: ModelManifest = { format: 'graft-model', version: 1, ...manifest, createdAt: new Date().toISOString() };
-  await writeAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(full, null, 1)}\n`);
+  await writeFileAtomic(join(dir, MANIFEST_FILE), [utf8(`${JSON.stringify(full, null, 1)}\n`)]);
 }
 
 /**
@@ -103,8 +99,4 @@ export async function loadModelFolder(dir: string): Promise<{ model: Staged; man
   model.loadStateDict(await readSafetensors(weights), { source: weights });
   model.eval();
   return { model, manifest };
-}
-
-export async function removeIfExists(path: string): Promise<void> {
-  await rm(path, { force: true });
 }

@@ -16,7 +16,7 @@ import { UnsafePickleError, cannotRead, describe, truncated } from './errors.ts'
 import { PyDict, StorageType, TensorRef, unpickle } from './pickle.ts';
 import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, storedDType } from './safetensors.ts';
 import { encodeZip, isZip, readZipDirectory, readZipEntry } from './zip.ts';
-import { writeFileAtomic } from './download.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 
 export interface ReadPthOptions {
   /**

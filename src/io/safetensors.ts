@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { HostTensor, SourceDType, StateDict } from './state-dict.ts';
 import { numel } from './state-dict.ts';
 import { cannotRead, describe, truncated } from './errors.ts';
-import { writeFileAtomic } from './download.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 
 export const ELEMENT_SIZE: Record<SourceDType, number> = {
   float32: 4,

@@ -54,7 +54,6 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
   let dim = 0;
   const views: Float32Array[] = [];
   const missing: [number, number][] = [];
-  const cachedRows: [number, number, Float32Array][] = [];
   let cacheHits = 0;
   // The feature width comes from shape inference on one real input: nothing is run.
   const probeDim = async (): Promise<number> => {
@@ -87,10 +86,9 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
       for (let i = 0; i < samples.length; i++) {
         if (!usable[i]) continue;
         const hit = o.cache ? await o.cache.get(digests[i]!, v, dim) : null;
-        if (hit) { cachedRows.push([v, i, hit]); cacheHits++; } else missing.push([v, i]);
+        if (hit) { views[v].set(hit, i * dim); cacheHits++; } else missing.push([v, i]);
       }
     }
-    for (const [v, i, row] of cachedRows) views[v].set(row, i * dim);
     const total = missing.length;
     let done = 0;
     o.onProgress?.(0, total);

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { curveChart, type CurveSeries } from './report-curves.ts';
 import { confusionHeatmap, legendGradient, mostConfusedPairs } from './report-heatmap.ts';
 import { escapeHtml, formatInteger, formatNumber, formatPercent } from './report-html.ts';
 import { REPORT_CSS } from './report-style.ts';
 import { imageThumbnail } from './report-thumbnail.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 
 /**
  * The training report: one self-contained HTML file in the model folder (curves, confusion
@@ -78,14 +78,7 @@ export async function writeReport(dir: string, input: ReportInput): Promise<stri
   const html = await renderReport(input);
   await mkdir(dir, { recursive: true });
   const target = path.join(dir, REPORT_FILE);
-  const temp = path.join(dir, `.${REPORT_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, html, 'utf8');
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(target, [new TextEncoder().encode(html)]);
   return target;
 }
 
