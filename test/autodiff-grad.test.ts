@@ -12,18 +12,13 @@ import { apply } from '../src/graph/op.ts';
 import * as ops from '../src/graph/ops/index.ts';
 import { realize } from '../src/runtime/realize.ts';
 import { deterministicInput } from './support/deterministic.ts';
+import { normalizeWithBatchStats } from '../src/nn/batchnorm-train.ts';
 
 type Op = (...xs: Tensor[]) => Tensor;
 const oneHot = (labels: number[], classes: number) =>
   tensor(Float32Array.from({ length: labels.length * classes }, (_, i) => (labels[Math.floor(i / classes)] === i % classes ? 1 : 0)), [labels.length, classes]);
-const bnTrain = (x: Tensor, w: Tensor, b: Tensor) => {
-  // The composition BatchNorm2d uses in train mode, on plain tensors.
-  const mean = F.mean(x, [0, 2, 3], true);
-  const centered = F.sub(x, mean);
-  const variance = F.mean(F.mul(centered, centered), [0, 2, 3], true);
-  const scale = F.mul(F.reshape(w, [1, -1, 1, 1]), F.div(1, F.sqrt(F.add(variance, 1e-5))));
-  return F.add(F.mul(centered, scale), F.reshape(b, [1, -1, 1, 1]));
-};
+// What BatchNorm2d runs in train mode, on plain tensors.
+const bnTrain = (x: Tensor, w: Tensor, b: Tensor) => normalizeWithBatchStats(x, w, b, 1e-5).y;
 
 const OPS: Record<string, Op> = {
   add_broadcast: (a, b) => F.add(a, b),
