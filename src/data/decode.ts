@@ -4,6 +4,7 @@ import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { decodeBmp, isBmp, readBmpHeader, BmpError } from './bmp.ts';
 import { checkInteger } from './errors.ts';
 import { rgbImage, type RgbImage } from './image.ts';
+import { crop } from './transforms/crop.ts';
 import { resample, type Region } from './transforms/resample.ts';
 import { orientedSize, readJpegHeader } from './jpeg-header.ts';
 
@@ -20,7 +21,8 @@ export interface DecodeOptions {
    * Given the image's size (after EXIF orientation), the box to crop and the size to resize it
    * to, done inside the decoder: libvips does it natively while decoding, several times faster
    * than resampling in JavaScript. Its antialiased linear kernel is close to, not identical with,
-   * PIL's, so the loader uses it for random training crops only.
+   * PIL's, so the loader uses it for random training crops only. A plan whose size is its
+   * region's only crops.
    */
   cropResize?: (width: number, height: number) => CropResize;
   /**
@@ -64,8 +66,7 @@ export async function decodeImage(source: string | Uint8Array, options: DecodeOp
     if (!isBmp(bytes)) return await decodeWithSharp(bytes, maxPixels, options.cropResize);
     const image = decodeBmp(bytes, maxPixels);
     if (!options.cropResize) return image;
-    const plan = options.cropResize(image.width, image.height);
-    return resample(image, plan.width, plan.height, 'bilinear', plan.region);
+    return cropAndResize(image, options.cropResize(image.width, image.height));
   } catch (error) {
     if (error instanceof DecodeError) throw error;
     throw new DecodeError(file, describeFailure(error as Error));
@@ -79,17 +80,28 @@ async function decodeWithSharp(bytes: Uint8Array, maxPixels: number, cropResize?
   const plan = cropResize?.(width, height);
   if (cmyk) {
     const image = cmykToRgb(await open().autoOrient().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true }));
-    return plan ? resample(image, plan.width, plan.height, 'bilinear', plan.region) : image;
+    return plan ? cropAndResize(image, plan) : image;
   }
   // Sequential access lets libvips stop decoding below the crop.
   let pipeline = open(!!plan);
   // An upright 3-channel JPEG is already what we want; skipping the no-op steps saves their setup.
   if (!plainRgb) pipeline = pipeline.autoOrient();
-  if (plan) pipeline = pipeline.extract(plan.region).resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' });
+  if (plan) pipeline = pipeline.extract(plan.region);
+  if (plan && !cropOnly(plan)) pipeline = pipeline.resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' });
   if (!plainRgb) pipeline = pipeline.removeAlpha().toColourspace('srgb');
   const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion to RGB`);
   return rgbImage(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+/** A plan whose output size is its region's: crop only, no resampling. */
+function cropOnly(plan: CropResize): boolean {
+  return plan.width === plan.region.width && plan.height === plan.region.height;
+}
+
+function cropAndResize(image: RgbImage, plan: CropResize): RgbImage {
+  const { left, top, width, height } = plan.region;
+  return cropOnly(plan) ? crop(image, top, left, height, width) : resample(image, plan.width, plan.height, 'bilinear', plan.region);
 }
 
 /** Oriented size and whether the pixels are CMYK: from the JPEG markers when possible, else libvips. */
