@@ -78,6 +78,23 @@ describe('DataLoader', () => {
     }
   });
 
+  test('training crops decoded natively match the exact pipeline to within one level of 255', async () => {
+    const ds = new ImageFolder(root);
+    // Upscaled, downscaled and mixed boxes; with and without Normalize; flips drawn as in the exact pipeline.
+    for (const [size, tail] of [[32, true], [224, true], [48, false]] as const) {
+      const tf = () => new Compose([new RandomResizedCrop(size), new RandomHorizontalFlip(), new ToTensor(), ...(tail ? [new Normalize(IMAGENET_MEAN, IMAGENET_STD)] : [])]);
+      const native = await collect(new DataLoader(ds, { batchSize: 4, shuffle: true, seed: 5, workers: 0, transform: tf() }));
+      const exact = await collect(new DataLoader(ds, { batchSize: 4, shuffle: true, seed: 5, workers: 0, transform: tf(), nativeCrop: false }));
+      const level = tail ? 1 / 255 / Math.min(...IMAGENET_STD) : 1 / 255;
+      native.forEach((b, i) => {
+        assert.deepEqual(b.files, exact[i].files);
+        let worst = 0;
+        for (let j = 0; j < b.images.length; j++) worst = Math.max(worst, Math.abs(b.images[j] - exact[i].images[j]));
+        assert.ok(worst <= level * 1.05, `batch ${i} at ${size}: differs by ${worst}`);
+      });
+    }
+  });
+
   test('prefetch bounds how far decoding runs ahead of the consumer', async () => {
     let applied = 0;
     const counting: Transform = {
