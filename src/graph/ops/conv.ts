@@ -39,12 +39,15 @@ export const conv2d: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
 });
 
 /**
- * How the input gradient of a strided convolution is emitted. 'zero-insert' spreads dY with zeros
+ * How the input gradient of a strided convolution is emitted. 'phases' splits dX by output phase
+ * (row mod stride, column mod stride): each phase is a stride-1 convolution of dY with the taps
+ * that reach it, all phases one Conv whose channels DepthToSpace interleaves (where the shapes
+ * allow; else 'zero-insert'). 'zero-insert' spreads dY with zeros
  * to stride 1 and convolves it with the flipped kernel (one dense Conv, the fastest path in ONNX
  * Runtime here); 'conv-transpose' is the textbook ConvTranspose. Stride-1 layers always use the
  * flipped-kernel Conv.
  */
-export const convGradOptions = { stridedInputGrad: 'zero-insert' as 'zero-insert' | 'conv-transpose' };
+export const convGradOptions = { stridedInputGrad: 'phases' as 'phases' | 'zero-insert' | 'conv-transpose' };
 
 /**
  * dL/dX of conv2d, from dY (N, O, OH, OW) and the weight: a Conv with the kernel flipped in space
@@ -86,6 +89,10 @@ function emitInputGrad(
       pads: ints([padding[0], padding[1], padding[0], padding[1]]), output_padding: ints(rest),
     });
   }
+  if (strided && convGradOptions.stridedInputGrad === 'phases') {
+    const phased = emitPhaseInputGrad(ctx, g, w, a, gShape, wShape);
+    if (phased) return phased;
+  }
   let spread = g;
   if (strided) spread = zeroInsert(ctx, g, gShape, stride);
   // Flip in space, swap in and out channels within each group: OIHW (per group) -> IOHW.
@@ -104,6 +111,76 @@ function emitInputGrad(
     dilations: ints(dilation), group: int(groups),
     pads: ints([near[0], near[1], near[0] + rest[0], near[1] + rest[1]]),
   });
+}
+
+/**
+ * For one axis of a stride-s convolution: which kernel taps reach input positions s*m + a, and at
+ * which offset d of dY (dX[s*m + a] += dY[m + d] * W[k]), for each phase a.
+ */
+function phaseTaps(kernel: number, stride: number, pad: number): { k: number; d: number }[][] {
+  return Array.from({ length: stride }, (_, a) => {
+    const taps: { k: number; d: number }[] = [];
+    for (let k = 0; k < kernel; k++) if ((a + pad - k) % stride === 0) taps.push({ k, d: (a + pad - k) / stride });
+    return taps;
+  });
+}
+
+/**
+ * dX of a strided convolution by phases: instead of convolving a zero-spread dY (stride^2 times
+ * the work), each phase of dX is a stride-1 convolution of dY with its own taps. One Conv computes
+ * all phases (kernels padded to a common window, zeros where a phase has no tap; channels ordered
+ * (input channel, phase)) and DepthToSpace interleaves them. A 1x1 kernel reaches only phase 0:
+ * there the product is computed at dY's size and spread by padding the other phases with zeros.
+ * Returns null where this does not apply (unequal strides, dilation, a size the stride does not
+ * divide); the caller then zero-inserts.
+ */
+function emitPhaseInputGrad(
+  ctx: EmitContext, g: string, w: string, a: ConvAttrs & { inputShape: number[] }, gShape: readonly number[], wShape: readonly number[],
+): string | null {
+  const { stride, padding, dilation, groups, inputShape } = a;
+  const s = stride[0];
+  const [n, o, oh, ow] = gShape;
+  const [, ig, kh, kw] = wShape;
+  const c = inputShape[1];
+  const [h, wd] = [inputShape[2], inputShape[3]];
+  if (stride[1] !== s || dilation[0] !== 1 || dilation[1] !== 1 || h % s !== 0 || wd % s !== 0) return null;
+  const og = o / groups;
+  // Per group (input channel, output channel) with kernel taps last: (G, og, ig, kh*kw).
+  const wg = ctx.node('Reshape', [w, ctx.int64s([groups, og, ig, kh * kw])]);
+  if (kh === 1 && kw === 1) {
+    if (padding[0] !== 0 || padding[1] !== 0 || oh !== h / s || ow !== wd / s) return null;
+    const wt = ctx.node('Reshape', [ctx.node('Transpose', [wg], { perm: ints([0, 2, 1, 3]) }), ctx.int64s([c, og, 1, 1])]);
+    const product = ctx.node('Reshape', [ctx.node('Conv', [g, wt], { group: int(groups) }), ctx.int64s([n, c, 1, oh, ow])]);
+    const phases = ctx.node('Pad', [product, ctx.int64s([0, 0, 0, 0, 0, 0, 0, s * s - 1, 0, 0])]);
+    return ctx.node('DepthToSpace', [ctx.node('Reshape', [phases, ctx.int64s([n, c * s * s, oh, ow])])], { blocksize: int(s), mode: { string: 'CRD' } });
+  }
+  const rows = phaseTaps(kh, s, padding[0]);
+  const cols = phaseTaps(kw, s, padding[1]);
+  if ([...rows, ...cols].some((taps) => taps.length === 0)) return null;
+  const window = (phases: { k: number; d: number }[][], outSize: number, gSize: number) => {
+    const ds = phases.flat().map((t) => t.d);
+    const lo = Math.min(...ds);
+    const size = Math.max(...ds) - lo + 1;
+    return { lo, size, padBefore: -lo, padAfter: outSize - gSize + lo + size - 1 };
+  };
+  const wr = window(rows, h / s, oh);
+  const wc = window(cols, wd / s, ow);
+  if (wr.padBefore < 0 || wr.padAfter < 0 || wc.padBefore < 0 || wc.padAfter < 0) return null;
+  // Index into the taps plus one zero at the end, for each (phase row, phase col, window row, window col).
+  const zero = kh * kw;
+  const index: number[] = [];
+  for (const rt of rows) for (const ct of cols) {
+    for (let i = 0; i < wr.size; i++) for (let j = 0; j < wc.size; j++) {
+      const r = rt.find((t) => t.d === wr.lo + i);
+      const q = ct.find((t) => t.d === wc.lo + j);
+      index.push(r && q ? r.k * kw + q.k : zero);
+    }
+  }
+  const withZero = ctx.node('Pad', [wg, ctx.int64s([0, 0, 0, 0, 0, 0, 0, 1])]);
+  const taps = ctx.node('Gather', [withZero, ctx.constant(index, [s * s, wr.size, wc.size], 'int64')], { axis: int(3) }); // (G, og, ig, P, KH', KW')
+  const kernel = ctx.node('Reshape', [ctx.node('Transpose', [taps], { perm: ints([0, 2, 3, 1, 4, 5]) }), ctx.int64s([c * s * s, og, wr.size, wc.size])]);
+  const phases = ctx.node('Conv', [g, kernel], { group: int(groups), pads: ints([wr.padBefore, wc.padBefore, wr.padAfter, wc.padAfter]) });
+  return ctx.node('DepthToSpace', [phases], { blocksize: int(s), mode: { string: 'CRD' } });
 }
 
 /** (N, C, H, W) -> (N, C, (H-1)*sh+1, (W-1)*sw+1) with the values at every stride-th place, zeros between. */
