@@ -49,6 +49,24 @@ static int coefficients(int in, int out, int32_t *bounds, float *weights, int ks
   return 0;
 }
 
+/* One row of the horizontal pass with n tap pairs per output pixel (see crop_resize_normalize). */
+#define HPASS(n)                                                                                   \
+  for (int xx = 0; xx < ow; xx++) {                                                                 \
+    const v128_t *w = wq + xx * pairs;                                                              \
+    const uint8_t *s = row + bx[xx * 2] * 3;                                                        \
+    v128_t acc = zero;                                                                              \
+    for (int q = 0; q < (n); q++, s += 6) {                                                         \
+      v128_t px = wasm_v128_load64_zero(s);                                                         \
+      px = wasm_i8x16_shuffle(px, zero, 0, 16, 3, 16, 1, 16, 4, 16, 2, 16, 5, 16, 16, 16, 16, 16);  \
+      acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(px, w[q]));                                    \
+    }                                                                                               \
+    v128_t f = wasm_f32x4_convert_i32x4(acc);                                                       \
+    int o = flip ? ow - 1 - xx : xx;                                                                \
+    t0[o] = wasm_f32x4_extract_lane(f, 0);                                                          \
+    t1[o] = wasm_f32x4_extract_lane(f, 1);                                                          \
+    t2[o] = wasm_f32x4_extract_lane(f, 2);                                                          \
+  }
+
 static uintptr_t align16(uintptr_t p) { return (p + 15) & ~(uintptr_t)15; }
 
 /* Bytes of memory crop_resize_normalize needs past heap_base() (source pixels included). */
@@ -56,7 +74,7 @@ uint32_t workspace_bytes(int sw, int sh, int ow, int oh) {
   int kx = ksize_for(sw, ow), ky = ksize_for(sh, oh);
   int pairs = (kx + 1) / 2;
   uint32_t n = 256;
-  n += (uint32_t)sw * sh * 3 + 32;
+  n += (uint32_t)sw * sh * 3 + pairs * 6 + 32;
   n += ow * 2 * 4 + ow * kx * 4 + ow * pairs * 16 + 48;
   n += oh * 2 * 4 + oh * ky * 4 + 32;
   n += (uint32_t)sh * ow * 3 * 4 + 16;
@@ -73,9 +91,9 @@ uint32_t heap_base(void) { return (uint32_t)(uintptr_t)&__heap_base; }
 uint32_t crop_resize_normalize(int sw, int sh, int ow, int oh, int flip,
                                float m0, float m1, float m2, float s0, float s1, float s2) {
   uint8_t *src = &__heap_base;
-  uintptr_t p = align16((uintptr_t)src + (uint32_t)sw * sh * 3 + 32);
   int kx = ksize_for(sw, ow), ky = ksize_for(sh, oh);
   int pairs = (kx + 1) / 2;
+  uintptr_t p = align16((uintptr_t)src + (uint32_t)sw * sh * 3 + pairs * 6 + 32);
   int32_t *bx = (int32_t *)p; p = align16(p + ow * 2 * 4);
   float *wx = (float *)p; p = align16(p + ow * kx * 4);
   v128_t *wq = (v128_t *)p; p = align16(p + ow * pairs * 16);
@@ -83,6 +101,9 @@ uint32_t crop_resize_normalize(int sw, int sh, int ow, int oh, int flip,
   float *wy = (float *)p; p = align16(p + oh * ky * 4);
   coefficients(sw, ow, bx, wx, kx);
   coefficients(sh, oh, by, wy, ky);
+  /* Tap pairs the widest output pixel needs: often fewer than the kernel size allows. */
+  int np = 1;
+  for (int xx = 0; xx < ow; xx++) if ((bx[xx * 2 + 1] + 1) >> 1 > np) np = (bx[xx * 2 + 1] + 1) >> 1;
   /* Horizontal weights as 16-bit fixed point, two taps per vector: [w0 w1 w0 w1 w0 w1 0 0]. */
   for (int xx = 0; xx < ow; xx++) {
     const float *w = wx + xx * kx;
@@ -99,25 +120,19 @@ uint32_t crop_resize_normalize(int sw, int sh, int ow, int oh, int flip,
   float *tmp = (float *)p; p = align16(p + (uint32_t)plane * 3 * 4);
   float *out = (float *)p;
   const v128_t zero = wasm_i32x4_splat(0);
-  /* Horizontal pass on the rows the vertical pass reads: two taps of R, G, B per i16 dot product. */
+  /*
+   * Horizontal pass on the rows the vertical pass reads: two taps of R, G, B per i16 dot product.
+   * Every output pixel runs the same number of tap pairs (zero weights pad the shorter ones), so
+   * the common counts get straight-line loops.
+   */
   for (int y = 0; y < rows; y++) {
     const uint8_t *row = src + (uint32_t)(first + y) * sw * 3;
     float *t0 = tmp + y * ow, *t1 = t0 + plane, *t2 = t1 + plane;
-    for (int xx = 0; xx < ow; xx++) {
-      int xmin = bx[xx * 2], np = (bx[xx * 2 + 1] + 1) >> 1;
-      const v128_t *w = wq + xx * pairs;
-      const uint8_t *s = row + xmin * 3;
-      v128_t acc = zero;
-      for (int q = 0; q < np; q++, s += 6) {
-        v128_t px = wasm_v128_load64_zero(s);
-        px = wasm_i8x16_shuffle(px, zero, 0, 16, 3, 16, 1, 16, 4, 16, 2, 16, 5, 16, 16, 16, 16, 16);
-        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(px, w[q]));
-      }
-      v128_t f = wasm_f32x4_convert_i32x4(acc);
-      int q = flip ? ow - 1 - xx : xx;
-      t0[q] = wasm_f32x4_extract_lane(f, 0);
-      t1[q] = wasm_f32x4_extract_lane(f, 1);
-      t2[q] = wasm_f32x4_extract_lane(f, 2);
+    switch (np) {
+      case 1: HPASS(1); break;
+      case 2: HPASS(2); break;
+      case 3: HPASS(3); break;
+      default: HPASS(np); break;
     }
   }
   /* Vertical pass per channel with the normalization folded into the weights. */
