@@ -17,6 +17,12 @@ export interface EmitContext {
   node(opType: string, inputs: readonly string[], attrs?: Record<string, OnnxAttr>): string;
   /** A node with several outputs; returns their names. */
   nodeMulti(opType: string, inputs: readonly string[], outputs: number, attrs?: Record<string, OnnxAttr>): string[];
+  /**
+   * A node of ONNX Runtime's own operator set (com.microsoft), for kernels the standard set lacks
+   * (a batched matrix product with a transposed operand). Only graphs graft runs itself use these;
+   * exported models stay standard.
+   */
+  runtimeNode(opType: string, inputs: readonly string[], attrs?: Record<string, OnnxAttr>): string;
   /** An initializer holding the values (int64 for shapes and axes, float32 otherwise). */
   constant(values: TensorData | readonly number[], shape: readonly number[], dtype?: DType): string;
   /** int64 shape/axes vector, shared between nodes that use the same one. */
@@ -80,6 +86,16 @@ export class GraphBuilder implements EmitContext {
       attribute: Object.entries(attrs).map(([k, v]) => attrProto(k, v)),
     });
     return names;
+  }
+
+  runtimeNode(opType: string, inputs: readonly string[], attrs: Record<string, OnnxAttr> = {}): string {
+    this.opsets.set('com.microsoft', 1);
+    const name = this.fresh(this.scope ? `${this.scope}/${opType}` : opType);
+    this.nodes.push({
+      name, op_type: opType, domain: 'com.microsoft', input: [...inputs], output: [name],
+      attribute: Object.entries(attrs).map(([k, v]) => attrProto(k, v)),
+    });
+    return name;
   }
 
   constant(values: TensorData | readonly number[], shape: readonly number[], dtype: DType = 'float32'): string {
