@@ -26,5 +26,5 @@ export { ImageFolder, IMG_EXTENSIONS, scanImageFolder, type ImageFolderOptions }
 export { loadImageFolders, type DatasetSplits } from './datasets/folders.ts';
 export { csvDataset, parseCsv, type CsvOptions } from './datasets/csv.ts';
 export { stratifiedSplit, type Split, type SplitOptions } from './split.ts';
-export { loadSample } from './sample.ts';
+export { loadSample, PIXEL_PIPELINE_VERSION } from './sample.ts';
 export { registerTransform } from './transforms/transform.ts';

@@ -9,6 +9,13 @@ import { RandomResizedCrop } from './transforms/random-resized-crop.ts';
 import { Rng } from './rng.ts';
 import type { Transform } from './transforms/transform.ts';
 
+/**
+ * Which implementation produced a sample's pixels: raised whenever decoding or resampling changes
+ * them, so features cached from older pixels are not mixed with new ones. 2: training crops
+ * resized by the SIMD kernel (PIL's filter) instead of libvips' linear kernel.
+ */
+export const PIXEL_PIPELINE_VERSION = 2;
+
 export interface LoadSampleOptions {
   maxPixels?: number;
   /** Crop and resize a leading bilinear RandomResizedCrop inside the decoder (see DataLoaderOptions). */

@@ -10,6 +10,7 @@ import { DataLoader, type SkippedFile } from '../data/loader.ts';
 import { DatasetError } from '../data/datasets/dataset.ts';
 import { evalPreset } from '../data/transforms/presets.ts';
 import { mix32 } from '../data/rng.ts';
+import { PIXEL_PIPELINE_VERSION } from '../data/sample.ts';
 import { resolveConfig, type TrainConfig } from './config.ts';
 import { trainTransform } from './augment.ts';
 import { embed, type Embeddings } from './embeddings.ts';
@@ -123,7 +124,7 @@ export async function fit(data: string | DatasetSplits, partial: Partial<TrainCo
   const getFeatures = async () => {
     if (features) return features;
     model.eval();
-    const identity = { backbone: backboneDigest(model), cut: cfg.model + ':' + backbone.map((s) => s.name).join(','), seed: cfg.seed };
+    const identity = { backbone: backboneDigest(model), cut: cfg.model + ':' + backbone.map((s) => s.name).join(','), seed: cfg.seed, pixels: PIXEL_PIPELINE_VERSION };
     const root = cfg.cacheDir ?? defaultFeatureCacheDir();
     const cache = (t: string) => (cfg.featureCache ? new FeatureCache(root, { ...identity, transform: t }) : null);
     const run = (x: Tensor) => runStages(backbone, x);
