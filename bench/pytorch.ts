@@ -33,9 +33,9 @@ export function runPython(script: string, args: string[]): Record<string, unknow
 
 /** PyTorch's forward / frozen-head step / full step timings for one architecture (../shared/refs/pytorch_speed.py). */
 const speedCache = new Map<string, Record<string, number> | null>();
-export function pytorchSpeed(arch: string, batch: number, threads: number): Record<string, number> | null {
+export function pytorchSpeed(arch: string, batch: number, threads: number, opts: { fresh?: boolean } = {}): Record<string, number> | null {
   const key = `${arch}/${batch}/${threads}`;
-  if (!speedCache.has(key)) {
+  if (!speedCache.has(key) || opts.fresh) {
     speedCache.set(key, runPython(resolve(SHARED, 'refs', 'pytorch_speed.py'), [arch, String(batch), String(threads)]) as Record<string, number> | null);
   }
   return speedCache.get(key)!;

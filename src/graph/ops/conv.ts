@@ -271,7 +271,7 @@ function emitPerImageWeightGrad(
   ctx: EmitContext, x: string, g: string, a: ConvAttrs & { weightShape: number[] },
   xShape: readonly number[], gShape: readonly number[],
 ): string {
-  const { stride, padding, dilation, weightShape } = a;
+  const { stride, padding, weightShape } = a;
   const [n, c, h, w] = xShape;
   const [, o, oh, ow] = gShape;
   const [, , kh, kw] = weightShape;
@@ -281,16 +281,7 @@ function emitPerImageWeightGrad(
     cols = ctx.node('Reshape', [x, ctx.int64s([n, c, oh * ow])]);
   } else {
     const padded = padding[0] || padding[1] ? ctx.node('Pad', [x, ctx.int64s([0, 0, padding[0], padding[1], 0, 0, padding[0], padding[1]])]) : x;
-    const slices: string[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const top = i * dilation[0];
-        const left = j * dilation[1];
-        const slice = ctx.node('Slice', [padded, ctx.int64s([top, left]),
-          ctx.int64s([top + (oh - 1) * stride[0] + 1, left + (ow - 1) * stride[1] + 1]), ctx.int64s([2, 3]), ctx.int64s(stride)]);
-        slices.push(ctx.node('Reshape', [slice, ctx.int64s([n, c, 1, oh * ow])]));
-      }
-    }
+    const slices = kernelWindows(ctx, padded, a, [kh, kw], [oh, ow]).map((slice) => ctx.node('Reshape', [slice, ctx.int64s([n, c, 1, oh * ow])]));
     // K slices side by side on axis 2: (N, C, K, L), rows c*K + k of each image's im2col.
     cols = ctx.node('Reshape', [slices.length === 1 ? slices[0] : ctx.node('Concat', slices, { axis: int(2) }), ctx.int64s([n, c * k, oh * ow])]);
   }
@@ -298,11 +289,25 @@ function emitPerImageWeightGrad(
   return ctx.node('Reshape', [ctx.node('ReduceSum', [perImage, ctx.int64s([0])], { keepdims: int(0) }), ctx.int64s(weightShape)]);
 }
 
+/** For each kernel tap (row-major), the window of the padded input (axes 2 and 3) that tap reads. */
+function kernelWindows(ctx: EmitContext, padded: string, { stride, dilation }: ConvAttrs, [kh, kw]: number[], [oh, ow]: number[]): string[] {
+  const windows: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const top = i * dilation[0];
+      const left = j * dilation[1];
+      windows.push(ctx.node('Slice', [padded, ctx.int64s([top, left]),
+        ctx.int64s([top + (oh - 1) * stride[0] + 1, left + (ow - 1) * stride[1] + 1]), ctx.int64s([2, 3]), ctx.int64s(stride)]));
+    }
+  }
+  return windows;
+}
+
 function emitWeightGrad(
   ctx: EmitContext, x: string, g: string, a: ConvAttrs & { weightShape: number[] },
   xShape: readonly number[], gShape: readonly number[],
 ): string {
-  const { stride, padding, dilation, groups, weightShape } = a;
+  const { stride, padding, groups, weightShape } = a;
   const [n, c] = xShape;
   const [, o, oh, ow] = gShape;
   const [, ig, kh, kw] = weightShape;
@@ -319,15 +324,7 @@ function emitWeightGrad(
   let cols = xc;
   const needsSlices = kh > 1 || kw > 1 || stride[0] > 1 || stride[1] > 1 || xShape[2] !== oh || xShape[3] !== ow;
   if (needsSlices) {
-    const slices: string[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const top = i * dilation[0];
-        const left = j * dilation[1];
-        slices.push(ctx.node('Slice', [xc, ctx.int64s([top, left]),
-          ctx.int64s([top + (oh - 1) * stride[0] + 1, left + (ow - 1) * stride[1] + 1]), ctx.int64s([2, 3]), ctx.int64s(stride)]));
-      }
-    }
+    const slices = kernelWindows(ctx, xc, a, [kh, kw], [oh, ow]);
     // K slices of (C, N, OH, OW) side by side on axis 1 are (C, K, N*OH*OW) in memory: im2col rows c*K + k.
     cols = slices.length === 1 ? slices[0] : ctx.node('Concat', slices, { axis: int(1) });
   }
