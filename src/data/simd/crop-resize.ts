@@ -28,7 +28,10 @@ function instance(): Exports | null {
 /** Whether resizedCropToTensor can take an image of this size to this size. */
 export function canResizeToTensor(width: number, height: number, outWidth: number, outHeight: number): boolean {
   const k = instance();
-  return !!k && width > 0 && height > 0 && outWidth > 0 && outHeight > 0 && k.workspace_bytes(width, height, outWidth, outHeight) <= MAX_WORKSPACE;
+  // The size test in JavaScript first: the kernel's 32-bit arithmetic would wrap for huge crops.
+  if (!k || !(width > 0 && height > 0 && outWidth > 0 && outHeight > 0)) return false;
+  if (width * height * 3 + (height + outHeight) * outWidth * 12 > MAX_WORKSPACE) return false;
+  return k.workspace_bytes(width, height, outWidth, outHeight) <= MAX_WORKSPACE;
 }
 
 /**
