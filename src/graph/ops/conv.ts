@@ -234,8 +234,10 @@ export const depthwiseGradOptions = { reduce: 'conv' as 'conv' | 'matmul' };
 
 /**
  * Depthwise dW[c, 0, i, j] = sum over n, p, q of dY[n, c, p, q] * X[n, c, p*stride + i*dilation - pad, ...]:
- * a convolution of X (channels as groups, the batch as each group's channels) with dY as the
- * kernel, the roles of stride and dilation swapped. ONNX Runtime builds its own im2col for it.
+ * a convolution of X with dY as the kernel, one group per (image, channel) plane, the roles of
+ * stride and dilation swapped; ONNX Runtime builds its own im2col for it. Grouping by plane rather
+ * than by channel (the batch as each group's channels) spares transposing X and dY: on
+ * MobileNetV2's stride-1 layers 59 vs 76 ms (32 channels, 112x112) and 12.5 vs 17.6 (576, 14x14).
  */
 function emitDepthwiseWeightGrad(
   ctx: EmitContext, x: string, g: string, a: ConvAttrs & { weightShape: number[] },
@@ -245,10 +247,11 @@ function emitDepthwiseWeightGrad(
   const [n, c, h, w] = xShape;
   const [, , oh, ow] = gShape;
   const [, , kh, kw] = weightShape;
-  const xc = ctx.node('Reshape', [ctx.node('Transpose', [x], { perm: ints([1, 0, 2, 3]) }), ctx.int64s([1, c * n, h, w])]);
-  const gc = ctx.node('Transpose', [g], { perm: ints([1, 0, 2, 3]) }); // (C, N, OH, OW): one kernel per channel
+  // Every (image, channel) plane its own group, so neither tensor is transposed; the batch is summed after.
+  const xc = ctx.node('Reshape', [x, ctx.int64s([1, n * c, h, w])]);
+  const gc = ctx.node('Reshape', [g, ctx.int64s([n * c, 1, oh, ow])]);
   const full = ctx.node('Conv', [xc, gc], {
-    group: int(c), strides: ints(dilation), dilations: ints(stride),
+    group: int(n * c), strides: ints(dilation), dilations: ints(stride),
     pads: ints([padding[0], padding[1], padding[0], padding[1]]),
   });
   // Where the stride does not divide the padded extent, the product reaches past the kernel: cut it.
@@ -257,7 +260,8 @@ function emitDepthwiseWeightGrad(
   const cut = fullH === kh * dilation[0] - dilation[0] + 1 && fullW === kw * dilation[1] - dilation[1] + 1 && dilation[0] === 1 && dilation[1] === 1
     ? full
     : ctx.node('Slice', [full, ctx.int64s([0, 0]), ctx.int64s([kh, kw]), ctx.int64s([2, 3])]);
-  return ctx.node('Reshape', [cut, ctx.int64s(weightShape)]);
+  const perImage = ctx.node('Reshape', [cut, ctx.int64s([n, c, kh, kw])]);
+  return ctx.node('Reshape', [ctx.node('ReduceSum', [perImage, ctx.int64s([0])], { keepdims: int(0) }), ctx.int64s(weightShape)]);
 }
 
 /**
