@@ -17,13 +17,13 @@ export interface Row { case: string; unit: string; graft: number; pytorch: numbe
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const onlyArg = args.find((a) => a.startsWith('--only='))?.slice(7) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined);
-const sections = new Set((onlyArg ?? 'forward,training,loader').split(','));
+/** The value of `--name=v` or `--name v`. */
+const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
+const sections = new Set((flag('only') ?? 'forward,training,loader').split(','));
 const THREADS = 2;
 const BATCH = 16;
-const roundsArg = args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? (args.includes('--rounds') ? args[args.indexOf('--rounds') + 1] : undefined);
 /** Alternating graft / PyTorch runs per training case (`-- --rounds N`). */
-const ROUNDS = Math.max(1, Number(roundsArg ?? 3));
+const ROUNDS = Math.max(1, Number(flag('rounds') ?? 3));
 setRuntimeOptions({ threads: THREADS });
 
 const rows: Row[] = [];

@@ -79,23 +79,22 @@ export class GraphBuilder implements EmitContext {
   }
 
   nodeMulti(opType: string, inputs: readonly string[], outputs: number, attrs: Record<string, OnnxAttr> = {}): string[] {
-    const base = this.fresh(this.scope ? `${this.scope}/${opType}` : opType);
-    const names = Array.from({ length: outputs }, (_, i) => (i === 0 ? base : `${base}:${i}`));
-    this.nodes.push({
-      name: base, op_type: opType, input: [...inputs], output: names,
-      attribute: Object.entries(attrs).map(([k, v]) => attrProto(k, v)),
-    });
-    return names;
+    return this.push('', opType, inputs, outputs, attrs);
   }
 
   runtimeNode(opType: string, inputs: readonly string[], attrs: Record<string, OnnxAttr> = {}): string {
     this.opsets.set('com.microsoft', 1);
-    const name = this.fresh(this.scope ? `${this.scope}/${opType}` : opType);
+    return this.push('com.microsoft', opType, inputs, 1, attrs)[0];
+  }
+
+  private push(domain: string, opType: string, inputs: readonly string[], outputs: number, attrs: Record<string, OnnxAttr>): string[] {
+    const base = this.fresh(this.scope ? `${this.scope}/${opType}` : opType);
+    const names = Array.from({ length: outputs }, (_, i) => (i === 0 ? base : `${base}:${i}`));
     this.nodes.push({
-      name, op_type: opType, domain: 'com.microsoft', input: [...inputs], output: [name],
+      name: base, op_type: opType, ...(domain ? { domain } : {}), input: [...inputs], output: names,
       attribute: Object.entries(attrs).map(([k, v]) => attrProto(k, v)),
     });
-    return name;
+    return names;
   }
 
   constant(values: TensorData | readonly number[], shape: readonly number[], dtype: DType = 'float32'): string {

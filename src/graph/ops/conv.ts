@@ -275,13 +275,13 @@ function emitPerImageWeightGrad(
   ctx: EmitContext, x: string, g: string, a: ConvAttrs & { weightShape: number[] },
   xShape: readonly number[], gShape: readonly number[],
 ): string {
-  const { stride, padding, weightShape } = a;
-  const [n, c, h, w] = xShape;
+  const { padding, weightShape } = a;
+  const [n, c] = xShape;
   const [, o, oh, ow] = gShape;
   const [, , kh, kw] = weightShape;
   const k = kh * kw;
   let cols: string;
-  if (k === 1 && stride[0] === 1 && stride[1] === 1 && padding[0] === 0 && padding[1] === 0 && h === oh && w === ow) {
+  if (!readsWindows(a, xShape, gShape)) {
     cols = ctx.node('Reshape', [x, ctx.int64s([n, c, oh * ow])]);
   } else {
     const padded = padding[0] || padding[1] ? ctx.node('Pad', [x, ctx.int64s([0, 0, padding[0], padding[1], 0, 0, padding[0], padding[1]])]) : x;
@@ -291,6 +291,11 @@ function emitPerImageWeightGrad(
   }
   const perImage = ctx.runtimeNode('FusedMatMul', [ctx.node('Reshape', [g, ctx.int64s([n, o, oh * ow])]), cols], { transB: int(1) });
   return ctx.node('Reshape', [ctx.node('ReduceSum', [perImage, ctx.int64s([0])], { keepdims: int(0) }), ctx.int64s(weightShape)]);
+}
+
+/** False for a pointwise convolution: 1x1, stride 1, same size out as in, so X itself is its im2col. */
+function readsWindows({ stride, weightShape }: ConvAttrs & { weightShape: number[] }, xShape: readonly number[], gShape: readonly number[]): boolean {
+  return weightShape[2] > 1 || weightShape[3] > 1 || stride[0] > 1 || stride[1] > 1 || xShape[2] !== gShape[2] || xShape[3] !== gShape[3];
 }
 
 /** For each kernel tap (row-major), the window of the padded input (axes 2 and 3) that tap reads. */
@@ -311,7 +316,7 @@ function emitWeightGrad(
   ctx: EmitContext, x: string, g: string, a: ConvAttrs & { weightShape: number[] },
   xShape: readonly number[], gShape: readonly number[],
 ): string {
-  const { stride, padding, groups, weightShape } = a;
+  const { padding, groups, weightShape } = a;
   const [n, c] = xShape;
   const [, o, oh, ow] = gShape;
   const [, ig, kh, kw] = weightShape;
@@ -326,8 +331,7 @@ function emitWeightGrad(
     xc = ctx.node('Pad', [xc, ctx.int64s([0, 0, padding[0], padding[1], 0, 0, padding[0], padding[1]])]);
   }
   let cols = xc;
-  const needsSlices = kh > 1 || kw > 1 || stride[0] > 1 || stride[1] > 1 || xShape[2] !== oh || xShape[3] !== ow;
-  if (needsSlices) {
+  if (readsWindows(a, xShape, gShape)) {
     const slices = kernelWindows(ctx, xc, a, [kh, kw], [oh, ow]);
     // K slices of (C, N, OH, OW) side by side on axis 1 are (C, K, N*OH*OW) in memory: im2col rows c*K + k.
     cols = slices.length === 1 ? slices[0] : ctx.node('Concat', slices, { axis: int(1) });
