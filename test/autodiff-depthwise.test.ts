@@ -2,32 +2,39 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, tensor } from '../src/index.ts';
 import { Parameter } from '../src/nn/parameter.ts';
-import { depthwiseGradOptions } from '../src/graph/ops/conv.ts';
 import { releaseSessions } from '../src/runtime/session.ts';
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5);
 
-/** dW of a depthwise convolution, with the chosen formulation. */
-async function depthwiseWeightGrad(reduce: 'conv' | 'matmul', stride: number, padding: number, dilation: number): Promise<Float32Array> {
-  const saved = depthwiseGradOptions.reduce;
-  depthwiseGradOptions.reduce = reduce;
-  try {
-    const w = new Parameter(values(6 * 9, 1), [6, 1, 3, 3]);
-    const x = tensor(values(2 * 6 * 11 * 9, 2), [2, 6, 11, 9]);
-    const y = F.conv2d(x, w, null, { stride, padding, dilation, groups: 6 });
-    await F.sum(F.mul(y, tensor(values(y.size, 3), y.shape))).backward();
-    return w.grad!.value as Float32Array;
-  } finally {
-    depthwiseGradOptions.reduce = saved;
-    await releaseSessions();
+/** dW of a depthwise convolution by its definition, in float64. */
+function directWeightGrad(x: Float32Array, g: Float32Array, [n, c, h, w]: number[], [oh, ow]: number[], k: number, stride: number, padding: number, dilation: number): Float64Array {
+  const dw = new Float64Array(c * k * k);
+  for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+    let s = 0;
+    for (let p = 0; p < oh; p++) for (let q = 0; q < ow; q++) {
+      const r = p * stride + i * dilation - padding;
+      const col = q * stride + j * dilation - padding;
+      if (r >= 0 && r < h && col >= 0 && col < w) s += g[((b * c + ch) * oh + p) * ow + q] * x[((b * c + ch) * h + r) * w + col];
+    }
+    dw[(ch * k + i) * k + j] += s;
   }
+  return dw;
 }
 
 for (const [stride, padding, dilation] of [[1, 1, 1], [2, 1, 1], [2, 0, 1], [1, 2, 2], [3, 1, 1]]) {
-  test(`depthwise weight gradient: grouped-conv and im2col formulations agree (stride ${stride}, padding ${padding}, dilation ${dilation})`, async () => {
-    const a = await depthwiseWeightGrad('conv', stride, padding, dilation);
-    const b = await depthwiseWeightGrad('matmul', stride, padding, dilation);
-    assert.equal(a.length, b.length);
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 * Math.max(1, Math.abs(b[i])), `dW[${i}]: ${a[i]} vs ${b[i]}`);
+  test(`depthwise weight gradient matches its definition (stride ${stride}, padding ${padding}, dilation ${dilation})`, async () => {
+    try {
+      const shape = [2, 6, 11, 9];
+      const w = new Parameter(values(6 * 9, 1), [6, 1, 3, 3]);
+      const xv = values(2 * 6 * 11 * 9, 2);
+      const y = F.conv2d(tensor(xv, shape), w, null, { stride, padding, dilation, groups: 6 });
+      const gv = values(y.size, 3);
+      await F.sum(F.mul(y, tensor(gv, y.shape))).backward();
+      const got = w.grad!.value as Float32Array;
+      const want = directWeightGrad(xv, gv, shape, y.shape.slice(2), 3, stride, padding, dilation);
+      for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * Math.max(1, Math.abs(want[i])), `dW[${i}]: ${got[i]} vs ${want[i]}`);
+    } finally {
+      await releaseSessions();
+    }
   });
 }
