@@ -32,6 +32,13 @@ export interface EmitContext {
    * one: shape vectors then leave the batch dimension to the input instead of baking it in.
    */
   readonly symbolicBatch?: boolean;
+  /**
+   * ONNX Runtime's CPU channel block for its blocked (NCHWc) convolution kernels, 8 or 16; 0 where
+   * the graph must stay standard (exports) or the runtime has no such kernels.
+   */
+  readonly blockSize?: number;
+  /** A node of ONNX Runtime's blocked-layout operator set (com.microsoft.nchwc); see ops/conv-blocked.ts. */
+  blockedNode(opType: string, inputs: readonly string[], attrs?: Record<string, OnnxAttr>): string;
 }
 
 function toBytes(data: TensorData): Uint8Array {
@@ -69,6 +76,7 @@ export class GraphBuilder implements EmitContext {
   /** Prefix for node names: the module path of the op being emitted. */
   scope = '';
   symbolicBatch = false;
+  blockSize = 0;
 
   fresh(hint: string): string {
     return `${hint}_${this.counter++}`;
@@ -85,6 +93,11 @@ export class GraphBuilder implements EmitContext {
   runtimeNode(opType: string, inputs: readonly string[], attrs: Record<string, OnnxAttr> = {}): string {
     this.opsets.set('com.microsoft', 1);
     return this.push('com.microsoft', opType, inputs, 1, attrs)[0];
+  }
+
+  blockedNode(opType: string, inputs: readonly string[], attrs: Record<string, OnnxAttr> = {}): string {
+    this.opsets.set('com.microsoft.nchwc', 1);
+    return this.push('com.microsoft.nchwc', opType, inputs, 1, attrs)[0];
   }
 
   private push(domain: string, opType: string, inputs: readonly string[], outputs: number, attrs: Record<string, OnnxAttr>): string[] {

@@ -18,7 +18,7 @@ export interface Trace {
 }
 
 /** A frozen parameter or buffer, or a constant: its value is part of the graph. */
-function isBaked(t: Tensor): boolean {
+export function isBaked(t: Tensor): boolean {
   return t.leafKind === 'constant' || (t.leafKind === 'state' && !t.requiresGrad);
 }
 
@@ -78,8 +78,9 @@ export const inputName = (i: number) => `in_${i}`;
 export const outputName = (i: number) => `out_${i}`;
 
 /** Turns a trace into an ONNX model: baked leaves become initializers, fed leaves inputs, targets outputs. */
-export function compile(tr: Trace): Uint8Array {
+export function compile(tr: Trace, { blockSize = 0 }: { blockSize?: number } = {}): Uint8Array {
   const b = new GraphBuilder();
+  b.blockSize = blockSize;
   tr.feeds.forEach((t, i) => b.addInput({ name: inputName(i), dtype: t.dtype, shape: t.shape }));
   const results = emitTrace(b, tr, tr.feeds.map((_, i) => inputName(i)));
   tr.targets.forEach((t, i) => {

@@ -17,6 +17,11 @@ export interface RuntimeOptions {
    * full steps at batch 16).
    */
   memoryPattern: boolean;
+  /**
+   * Convolutions whose weights are fed (training graphs) in ONNX Runtime's blocked channel layout
+   * (graph/ops/conv-blocked.ts), where the CPU has those kernels.
+   */
+  blockedLayout: boolean;
 }
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
@@ -27,6 +32,7 @@ const options: RuntimeOptions = {
   maxSessions: 8,
   memoryArena: process.env.GRAFT_ORT_ARENA !== '0',
   memoryPattern: process.env.GRAFT_ORT_MEMPATTERN === '1',
+  blockedLayout: process.env.GRAFT_ORT_BLOCKED !== '0',
 };
 
 export function runtimeOptions(): Readonly<RuntimeOptions> {

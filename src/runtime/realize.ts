@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { Tensor, TensorData } from '../graph/tensor.ts';
 import { compile, inputName, outputName, trace } from '../graph/trace.ts';
 import { sessionFor } from './session.ts';
+import { blockedLayoutBlockSize } from './blocked-layout.ts';
 
 function toOrt(t: Tensor): ort.Tensor {
   // onnxruntime-node rejects views of a SharedArrayBuffer ("Invalid argument"); the loader's
@@ -46,7 +47,8 @@ export async function realize(targets: readonly Tensor[]): Promise<void> {
   const sides = sideOutputs.size ? sideOutputsIn(new Set(tr.nodes)) : [];
   const extra = sides.flatMap(({ entry }) => entry.tensors).filter((t) => !pending.includes(t));
   if (extra.length) tr = trace([...pending, ...extra]);
-  const session = await sessionFor(tr.signature, () => compile(tr));
+  const blockSize = await blockedLayoutBlockSize();
+  const session = await sessionFor(`${tr.signature}|b${blockSize}`, () => compile(tr, { blockSize }));
   const feeds: Record<string, ort.Tensor> = {};
   tr.feeds.forEach((t, i) => {
     if (t.value === null) throw new Error(`Internal: leaf ${t} has no value to feed`);

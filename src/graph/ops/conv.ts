@@ -1,7 +1,9 @@
 import { apply, defineOp, type OpDef } from '../op.ts';
+import type { Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { int, ints, type EmitContext } from '../emit.ts';
 import * as T from '../functional.ts';
+import { emitConv } from './conv-blocked.ts';
 
 export type ConvAttrs = { stride: [number, number]; padding: [number, number]; dilation: [number, number]; groups: number };
 
@@ -25,12 +27,9 @@ export const conv2d: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
     check(oh > 0 && ow > 0, () => `input ${h}x${wd} is too small for kernel ${kh}x${kw} with padding ${padding} and dilation ${dilation}`);
     return { shape: [n, o, oh, ow] };
   },
-  emit: (ctx, inputs, { stride, padding, dilation, groups }) => ctx.node('Conv', inputs, {
-    strides: ints(stride),
-    pads: ints([padding[0], padding[1], padding[0], padding[1]]),
-    dilations: ints(dilation),
-    group: int(groups),
-  }),
+  emit: (ctx, [x, w, b], { stride, padding, dilation, groups }, out) => emitConv(ctx, x, w, b ?? null, {
+    strides: stride, pads: [padding[0], padding[1], padding[0], padding[1]], dilations: dilation, group: groups,
+  }, out.inputs[0].shape[1], out.inputs[1].shape, out.inputs[1]),
   grad: (g, _out, [x, w, b], attrs) => [
     apply(conv2dInputGrad, [g, w], { ...attrs, inputShape: [...x.shape] }),
     apply(conv2dWeightGrad, [x, g], { ...attrs, weightShape: [...w.shape] }),
@@ -65,7 +64,7 @@ export const conv2dInputGrad: OpDef<ConvAttrs & { inputShape: number[] }> = defi
     check(inputShape[1] === w.shape[1] * groups, () => `input channels ${inputShape[1]} do not match the weight`);
     return { shape: [...inputShape] };
   },
-  emit: (ctx, [g, w], a, out) => emitInputGrad(ctx, g, w, a, out.inputs[0].shape, out.inputs[1].shape),
+  emit: (ctx, [g, w], a, out) => emitInputGrad(ctx, g, w, a, out.inputs[0].shape, out.inputs[1].shape, out.inputs[1]),
   // Linear in both operands: the adjoint of dX = A(dY, W) is the convolution itself.
   grad: (gg, _out, [g, w], a) => {
     const { inputShape, ...conv } = a;
@@ -78,6 +77,7 @@ export const conv2dInputGrad: OpDef<ConvAttrs & { inputShape: number[] }> = defi
 
 function emitInputGrad(
   ctx: EmitContext, g: string, w: string, a: ConvAttrs & { inputShape: number[] }, gShape: readonly number[], wShape: readonly number[],
+  weight: Tensor,
 ): string {
   const { stride, padding, dilation, groups, inputShape } = a;
   const [o, ig, kh, kw] = wShape;
@@ -94,7 +94,7 @@ function emitInputGrad(
     });
   }
   if (strided && convGradOptions.stridedInputGrad === 'phases') {
-    const phased = emitPhaseInputGrad(ctx, g, w, a, gShape, wShape);
+    const phased = emitPhaseInputGrad(ctx, g, w, a, gShape, wShape, weight);
     if (phased) return phased;
   }
   let spread = g;
@@ -111,10 +111,9 @@ function emitInputGrad(
   if (kh > 1 || kw > 1) {
     kernel = ctx.node('Slice', [kernel, ctx.int64s([-1, -1]), ctx.int64s([-kh - 1, -kw - 1]), ctx.int64s([2, 3]), ctx.int64s([-1, -1])]);
   }
-  return ctx.node('Conv', [spread, kernel], {
-    dilations: ints(dilation), group: int(groups),
-    pads: ints([near[0], near[1], near[0] + rest[0], near[1] + rest[1]]),
-  });
+  return emitConv(ctx, spread, kernel, null, {
+    strides: [1, 1], dilations: dilation, group: groups, pads: [near[0], near[1], near[0] + rest[0], near[1] + rest[1]],
+  }, o, [groups * ig, og, kh, kw], weight);
 }
 
 /**
@@ -140,6 +139,7 @@ function phaseTaps(kernel: number, stride: number, pad: number): { k: number; d:
  */
 function emitPhaseInputGrad(
   ctx: EmitContext, g: string, w: string, a: ConvAttrs & { inputShape: number[] }, gShape: readonly number[], wShape: readonly number[],
+  weight: Tensor,
 ): string | null {
   const { stride, padding, dilation, groups, inputShape } = a;
   const s = stride[0];
@@ -183,7 +183,8 @@ function emitPhaseInputGrad(
   const withZero = ctx.node('Pad', [wg, ctx.int64s([0, 0, 0, 0, 0, 0, 0, 1])]);
   const taps = ctx.node('Gather', [withZero, ctx.constant(index, [s * s, wr.size, wc.size], 'int64')], { axis: int(3) }); // (G, og, ig, P, KH', KW')
   const kernel = ctx.node('Reshape', [ctx.node('Transpose', [taps], { perm: ints([0, 2, 3, 1, 4, 5]) }), ctx.int64s([c * s * s, og, wr.size, wc.size])]);
-  const phases = ctx.node('Conv', [g, kernel], { group: int(groups), pads: ints([wr.padBefore, wc.padBefore, wr.padAfter, wc.padAfter]) });
+  const phases = emitConv(ctx, g, kernel, null, { strides: [1, 1], dilations: [1, 1], group: groups, pads: [wr.padBefore, wc.padBefore, wr.padAfter, wc.padAfter] },
+    o, [c * s * s, og, wr.size, wc.size], weight);
   return ctx.node('DepthToSpace', [phases], { blocksize: int(s), mode: { string: 'CRD' } });
 }
 
