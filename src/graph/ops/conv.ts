@@ -62,24 +62,16 @@ function perChannelFactor(g: Tensor): { u: Tensor; s: Tensor } | null {
   return null;
 }
 
-/**
- * How the input gradient of a strided convolution is emitted. 'phases' splits dX by output phase
- * (row mod stride, column mod stride): each phase is a stride-1 convolution of dY with the taps
- * that reach it, all phases one Conv whose channels DepthToSpace interleaves (where the shapes
- * allow; else 'zero-insert'). 'zero-insert' spreads dY with zeros
- * to stride 1 and convolves it with the flipped kernel (one dense Conv, the fastest path in ONNX
- * Runtime here); 'conv-transpose' is the textbook ConvTranspose. Stride-1 layers always use the
- * flipped-kernel Conv.
- */
+/** Formulation switches, for measuring one against the other. */
 export const convGradOptions = {
-  stridedInputGrad: 'phases' as 'phases' | 'zero-insert' | 'conv-transpose',
   /** Dense weight gradients per image where that avoids transposing large activations (emitPerImageWeightGrad). */
   perImageWeightGrad: true,
 };
 
 /**
- * dL/dX of conv2d, from dY (N, O, OH, OW) and the weight: a Conv with the kernel flipped in space
- * and transposed in channels (per group), so ONNX Runtime runs it with its fastest convolution.
+ * dL/dX of conv2d, from dY (N, O, OH, OW) and the weight: for stride 1 a Conv with the kernel
+ * flipped in space and transposed in channels (per group), so ONNX Runtime runs it with its fastest
+ * convolution; for strided layers a ConvTranspose.
  */
 export const conv2dInputGrad: OpDef<ConvAttrs & { inputShape: number[] }> = defineOp<ConvAttrs & { inputShape: number[] }>({
   name: 'conv2d_input_grad',
@@ -89,7 +81,7 @@ export const conv2dInputGrad: OpDef<ConvAttrs & { inputShape: number[] }> = defi
     check(inputShape[1] === w.shape[1] * groups, () => `input channels ${inputShape[1]} do not match the weight`);
     return { shape: [...inputShape] };
   },
-  emit: (ctx, [g, w], a, out) => emitInputGrad(ctx, g, w, a, out.inputs[0].shape, out.inputs[1].shape, out.inputs[1]),
+  emit: (ctx, [g, w], a, out) => emitInputGrad(ctx, g, w, a, out.inputs[1].shape, out.inputs[1]),
   // Linear in both operands: the adjoint of dX = A(dY, W) is the convolution itself.
   grad: (gg, _out, [g, w], a) => {
     const { inputShape, ...conv } = a;
@@ -101,8 +93,7 @@ export const conv2dInputGrad: OpDef<ConvAttrs & { inputShape: number[] }> = defi
 });
 
 function emitInputGrad(
-  ctx: EmitContext, g: string, w: string, a: ConvAttrs & { inputShape: number[] }, gShape: readonly number[], wShape: readonly number[],
-  weight: Tensor,
+  ctx: EmitContext, g: string, w: string, a: ConvAttrs & { inputShape: number[] }, wShape: readonly number[], weight: Tensor,
 ): string {
   const { stride, padding, dilation, groups, inputShape } = a;
   const [o, ig, kh, kw] = wShape;
@@ -111,24 +102,17 @@ function emitInputGrad(
   // What the forward conv left unread at the far end of each axis (floor of the output size).
   const rest = [0, 1].map((i) => (size[i] + 2 * padding[i] - dilation[i] * (k[i] - 1) - 1) % stride[i]);
   const near = [0, 1].map((i) => dilation[i] * (k[i] - 1) - padding[i]);
-  const strided = stride[0] > 1 || stride[1] > 1;
-  // Strided depthwise layers: ONNX Runtime's grouped ConvTranspose beats the phases (4x96x112x112
-  // from stride 2: 8.7 vs 17.6 ms; the phases' DepthToSpace alone is most of it).
-  const depthwise = groups > 1 && o === groups && ig === 1;
-  if (near.some((p) => p < 0) || (strided && (depthwise || convGradOptions.stridedInputGrad === 'conv-transpose'))) {
+  // Strided layers: ONNX Runtime's ConvTranspose. Against one stride-1 convolution over all output
+  // phases and a DepthToSpace (batch 16): 3x3 64->128 from 56x56 14.2 vs 24.3 ms, 256->512 from
+  // 14x14 14.8 vs 29.9, 1x1 64->128 3.0 vs 9.3; depthwise 4x96x112x112 8.7 vs 17.6.
+  if (stride[0] > 1 || stride[1] > 1 || near.some((p) => p < 0)) {
     return ctx.node('ConvTranspose', [g, w], {
       strides: ints(stride), dilations: ints(dilation), group: int(groups),
       pads: ints([padding[0], padding[1], padding[0], padding[1]]), output_padding: ints(rest),
     });
   }
-  if (strided && convGradOptions.stridedInputGrad === 'phases') {
-    const phased = emitPhaseInputGrad(ctx, g, w, a, gShape, wShape, weight);
-    if (phased) return phased;
-  }
-  let spread = g;
-  if (strided) spread = zeroInsert(ctx, g, gShape, stride);
   const convAttrs = { strides: [1, 1], dilations: dilation, group: groups, pads: [near[0], near[1], near[0] + rest[0], near[1] + rest[1]] };
-  if (groups === 1) return emitConv(ctx, spread, w, null, convAttrs, o, [ig, o, kh, kw], weight, 'input-grad');
+  if (groups === 1) return emitConv(ctx, g, w, null, convAttrs, o, [ig, o, kh, kw], weight, 'input-grad');
   // Flip in space, swap in and out channels within each group: OIHW (per group) -> IOHW.
   const og = o / groups;
   let kernel = w;
@@ -140,95 +124,7 @@ function emitInputGrad(
   if (kh > 1 || kw > 1) {
     kernel = ctx.node('Slice', [kernel, ctx.int64s([-1, -1]), ctx.int64s([-kh - 1, -kw - 1]), ctx.int64s([2, 3]), ctx.int64s([-1, -1])]);
   }
-  return emitConv(ctx, spread, kernel, null, convAttrs, o, [groups * ig, og, kh, kw], weight);
-}
-
-/**
- * For one axis of a stride-s convolution: which kernel taps reach input positions s*m + a, and at
- * which offset d of dY (dX[s*m + a] += dY[m + d] * W[k]), for each phase a.
- */
-function phaseTaps(kernel: number, stride: number, pad: number): { k: number; d: number }[][] {
-  return Array.from({ length: stride }, (_, a) => {
-    const taps: { k: number; d: number }[] = [];
-    for (let k = 0; k < kernel; k++) if ((a + pad - k) % stride === 0) taps.push({ k, d: (a + pad - k) / stride });
-    return taps;
-  });
-}
-
-/**
- * dX of a strided convolution by phases: instead of convolving a zero-spread dY (stride^2 times
- * the work), each phase of dX is a stride-1 convolution of dY with its own taps. One Conv computes
- * all phases (kernels padded to a common window, zeros where a phase has no tap; channels ordered
- * (input channel, phase)) and DepthToSpace interleaves them. A 1x1 kernel reaches only phase 0:
- * there the product is computed at dY's size and spread by padding the other phases with zeros.
- * Returns null where this does not apply (unequal strides, dilation, a size the stride does not
- * divide); the caller then zero-inserts.
- */
-function emitPhaseInputGrad(
-  ctx: EmitContext, g: string, w: string, a: ConvAttrs & { inputShape: number[] }, gShape: readonly number[], wShape: readonly number[],
-  weight: Tensor,
-): string | null {
-  const { stride, padding, dilation, groups, inputShape } = a;
-  const s = stride[0];
-  const [n, o, oh, ow] = gShape;
-  const [, ig, kh, kw] = wShape;
-  const c = inputShape[1];
-  const [h, wd] = [inputShape[2], inputShape[3]];
-  if (stride[1] !== s || dilation[0] !== 1 || dilation[1] !== 1 || h % s !== 0 || wd % s !== 0) return null;
-  const og = o / groups;
-  // Per group (input channel, output channel) with kernel taps last: (G, og, ig, kh*kw).
-  const wg = ctx.node('Reshape', [w, ctx.int64s([groups, og, ig, kh * kw])]);
-  if (kh === 1 && kw === 1) {
-    if (padding[0] !== 0 || padding[1] !== 0 || oh !== h / s || ow !== wd / s) return null;
-    const wt = ctx.node('Reshape', [ctx.node('Transpose', [wg], { perm: ints([0, 2, 1, 3]) }), ctx.int64s([c, og, 1, 1])]);
-    const product = ctx.node('Reshape', [ctx.node('Conv', [g, wt], { group: int(groups) }), ctx.int64s([n, c, 1, oh, ow])]);
-    const phases = ctx.node('Pad', [product, ctx.int64s([0, 0, 0, 0, 0, 0, 0, s * s - 1, 0, 0])]);
-    return ctx.node('DepthToSpace', [ctx.node('Reshape', [phases, ctx.int64s([n, c * s * s, oh, ow])])], { blocksize: int(s), mode: { string: 'CRD' } });
-  }
-  const rows = phaseTaps(kh, s, padding[0]);
-  const cols = phaseTaps(kw, s, padding[1]);
-  if ([...rows, ...cols].some((taps) => taps.length === 0)) return null;
-  const window = (phases: { k: number; d: number }[][], outSize: number, gSize: number) => {
-    const ds = phases.flat().map((t) => t.d);
-    const lo = Math.min(...ds);
-    const size = Math.max(...ds) - lo + 1;
-    return { lo, size, padBefore: -lo, padAfter: outSize - gSize + lo + size - 1 };
-  };
-  const wr = window(rows, h / s, oh);
-  const wc = window(cols, wd / s, ow);
-  if (wr.padBefore < 0 || wr.padAfter < 0 || wc.padBefore < 0 || wc.padAfter < 0) return null;
-  // Index into the taps plus one zero at the end, for each (phase row, phase col, window row, window col).
-  const zero = kh * kw;
-  const index: number[] = [];
-  for (const rt of rows) for (const ct of cols) {
-    for (let i = 0; i < wr.size; i++) for (let j = 0; j < wc.size; j++) {
-      const r = rt.find((t) => t.d === wr.lo + i);
-      const q = ct.find((t) => t.d === wc.lo + j);
-      index.push(r && q ? r.k * kw + q.k : zero);
-    }
-  }
-  const withZero = ctx.node('Pad', [wg, ctx.int64s([0, 0, 0, 0, 0, 0, 0, 1])]);
-  const taps = ctx.node('Gather', [withZero, ctx.constant(index, [s * s, wr.size, wc.size], 'int64')], { axis: int(3) }); // (G, og, ig, P, KH', KW')
-  const kernel = ctx.node('Reshape', [ctx.node('Transpose', [taps], { perm: ints([0, 2, 3, 1, 4, 5]) }), ctx.int64s([c * s * s, og, wr.size, wc.size])]);
-  const phases = emitConv(ctx, g, kernel, null, { strides: [1, 1], dilations: [1, 1], group: groups, pads: [wr.padBefore, wc.padBefore, wr.padAfter, wc.padAfter] },
-    o, [c * s * s, og, wr.size, wc.size], weight);
-  return ctx.node('DepthToSpace', [phases], { blocksize: int(s), mode: { string: 'CRD' } });
-}
-
-/** (N, C, H, W) -> (N, C, (H-1)*sh+1, (W-1)*sw+1) with the values at every stride-th place, zeros between. */
-function zeroInsert(ctx: EmitContext, g: string, gShape: readonly number[], stride: [number, number]): string {
-  const [n, c, h, w] = gShape;
-  const [sh, sw] = stride;
-  // Nearest-neighbour upsampling repeats every value over its stride block; a 0/1 mask keeps the
-  // first of each. ONNX Runtime runs this faster than a Pad of the 6-D view (N, C, H, 1, W, 1):
-  // MobileNetV2 full step, batch 16, alternating runs 75-80 vs 80-97 ms/img.
-  const up = ctx.node('Resize', [g, '', '', ctx.int64s([n, c, h * sh, w * sw])], {
-    mode: { string: 'nearest' }, coordinate_transformation_mode: { string: 'asymmetric' }, nearest_mode: { string: 'floor' },
-  });
-  const mask = new Float32Array(h * sh * w * sw);
-  for (let i = 0; i < h * sh; i += sh) for (let j = 0; j < w * sw; j += sw) mask[i * w * sw + j] = 1;
-  const spread = ctx.node('Mul', [up, ctx.constant(mask, [1, 1, h * sh, w * sw])]);
-  return ctx.node('Slice', [spread, ctx.int64s([0, 0]), ctx.int64s([(h - 1) * sh + 1, (w - 1) * sw + 1]), ctx.int64s([2, 3])]);
+  return emitConv(ctx, g, kernel, null, convAttrs, o, [groups * ig, og, kh, kw], weight);
 }
 
 /**
