@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { F, tensor } from '../src/index.ts';
 import { Parameter } from '../src/nn/parameter.ts';
 import { compile, trace } from '../src/graph/trace.ts';
+import { gradients } from '../src/autodiff/backward.ts';
 import { setRuntimeOptions, runtimeOptions } from '../src/runtime/options.ts';
 import { blockedLayoutBlockSize } from '../src/runtime/blocked-layout.ts';
 import { releaseSessions } from '../src/runtime/session.ts';
@@ -17,6 +18,7 @@ const cases: Case[] = [
   { name: 'dense 3x3', c: 32, o: 32, k: 3, stride: 1, groups: 1, size: 10 },
   { name: 'dense 3x3 stride 2', c: 16, o: 32, k: 3, stride: 2, groups: 1, size: 12 },
   { name: 'stem 7x7 stride 2 (3 input channels)', c: 3, o: 16, k: 7, stride: 2, groups: 1, size: 16 },
+  { name: 'dense 3x3 to fewer channels than a block (its input gradient reads them as they are)', c: 32, o: 8, k: 3, stride: 1, groups: 1, size: 8 },
   { name: 'depthwise 3x3', c: 32, o: 32, k: 3, stride: 1, groups: 32, size: 9 },
   { name: 'depthwise 3x3 stride 2', c: 16, o: 16, k: 3, stride: 2, groups: 16, size: 10 },
 ];
@@ -53,8 +55,9 @@ for (const kase of cases) {
     const block = await blockedLayoutBlockSize();
     if (block === 0) return t.skip('this CPU has no blocked convolution kernels in ONNX Runtime');
     // The blocked graph really uses the blocked operators (else this test would compare a path with itself).
-    const { loss } = build(kase);
-    const model = new TextDecoder('latin1').decode(compile(trace([loss]), { blockSize: block }));
+    const { w, x, loss } = build(kase);
+    const grads = gradients(loss, (t) => t === w || t === x);
+    const model = new TextDecoder('latin1').decode(compile(trace([loss, grads.get(w)!, grads.get(x)!]), { blockSize: block }));
     assert.ok(model.includes('com.microsoft.nchwc'), 'no blocked-layout node in the compiled graph');
     const standard = await run(kase, false);
     const blocked = await run(kase, true);

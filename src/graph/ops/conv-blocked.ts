@@ -11,7 +11,7 @@ export interface ConvNodeAttrs { strides: readonly number[]; pads: readonly numb
  * Runtime's fastest on CPU, but it rewrites a Conv into them only when the weight is a constant;
  * a training graph feeds its weights, so graft emits the blocked form itself: the weight reordered
  * by a Reshape and a Transpose in the graph, the input reordered in, the output reordered out.
- * Batch 16, one conv with a fed weight, standard vs blocked with all three reorders: 3x3 64 ch at
+ * Batch 16, one conv with a fed weight, output copied out, standard vs blocked with all three reorders: 3x3 64 ch at
  * 56x56 33.1 vs 27.5 ms; 256 ch at 14x14 25.0 vs 21.2; 3x3 stride 2 64->128 19.2 vs 11.9; the
  * 7x7 stride-2 stem 72.2 vs 55.7.
  *
@@ -31,10 +31,13 @@ export function emitConv(
   const b = ctx.blockSize!;
   const [o, i, kh, kw] = wShape;
   let blocked: string;
-  if (kernel === 'input-grad') blocked = blockInputGradKernel(ctx, w, wShape, b);
-  else if (layout === 'blocked-input') blocked = blockDense(ctx, w, wShape, b);
-  // Input narrower than a block (the stem), or depthwise: (O/B, Bo, I*K) -> (O/B, I*K, Bo).
-  else blocked = ctx.node('Transpose', [ctx.node('Reshape', [w, ctx.int64s([o / b, b, i * kh * kw])])], { perm: ints([0, 2, 1]) });
+  if (layout === 'blocked-input') {
+    blocked = kernel === 'input-grad' ? blockInputGradKernel(ctx, w, wShape, b) : blockDense(ctx, w, wShape, b);
+  } else {
+    // Input narrower than a block (read as it is), or depthwise: (O/B, Bo, I*K) -> (O/B, I*K, Bo).
+    const k = kernel === 'weight' ? w : inputGradKernel(ctx, w, wShape);
+    blocked = ctx.node('Transpose', [ctx.node('Reshape', [k, ctx.int64s([o / b, b, i * kh * kw])])], { perm: ints([0, 2, 1]) });
+  }
   // The tensor keeps its OIHW shape; only the order in memory changes.
   const blockedW = ctx.node('Reshape', [blocked, ctx.int64s([...wShape])]);
   const input = layout === 'plain-input' ? x : ctx.blockedNode('ReorderInput', [x]);
@@ -80,6 +83,7 @@ function blockInputGradKernel(ctx: EmitContext, w: string, [i, o, kh, kw]: reado
 function flipTaps(ctx: EmitContext, t: string, k: number, axis: number): string {
   return ctx.node('Slice', [t, ctx.int64s([-1]), ctx.int64s([-k - 1]), ctx.int64s([axis]), ctx.int64s([-1])]);
 }
+
 /**
  * Which blocked kernel fits, if any: dense convolutions whose output channels fill whole blocks,
  * with the input in blocks too or narrower than one block (read as it is); depthwise ones whose
