@@ -13,9 +13,10 @@ import { releaseSessions } from '../src/runtime/session.ts';
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5);
 
-interface Case { name: string; c: number; o: number; k: number; stride: number; groups: number; size: number }
+interface Case { name: string; c: number; o: number; k: number; stride: number; groups: number; size: number; bias?: boolean }
 const cases: Case[] = [
   { name: 'dense 3x3', c: 32, o: 32, k: 3, stride: 1, groups: 1, size: 10 },
+  { name: 'dense 3x3 with a bias', c: 16, o: 32, k: 3, stride: 1, groups: 1, size: 9, bias: true },
   { name: 'dense 3x3 stride 2', c: 16, o: 32, k: 3, stride: 2, groups: 1, size: 12 },
   { name: 'stem 7x7 stride 2 (3 input channels)', c: 3, o: 16, k: 7, stride: 2, groups: 1, size: 16 },
   { name: 'dense 3x3 to fewer channels than a block (its input gradient reads them as they are)', c: 32, o: 8, k: 3, stride: 1, groups: 1, size: 8 },
@@ -23,10 +24,11 @@ const cases: Case[] = [
   { name: 'depthwise 3x3 stride 2', c: 16, o: 16, k: 3, stride: 2, groups: 16, size: 10 },
 ];
 
-function build({ c, o, k, stride, groups, size }: Case) {
+function build({ c, o, k, stride, groups, size, bias }: Case) {
   const w = new Parameter(values(o * (c / groups) * k * k, 1), [o, c / groups, k, k]);
   const x = new Parameter(values(2 * c * size * size, 2), [2, c, size, size]);
-  const y = F.conv2d(x, w, null, { stride, padding: (k - 1) >> 1, groups });
+  const b = bias ? new Parameter(values(o, 4), [o]) : null;
+  const y = F.conv2d(x, w, b, { stride, padding: (k - 1) >> 1, groups });
   const loss = F.sum(F.mul(y, tensor(values(y.size, 3), y.shape)));
   return { w, x, y, loss };
 }
