@@ -80,7 +80,7 @@ OPS = {
     "conv2d_depthwise_stride2": ([inp([2, 4, 7, 7], 43), inp([4, 1, 3, 3], 44)], lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=4)),
     "conv2d_depthwise_multiplier": ([inp([1, 2, 5, 5], 45), inp([4, 1, 3, 3], 46)], lambda x, w: F.conv2d(x, w, padding=1, groups=2)),
     "conv2d_rect": ([inp([1, 2, 6, 7], 47), inp([3, 2, 3, 2], 48)], lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=(1, 0))),
-    # Even sizes: the input gradient takes the phase decomposition (a stride-1 Conv per phase).
+    # Even sizes: strided layers whose stride divides the input (no far-end remainder for the input gradient).
     "conv2d_7x7_stride2_even": ([inp([1, 3, 12, 12], 91), inp([2, 3, 7, 7], 92)], lambda x, w: F.conv2d(x, w, stride=2, padding=3)),
     "conv2d_1x1_stride2_even": ([inp([2, 4, 6, 6], 93), inp([3, 4, 1, 1], 94)], lambda x, w: F.conv2d(x, w, stride=2)),
     "conv2d_groups2_stride2_even": ([inp([2, 4, 8, 8], 95), inp([6, 2, 3, 3], 96)], lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=2)),
