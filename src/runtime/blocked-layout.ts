@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../graph/emit.ts';
 import { runtimeOptions } from './options.ts';
+import { createSession } from './session.ts';
 
 let probed: Promise<number> | undefined;
 
@@ -22,7 +23,7 @@ async function probe(): Promise<number> {
     b.addInput({ name: 'x', dtype: 'float32', shape: [1, 4, 1, 1] });
     b.alias(b.blockedNode('ReorderInput', ['x']), 'y');
     b.addOutput({ name: 'y', dtype: 'float32', shape: null });
-    const session = await ort.InferenceSession.create(b.serialize(), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const session = await createSession(b.serialize());
     try {
       const { y } = await session.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
       const block = y.dims[1];

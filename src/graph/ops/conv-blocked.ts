@@ -17,6 +17,8 @@ export interface ConvNodeAttrs { strides: readonly number[]; pads: readonly numb
  *
  * `weight` is the weight tensor (constant weights stay standard: ONNX Runtime blocks those itself,
  * fusing what follows); `xChannels` the input's channels, `wShape` the weight's (O, I/groups, kH, kW).
+ * With `kernel` 'input-grad', `w` is a forward weight and the convolution uses its input-gradient
+ * kernel (`wShape` that kernel's shape).
  */
 export function emitConv(
   ctx: EmitContext, x: string, w: string, bias: string | null, attrs: ConvNodeAttrs,
@@ -24,8 +26,9 @@ export function emitConv(
 ): string {
   const onnxAttrs = { strides: ints(attrs.strides), pads: ints(attrs.pads), dilations: ints(attrs.dilations), group: int(attrs.group) };
   const layout = ctx.blockSize ? blockedForm(ctx.blockSize, attrs, xChannels, wShape) : null;
+  const plainKernel = () => (kernel === 'weight' ? w : inputGradKernel(ctx, w, wShape, attrs.group));
   if (!layout || (weight.op === null && isBaked(weight))) {
-    const k = kernel === 'weight' ? w : inputGradKernel(ctx, w, wShape);
+    const k = plainKernel();
     return ctx.node('Conv', bias ? [x, k, bias] : [x, k], onnxAttrs);
   }
   const b = ctx.blockSize!;
@@ -35,8 +38,7 @@ export function emitConv(
     blocked = kernel === 'input-grad' ? blockInputGradKernel(ctx, w, wShape, b) : blockDense(ctx, w, wShape, b);
   } else {
     // Input narrower than a block (read as it is), or depthwise: (O/B, Bo, I*K) -> (O/B, I*K, Bo).
-    const k = kernel === 'weight' ? w : inputGradKernel(ctx, w, wShape);
-    blocked = ctx.node('Transpose', [ctx.node('Reshape', [k, ctx.int64s([o / b, b, i * kh * kw])])], { perm: ints([0, 2, 1]) });
+    blocked = ctx.node('Transpose', [ctx.node('Reshape', [plainKernel(), ctx.int64s([o / b, b, i * kh * kw])])], { perm: ints([0, 2, 1]) });
   }
   // The tensor keeps its OIHW shape; only the order in memory changes.
   const blockedW = ctx.node('Reshape', [blocked, ctx.int64s([...wShape])]);
@@ -57,14 +59,17 @@ function blockDense(ctx: EmitContext, w: string, [o, i, kh, kw]: readonly number
 }
 
 /**
- * The kernel of a dense convolution's input gradient: channels swapped, flipped in space (reversing
- * the flattened kH*kW taps flips both axes). `wShape` is that kernel's shape (I, O, kH, kW); `w` is
- * the forward weight (O, I, kH, kW).
+ * The kernel of a convolution's input gradient: in and out channels swapped within each group,
+ * flipped in space (reversing the flattened kH*kW taps flips both axes). `wShape` is that kernel's
+ * shape (groups*I, O/groups, kH, kW); `w` is the forward weight (O, I, kH, kW).
  */
-function inputGradKernel(ctx: EmitContext, w: string, [i, o, kh, kw]: readonly number[]): string {
-  const swapped = ctx.node('Transpose', [w], { perm: ints([1, 0, 2, 3]) });
-  if (kh === 1 && kw === 1) return swapped;
-  return ctx.node('Reshape', [flipTaps(ctx, ctx.node('Reshape', [swapped, ctx.int64s([i, o, kh * kw])]), kh * kw, 2), ctx.int64s([i, o, kh, kw])]);
+function inputGradKernel(ctx: EmitContext, w: string, [gi, og, kh, kw]: readonly number[], groups: number): string {
+  const ig = gi / groups;
+  const k = kh * kw;
+  // Depthwise (one in, one out per group): nothing to swap.
+  const swapped = og === 1 && ig === 1 ? w : ctx.node('Transpose', [ctx.node('Reshape', [w, ctx.int64s([groups, og, ig, k])])], { perm: ints([0, 2, 1, 3]) });
+  const flipped = k > 1 ? flipTaps(ctx, ctx.node('Reshape', [swapped, ctx.int64s([gi, og, k])]), k, 2) : swapped;
+  return ctx.node('Reshape', [flipped, ctx.int64s([gi, og, kh, kw])]);
 }
 
 /**

@@ -112,19 +112,7 @@ function emitInputGrad(
     });
   }
   const convAttrs = { strides: [1, 1], dilations: dilation, group: groups, pads: [near[0], near[1], near[0] + rest[0], near[1] + rest[1]] };
-  if (groups === 1) return emitConv(ctx, g, w, null, convAttrs, o, [ig, o, kh, kw], weight, 'input-grad');
-  // Flip in space, swap in and out channels within each group: OIHW (per group) -> IOHW.
-  const og = o / groups;
-  let kernel = w;
-  if (og > 1 || ig > 1) {
-    const split = ctx.node('Reshape', [w, ctx.int64s([groups, og, ig, kh, kw])]);
-    const swapped = ctx.node('Transpose', [split], { perm: ints([0, 2, 1, 3, 4]) });
-    kernel = ctx.node('Reshape', [swapped, ctx.int64s([groups * ig, og, kh, kw])]);
-  } // depthwise (one in, one out per group): the kernel layout is already right
-  if (kh > 1 || kw > 1) {
-    kernel = ctx.node('Slice', [kernel, ctx.int64s([-1, -1]), ctx.int64s([-kh - 1, -kw - 1]), ctx.int64s([2, 3]), ctx.int64s([-1, -1])]);
-  }
-  return emitConv(ctx, g, kernel, null, convAttrs, o, [groups * ig, og, kh, kw], weight);
+  return emitConv(ctx, g, w, null, convAttrs, o, [groups * ig, o / groups, kh, kw], weight, 'input-grad');
 }
 
 /**
