@@ -29,6 +29,8 @@ export async function createSession(model: Uint8Array): Promise<Executable> {
 
 /** Sessions by graph signature, least recently used first. */
 const cache = new Map<string, Promise<Executable>>();
+/** Signatures compiled inside the innermost `withTransientSessions`, released when it ends. */
+let transient: Set<string> | null = null;
 
 export async function sessionFor(signature: string, build: () => Uint8Array): Promise<Executable> {
   let s = cache.get(signature);
@@ -39,6 +41,7 @@ export async function sessionFor(signature: string, build: () => Uint8Array): Pr
   }
   s = createSession(build());
   cache.set(signature, s);
+  transient?.add(signature);
   s.catch(() => cache.delete(signature));
   while (cache.size > runtimeOptions().maxSessions) {
     const [oldest, victim] = cache.entries().next().value!;
@@ -46,6 +49,26 @@ export async function sessionFor(signature: string, build: () => Uint8Array): Pr
     victim.then((e) => e.release()).catch(() => {});
   }
   return s;
+}
+
+/**
+ * Runs `fn` and then releases the sessions it compiled: for graphs that bake values used once
+ * (validation with the weights of one epoch), which would otherwise stay cached until evicted.
+ */
+export async function withTransientSessions<T>(fn: () => Promise<T>): Promise<T> {
+  const outer = transient;
+  const mine = new Set<string>();
+  transient = mine;
+  try {
+    return await fn();
+  } finally {
+    transient = outer;
+    for (const signature of mine) {
+      const s = cache.get(signature);
+      cache.delete(signature);
+      s?.then((e) => e.release()).catch(() => {});
+    }
+  }
 }
 
 /** Releases every cached session (e.g. before measuring memory, or at the end of a run). */

@@ -5,6 +5,7 @@ import type { Module } from '../nn/module.ts';
 import type { Optimizer } from '../optim/index.ts';
 import type { DataLoader } from '../data/loader.ts';
 import { Rng } from '../data/rng.ts';
+import { withTransientSessions } from '../runtime/session.ts';
 import { MetricAccumulator, type EvalResult } from './metrics.ts';
 import type { Embeddings } from './embeddings.ts';
 import type { Schedule } from './optimizer-setup.ts';
@@ -91,16 +92,28 @@ async function evalBatch(forward: (x: Tensor) => Tensor, x: Tensor, y: ArrayLike
   m.add(logits.value as Float32Array, y, await loss.item());
 }
 
-/** Validation on images: eval mode, no gradients. */
+/**
+ * Validation on images: eval mode, no gradients. The weights as they are now are baked into the
+ * graph, so ONNX Runtime folds batch norm into the convolutions and prepacks their kernels; that
+ * graph serves this pass only and is released after it.
+ */
 export async function evaluateImages(model: Module, loader: DataLoader, classes: readonly string[]): Promise<EvalResult & { files: string[] }> {
   model.eval();
-  const m = new MetricAccumulator(classes);
-  const files: string[] = [];
-  for await (const batch of loader) {
-    await evalBatch((x) => model.forward(x), tensor(batch.images, batch.shape), batch.labels as Int32Array, m);
-    files.push(...batch.files);
+  const thawed = [...model.parameters()].filter((p) => p.requiresGrad);
+  for (const p of thawed) p.requiresGrad = false;
+  try {
+    return await withTransientSessions(async () => {
+      const m = new MetricAccumulator(classes);
+      const files: string[] = [];
+      for await (const batch of loader) {
+        await evalBatch((x) => model.forward(x), tensor(batch.images, batch.shape), batch.labels as Int32Array, m);
+        files.push(...batch.files);
+      }
+      return { ...m.result(), files };
+    });
+  } finally {
+    for (const p of thawed) p.requiresGrad = true;
   }
-  return { ...m.result(), files };
 }
 
 /** Validation of the head on cached features of the validation images (one view, the eval transform). */
