@@ -70,6 +70,8 @@ export class GraphBuilder implements EmitContext {
   private readonly inputs: ValueInfo[] = [];
   private readonly outputs: ValueInfo[] = [];
   private readonly int64Cache = new Map<string, string>();
+  /** Blocked copies of values by name: each is reordered once, however many convolutions read it. */
+  private readonly reorderedInputs = new Map<string, string>();
   /** Operator sets by domain: the standard one, plus any that inlined nodes need (com.microsoft). */
   private readonly opsets = new Map<string, number>([['', OPSET]]);
   private counter = 0;
@@ -97,7 +99,12 @@ export class GraphBuilder implements EmitContext {
 
   blockedNode(opType: string, inputs: readonly string[], attrs: Record<string, OnnxAttr> = {}): string {
     this.opsets.set('com.microsoft.nchwc', 1);
-    return this.push('com.microsoft.nchwc', opType, inputs, 1, attrs)[0];
+    const plainReorder = opType === 'ReorderInput' && Object.keys(attrs).length === 0;
+    const seen = plainReorder ? this.reorderedInputs.get(inputs[0]) : undefined;
+    if (seen) return seen;
+    const name = this.push('com.microsoft.nchwc', opType, inputs, 1, attrs)[0];
+    if (plainReorder) this.reorderedInputs.set(inputs[0], name);
+    return name;
   }
 
   private push(domain: string, opType: string, inputs: readonly string[], outputs: number, attrs: Record<string, OnnxAttr>): string[] {

@@ -145,7 +145,10 @@ function emitWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAtt
   const [, ig, kh, kw] = weightShape;
   const og = o / groups;
   const k = kh * kw;
-  if (og === 1 && ig === 1 && groups > 1) return emitDepthwiseWeightGrad(ctx, x, g, a, xShape, gShape);
+  if (og === 1 && ig === 1 && groups > 1) {
+    if (ctx.blockSize && (n * c) % ctx.blockSize === 0) return emitDepthwiseWeightGradBlocked(ctx, x, g, a, xShape, gShape);
+    return emitDepthwiseWeightGrad(ctx, x, g, a, xShape, gShape);
+  }
   if (groups === 1 && convGradOptions.perImageWeightGrad && o * c * k <= 1.5 * (o + c) * oh * ow) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
   // Channels first: im2col (C*K, N, OH, OW) against dY as (O, N, OH, OW), one GEMM per group.
   const l = n * oh * ow;
@@ -197,6 +200,47 @@ function emitDepthwiseWeightGrad(ctx: EmitContext, x: string, g: string, a: Weig
   const cols = ctx.node('Reshape', [emitUnfold(ctx, x, a, c, [kh, kw]), ctx.int64s([n * c, k, oh * ow])]);
   const perPlane = ctx.node('MatMul', [cols, ctx.node('Reshape', [g, ctx.int64s([n * c, oh * ow, 1])])]);
   const perImage = ctx.node('Reshape', [perPlane, ctx.int64s([n, c * k])]);
+  return ctx.node('Reshape', [ctx.node('ReduceSum', [perImage, ctx.int64s([0])], { keepdims: int(0) }), ctx.int64s(weightShape)]);
+}
+
+/**
+ * Depthwise dW in the blocked layout, with the roles of a depthwise convolution swapped: the batch's
+ * (image, channel) planes of X are the channels of one image, each plane's dY is its kernel
+ * (dilated by the layer's stride), and the kH x kW taps are the output (strided by the layer's
+ * dilation); then the sum over the batch. Nothing is unfolded, and ONNX Runtime's blocked depthwise
+ * kernel keeps each plane in cache. Against the im2col product (medians): 4x96x112x112 stride 2
+ * 6.9 vs 4.4 ms, 4x144x56x56 7.5 vs 2.7, 4x576x14x14 2.9 vs 0.28, 16x144x56x56 28.0 vs 7.6.
+ * Needs N*C to fill whole blocks.
+ */
+function emitDepthwiseWeightGradBlocked(
+  ctx: EmitContext, x: string, g: string, { stride, padding, dilation, weightShape }: WeightGradAttrs,
+  xShape: readonly number[], gShape: readonly number[],
+): string {
+  const [n, c, h, w] = xShape;
+  const [, , oh, ow] = gShape;
+  const [, , kh, kw] = weightShape;
+  const planes = n * c;
+  // End padding that makes the output exactly kH x kW; negative where the layer's windows never
+  // reached X's last rows or columns, and then the extra outputs are sliced off.
+  const endH = (kh - 1) * dilation[0] + (oh - 1) * stride[0] + 1 - h - padding[0];
+  const endW = (kw - 1) * dilation[1] + (ow - 1) * stride[1] + 1 - w - padding[1];
+  // Both reordered by ReorderInput: a depthwise kernel's blocked order, (C/B, kH, kW, B), is an
+  // activation's (N, C/B, H, W, B) with N = 1 (for dY about twice as fast as a Transpose). When C
+  // fills whole blocks, (N, C/B, ...) is (1, N*C/B, ...) in memory: X and dY are reordered as they
+  // are, and share the reorders the layer's forward and input-gradient convolutions already have.
+  const blocked = (t: string, [rows, cols]: number[]) => c % ctx.blockSize! === 0
+    ? ctx.node('Reshape', [ctx.blockedNode('ReorderInput', [t]), ctx.int64s([1, planes, rows, cols])])
+    : ctx.blockedNode('ReorderInput', [ctx.node('Reshape', [t, ctx.int64s([1, planes, rows, cols])])]);
+  const kernel = ctx.node('Reshape', [blocked(g, [oh, ow]), ctx.int64s([planes, 1, oh, ow])]);
+  const conv = ctx.blockedNode('Conv', [blocked(x, [h, w]), kernel], {
+    kernel_shape: ints([oh, ow]), strides: ints(dilation), dilations: ints(stride), group: int(planes),
+    pads: ints([padding[0], padding[1], Math.max(0, endH), Math.max(0, endW)]),
+  });
+  const taps = ctx.blockedNode('ReorderOutput', [conv], { channels: int(planes) });
+  const exact = endH < 0 || endW < 0
+    ? ctx.node('Slice', [taps, ctx.int64s([0, 0]), ctx.int64s([kh, kw]), ctx.int64s([2, 3])])
+    : taps;
+  const perImage = ctx.node('Reshape', [exact, ctx.int64s([n, c * kh * kw])]);
   return ctx.node('Reshape', [ctx.node('ReduceSum', [perImage, ctx.int64s([0])], { keepdims: int(0) }), ctx.int64s(weightShape)]);
 }
 
