@@ -39,6 +39,12 @@ export interface EmitContext {
   readonly blockSize?: number;
   /** A node of ONNX Runtime's blocked-layout operator set (com.microsoft.nchwc); see ops/conv-blocked.ts. */
   blockedNode(opType: string, inputs: readonly string[], attrs?: Record<string, OnnxAttr>): string;
+  /**
+   * Emits nodes once per graph for a key naming what they compute (their op and input names), and
+   * returns the same output names to every later caller: for values that several ops' emissions
+   * need, such as an activation in the blocked layout or batch norm's batch statistics.
+   */
+  once(key: string, emit: () => string[]): string[];
 }
 
 function toBytes(data: TensorData): Uint8Array {
@@ -70,8 +76,7 @@ export class GraphBuilder implements EmitContext {
   private readonly inputs: ValueInfo[] = [];
   private readonly outputs: ValueInfo[] = [];
   private readonly int64Cache = new Map<string, string>();
-  /** Blocked copies of values by name: each is reordered once, however many convolutions read it. */
-  private readonly reorderedInputs = new Map<string, string>();
+  private readonly emittedOnce = new Map<string, string[]>();
   /** Operator sets by domain: the standard one, plus any that inlined nodes need (com.microsoft). */
   private readonly opsets = new Map<string, number>([['', OPSET]]);
   private counter = 0;
@@ -99,12 +104,13 @@ export class GraphBuilder implements EmitContext {
 
   blockedNode(opType: string, inputs: readonly string[], attrs: Record<string, OnnxAttr> = {}): string {
     this.opsets.set('com.microsoft.nchwc', 1);
-    const plainReorder = opType === 'ReorderInput' && Object.keys(attrs).length === 0;
-    const seen = plainReorder ? this.reorderedInputs.get(inputs[0]) : undefined;
-    if (seen) return seen;
-    const name = this.push('com.microsoft.nchwc', opType, inputs, 1, attrs)[0];
-    if (plainReorder) this.reorderedInputs.set(inputs[0], name);
-    return name;
+    return this.push('com.microsoft.nchwc', opType, inputs, 1, attrs)[0];
+  }
+
+  once(key: string, emit: () => string[]): string[] {
+    let names = this.emittedOnce.get(key);
+    if (!names) this.emittedOnce.set(key, (names = emit()));
+    return names;
   }
 
   private push(domain: string, opType: string, inputs: readonly string[], outputs: number, attrs: Record<string, OnnxAttr>): string[] {

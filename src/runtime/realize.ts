@@ -14,24 +14,24 @@ function toOrt(t: Tensor): ort.Tensor {
 
 /**
  * Values some forward pass wants once they are computed (batch norm's batch statistics, for its
- * running averages), keyed by who registered them. Any run that computes the graph they belong
- * to fetches them too and hands them over; earlier forwards of the same owner that never ran are
- * dropped, as they were abandoned.
+ * running averages), keyed by who registered them. Any run that computes their `anchor` (the
+ * forward value they come with) fetches them too and hands them over; earlier forwards of the
+ * same owner that never ran are dropped, as they were abandoned.
  */
-interface SideOutput { tensors: readonly Tensor[]; onValues: (values: TensorData[]) => void }
+interface SideOutput { anchor: Tensor; tensors: readonly Tensor[]; onValues: (values: TensorData[]) => void }
 const sideOutputs = new Map<object, SideOutput[]>();
 
-export function registerSideOutput(owner: object, tensors: readonly Tensor[], onValues: (values: TensorData[]) => void): void {
+export function registerSideOutput(owner: object, anchor: Tensor, tensors: readonly Tensor[], onValues: (values: TensorData[]) => void): void {
   const list = sideOutputs.get(owner) ?? [];
-  list.push({ tensors, onValues });
+  list.push({ anchor, tensors, onValues });
   sideOutputs.set(owner, list);
 }
 
-/** The side outputs that belong to a traced graph (their tensors are among its nodes). */
+/** The side outputs whose anchors a traced graph computes. */
 function sideOutputsIn(nodes: ReadonlySet<Tensor>): { owner: object; entry: SideOutput }[] {
   const found: { owner: object; entry: SideOutput }[] = [];
   for (const [owner, list] of sideOutputs) {
-    for (const entry of list) if (entry.tensors.every((t) => nodes.has(t))) found.push({ owner, entry });
+    for (const entry of list) if (nodes.has(entry.anchor)) found.push({ owner, entry });
   }
   return found;
 }

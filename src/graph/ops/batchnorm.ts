@@ -1,7 +1,7 @@
 import { apply, defineOp } from '../op.ts';
 import { constant, type Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
-import { float } from '../emit.ts';
+import { float, int, type EmitContext } from '../emit.ts';
 import * as T from '../functional.ts';
 
 /**
@@ -39,41 +39,64 @@ export const batchNormInference = defineOp<{ eps: number }>({
 });
 
 /**
- * Batch norm in train mode, given the batch's own statistics: `centered` is x minus its mean over
- * (N, H, W) and `variance` its biased variance, computed by the caller so that one run computes
- * them once and can return them (running statistics). The output is one BatchNormalization node.
- * The gradient with respect to x is the total one, through the statistics too (PyTorch's closed
- * form), so the statistics' own ops need no gradient: about half the full-size passes of
- * differentiating the composition op by op.
+ * Batch norm in train mode: x normalized with its own mean and biased variance over (N, H, W).
+ * One BatchNormalization node in training mode (momentum 0, so its "running" outputs are the
+ * batch's statistics) computes the output and both statistics: 16x64x112x112, 37 vs 49 ms for
+ * the mean, centering, variance and normalization as separate nodes, and as exact. The statistics
+ * are `batchNormBatchStat`, read from the same node. The gradient with respect to x is the total
+ * one, through the statistics too (PyTorch's closed form), so the statistics need no gradient.
  */
 export const batchNormTrain = defineOp<{ eps: number }>({
   name: 'batch_norm_train',
-  shape: ([x, centered, variance, weight, bias]) => {
+  shape: ([x, weight, bias]) => {
     check(x.ndim === 4, `expected a 4-D input (N, C, H, W) but received ${x.ndim}-D`);
-    const c = x.shape[1];
-    check(centered.shape.every((d, i) => d === x.shape[i]) && centered.ndim === 4, () => `centered input [${centered.shape}] differs from the input [${x.shape}]`);
-    for (const [name, t] of [['variance', variance], ['weight', weight], ['bias', bias]] as const) {
+    const [n, c, h, w] = x.shape;
+    check(n * h * w >= 2, () => `batch statistics need more than one value per channel, got input shape [${x.shape}]`);
+    for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
       check(t.ndim === 1 && t.shape[0] === c, () => `${name} of shape [${t.shape}] does not match ${c} channels`);
     }
     return { shape: [...x.shape] };
   },
-  emit: (ctx, [, centered, variance, weight, bias], { eps }, out) => {
-    const zeros = ctx.constant(new Float32Array(out.shape[1]), [out.shape[1]]);
-    return ctx.node('BatchNormalization', [centered, weight, bias, zeros, variance], { epsilon: float(eps) });
-  },
-  grad: (g, _out, [x, centered, variance, weight], { eps }) => {
+  emit: (ctx, inputs, { eps }, out) => emitTrainMode(ctx, inputs, eps, out.shape[1])[0],
+  grad: (g, _out, [x, weight, bias], { eps }) => {
     const [n, c, h, w] = x.shape;
     const count = n * h * w;
+    const mean = apply(batchNormBatchStat, [x, weight, bias], { eps, stat: 'mean' });
+    const variance = apply(batchNormBatchStat, [x, weight, bias], { eps, stat: 'variance' });
     const rstd = T.div(1, T.sqrt(T.add(variance, eps)));
     const gSum = T.sum(g, [0, 2, 3]);
-    const gCenteredSum = T.sum(T.mul(g, centered), [0, 2, 3]);
-    // dx = scale * (g - mean(g) - centered * rstd^2 * mean(g * centered)), in PyTorch's order
-    // (differences first, then the scale): the part after g is an affine map of centered per
+    // sum(g * (x - mean)) without forming x - mean: the difference is taken per channel.
+    const gCenteredSum = T.sub(T.sum(T.mul(g, x), [0, 2, 3]), T.mul(gSum, mean));
+    // dx = scale * (g - mean(g) - (x - mean) * rstd^2 * mean(g * (x - mean))), in PyTorch's order
+    // (differences first, then the scale): the part after g is an affine map of x - mean per
     // channel, which one BatchNormalization node computes in one pass.
     const slope = T.neg(T.mul(T.mul(rstd, rstd), T.mul(gCenteredSum, 1 / count)));
     const offset = T.neg(T.mul(gSum, 1 / count));
-    const affine = apply(batchNormInference, [centered, slope, offset, constant(new Float32Array(c), [c]), constant(new Float32Array(c).fill(1), [c])], { eps: 0 });
+    const affine = apply(batchNormInference, [x, slope, offset, mean, constant(new Float32Array(c).fill(1), [c])], { eps: 0 });
     const dx = T.mul(T.add(g, affine), T.reshape(T.mul(weight, rstd), [1, c, 1, 1]));
-    return [dx, null, null, T.mul(gCenteredSum, rstd), gSum];
+    return [dx, T.mul(gCenteredSum, rstd), gSum];
   },
 });
+
+/** The batch mean or biased variance per channel that `batchNormTrain` of the same inputs normalizes with. */
+export const batchNormBatchStat = defineOp<{ eps: number; stat: 'mean' | 'variance' }>({
+  name: 'batch_norm_batch_stat',
+  shape: ([x]) => ({ shape: [x.shape[1]] }),
+  emit: (ctx, inputs, { eps, stat }, out) => emitTrainMode(ctx, inputs, eps, out.shape[0])[stat === 'mean' ? 1 : 2],
+  grad: () => [null, null, null],
+});
+
+/**
+ * The one training-mode node for these inputs: (y, batch mean, batch variance). ONNX Runtime
+ * writes the statistics into the buffers of the running-statistics inputs, so those must be fresh
+ * each run and read by nobody else: a constant would be shared with other nodes, and would carry
+ * a NaN from one bad batch into every later run. They are two slices of x; momentum 0 ignores
+ * their values.
+ */
+function emitTrainMode(ctx: EmitContext, [x, weight, bias]: readonly string[], eps: number, c: number): string[] {
+  return ctx.once(`batch_norm_train(${x},${weight},${bias},${eps})`, () => {
+    const flat = ctx.node('Reshape', [x, ctx.int64s([-1])]);
+    const [scratchMean, scratchVar] = [0, c].map((start) => ctx.node('Slice', [flat, ctx.int64s([start]), ctx.int64s([start + c]), ctx.int64s([0])]));
+    return ctx.nodeMulti('BatchNormalization', [x, weight, bias, scratchMean, scratchVar], 3, { epsilon: float(eps), momentum: float(0), training_mode: int(1) });
+  });
+}

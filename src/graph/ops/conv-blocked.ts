@@ -42,9 +42,14 @@ export function emitConv(
   }
   // The tensor keeps its OIHW shape; only the order in memory changes.
   const blockedW = ctx.node('Reshape', [blocked, ctx.int64s([...wShape])]);
-  const input = layout === 'plain-input' ? x : ctx.blockedNode('ReorderInput', [x]);
+  const input = layout === 'plain-input' ? x : reorderInput(ctx, x);
   const y = ctx.blockedNode('Conv', bias ? [input, blockedW, bias] : [input, blockedW], { ...onnxAttrs, kernel_shape: ints([kh, kw]) });
   return ctx.blockedNode('ReorderOutput', [y], { channels: int(o) });
+}
+
+/** An NCHW activation in the blocked layout, reordered once however many convolutions read it. */
+export function reorderInput(ctx: EmitContext, x: string): string {
+  return ctx.once(`ReorderInput(${x})`, () => [ctx.blockedNode('ReorderInput', [x])])[0];
 }
 
 /**

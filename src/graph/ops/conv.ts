@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { int, ints, type EmitContext } from '../emit.ts';
 import * as T from '../functional.ts';
-import { emitConv } from './conv-blocked.ts';
+import { emitConv, reorderInput } from './conv-blocked.ts';
 
 export type ConvAttrs = { stride: [number, number]; padding: [number, number]; dilation: [number, number]; groups: number };
 
@@ -229,7 +229,7 @@ function emitDepthwiseWeightGradBlocked(
   // fills whole blocks, (N, C/B, ...) is (1, N*C/B, ...) in memory: X and dY are reordered as they
   // are, and share the reorders the layer's forward and input-gradient convolutions already have.
   const blocked = (t: string, [rows, cols]: number[]) => c % ctx.blockSize! === 0
-    ? ctx.node('Reshape', [ctx.blockedNode('ReorderInput', [t]), ctx.int64s([1, planes, rows, cols])])
+    ? ctx.node('Reshape', [reorderInput(ctx, t), ctx.int64s([1, planes, rows, cols])])
     : ctx.blockedNode('ReorderInput', [ctx.node('Reshape', [t, ctx.int64s([1, planes, rows, cols])])]);
   const kernel = ctx.node('Reshape', [blocked(g, [oh, ow]), ctx.int64s([planes, 1, oh, ow])]);
   const conv = ctx.blockedNode('Conv', [blocked(x, [h, w]), kernel], {
