@@ -1,6 +1,6 @@
 import type { Tensor } from '../graph/tensor.ts';
 import { apply } from '../graph/op.ts';
-import { batchNormTrain as batchNormTrainOp, batchNormBatchStat } from '../graph/ops/index.ts';
+import { batchNormTrain as batchNormTrainOp, batchStats } from '../graph/ops/index.ts';
 import { registerSideOutput } from '../runtime/realize.ts';
 import type { BatchNorm2d } from './layers/batchnorm.ts';
 
@@ -22,11 +22,7 @@ export function batchNormTrain(bn: BatchNorm2d, x: Tensor): Tensor {
 
 /** Batch norm of x (N, C, H, W) with its own mean and biased variance over (N, H, W). */
 export function normalizeWithBatchStats(x: Tensor, weight: Tensor, bias: Tensor, eps: number): { y: Tensor; mean: Tensor; variance: Tensor } {
-  return {
-    y: apply(batchNormTrainOp, [x, weight, bias], { eps }),
-    mean: apply(batchNormBatchStat, [x, weight, bias], { eps, stat: 'mean' }),
-    variance: apply(batchNormBatchStat, [x, weight, bias], { eps, stat: 'variance' }),
-  };
+  return { y: apply(batchNormTrainOp, [x, weight, bias], { eps }), ...batchStats(x, weight, bias, eps) };
 }
 
 function updateRunningStats(bn: BatchNorm2d, batchMean: Float32Array, batchVar: Float32Array, count: number): void {

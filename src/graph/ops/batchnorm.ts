@@ -61,8 +61,7 @@ export const batchNormTrain = defineOp<{ eps: number }>({
   grad: (g, _out, [x, weight, bias], { eps }) => {
     const [n, c, h, w] = x.shape;
     const count = n * h * w;
-    const mean = apply(batchNormBatchStat, [x, weight, bias], { eps, stat: 'mean' });
-    const variance = apply(batchNormBatchStat, [x, weight, bias], { eps, stat: 'variance' });
+    const { mean, variance } = batchStats(x, weight, bias, eps);
     const rstd = T.div(1, T.sqrt(T.add(variance, eps)));
     const gSum = T.sum(g, [0, 2, 3]);
     // sum(g * (x - mean)) without forming x - mean: the difference is taken per channel.
@@ -78,7 +77,15 @@ export const batchNormTrain = defineOp<{ eps: number }>({
   },
 });
 
-/** The batch mean or biased variance per channel that `batchNormTrain` of the same inputs normalizes with. */
+/** The batch mean and biased variance per channel that `batchNormTrain` of the same inputs normalizes with. */
+export function batchStats(x: Tensor, weight: Tensor, bias: Tensor, eps: number): { mean: Tensor; variance: Tensor } {
+  return {
+    mean: apply(batchNormBatchStat, [x, weight, bias], { eps, stat: 'mean' }),
+    variance: apply(batchNormBatchStat, [x, weight, bias], { eps, stat: 'variance' }),
+  };
+}
+
+/** One of `batchStats`: read from the training-mode node that also computes the output. */
 export const batchNormBatchStat = defineOp<{ eps: number; stat: 'mean' | 'variance' }>({
   name: 'batch_norm_batch_stat',
   shape: ([x]) => ({ shape: [x.shape[1]] }),

@@ -181,7 +181,7 @@ function emitPerImageWeightGrad(ctx: EmitContext, x: string, g: string, a: Weigh
   const [, , kh, kw] = weightShape;
   const cols = ctx.node('Reshape', [readsWindows(a, xShape, gShape) ? emitUnfold(ctx, x, a, c, [kh, kw]) : x, ctx.int64s([n, c * kh * kw, oh * ow])]);
   const perImage = ctx.runtimeNode('FusedMatMul', [ctx.node('Reshape', [g, ctx.int64s([n, o, oh * ow])]), cols], { transB: int(1) });
-  return ctx.node('Reshape', [ctx.node('ReduceSum', [perImage, ctx.int64s([0])], { keepdims: int(0) }), ctx.int64s(weightShape)]);
+  return sumOverBatch(ctx, perImage, weightShape);
 }
 
 /**
@@ -200,7 +200,7 @@ function emitDepthwiseWeightGrad(ctx: EmitContext, x: string, g: string, a: Weig
   const cols = ctx.node('Reshape', [emitUnfold(ctx, x, a, c, [kh, kw]), ctx.int64s([n * c, k, oh * ow])]);
   const perPlane = ctx.node('MatMul', [cols, ctx.node('Reshape', [g, ctx.int64s([n * c, oh * ow, 1])])]);
   const perImage = ctx.node('Reshape', [perPlane, ctx.int64s([n, c * k])]);
-  return ctx.node('Reshape', [ctx.node('ReduceSum', [perImage, ctx.int64s([0])], { keepdims: int(0) }), ctx.int64s(weightShape)]);
+  return sumOverBatch(ctx, perImage, weightShape);
 }
 
 /**
@@ -241,6 +241,11 @@ function emitDepthwiseWeightGradBlocked(
     ? ctx.node('Slice', [taps, ctx.int64s([0, 0]), ctx.int64s([kh, kw]), ctx.int64s([2, 3])])
     : taps;
   const perImage = ctx.node('Reshape', [exact, ctx.int64s([n, c * kh * kw])]);
+  return sumOverBatch(ctx, perImage, weightShape);
+}
+
+/** Per-image weight gradients (N, ...) summed over the batch, in the weight's shape. */
+function sumOverBatch(ctx: EmitContext, perImage: string, weightShape: readonly number[]): string {
   return ctx.node('Reshape', [ctx.node('ReduceSum', [perImage, ctx.int64s([0])], { keepdims: int(0) }), ctx.int64s(weightShape)]);
 }
 
