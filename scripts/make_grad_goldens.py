@@ -96,6 +96,7 @@ OPS = {
     "max_pool2d_3x3_s2_p1": ([inp([2, 2, 7, 7], 64)], lambda x: F.max_pool2d(x, 3, 2, 1)),
     "max_pool2d_2x2": ([inp([1, 2, 6, 6], 65)], lambda x: F.max_pool2d(x, 2)),
     "max_pool2d_ceil": ([inp([1, 2, 7, 7], 66)], lambda x: F.max_pool2d(x, 2, ceil_mode=True)),
+    "relu_max_pool2d": ([inp([2, 2, 7, 7], 67)], lambda x: F.max_pool2d(torch.relu(x), 3, 2, 1)),
     "avg_pool2d_3x3_s2_p1": ([inp([2, 2, 7, 7], 67)], lambda x: F.avg_pool2d(x, 3, 2, 1)),
     "avg_pool2d_no_pad_count": ([inp([2, 2, 7, 7], 68)], lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
     "avg_pool2d_2x2": ([inp([1, 2, 6, 6], 69)], lambda x: F.avg_pool2d(x, 2)),

@@ -63,6 +63,7 @@ const OPS: Record<string, Op> = {
   max_pool2d_3x3_s2_p1: (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1 }),
   max_pool2d_2x2: (x) => F.maxPool2d(x, 2),
   max_pool2d_ceil: (x) => F.maxPool2d(x, 2, { ceilMode: true }),
+  relu_max_pool2d: (x) => F.maxPool2d(F.relu(x), 3, { stride: 2, padding: 1 }),
   avg_pool2d_3x3_s2_p1: (x) => F.avgPool2d(x, 3, { stride: 2, padding: 1 }),
   avg_pool2d_no_pad_count: (x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }),
   avg_pool2d_2x2: (x) => F.avgPool2d(x, 2),
@@ -216,4 +217,28 @@ test('gradients of a tensor used twice are summed', async () => {
   const x = tensor(Float32Array.of(1, 2, 3), [3]);
   const [g] = grad(F.sum(F.add(F.mul(x, x), x)), [x]) as Tensor[];
   assert.deepEqual(Array.from(await g.floats()), [3, 5, 7]);
+});
+
+test('relu then a 3x3 stride-2 max pool sends each window to its first maximum, ties and zeros included', async () => {
+  // Values from {-1, 0, 1, 2}: windows with several equal maxima (positive and zero) and all-negative ones.
+  const [n, c, h, w] = [1, 2, 7, 7];
+  const values = Float32Array.from({ length: n * c * h * w }, (_, i) => [2, 1, 0, -1][(i * 7 + (i >> 3)) % 4] * (i % 5 === 0 ? 0 : 1));
+  const x = tensor(values, [n, c, h, w]);
+  const out = F.maxPool2d(F.relu(x), 3, { stride: 2, padding: 1 });
+  const [oh, ow] = [out.shape[2], out.shape[3]];
+  const r = Float32Array.from({ length: n * c * oh * ow }, (_, i) => i + 1);
+  const [g] = grad(F.sum(F.mul(out, tensor(r, out.shape))), [x]) as Tensor[];
+  // PyTorch's rule: each window scans its rows, then columns, and keeps the first strictly larger
+  // value; relu's gradient then passes where its output is positive.
+  const expected = new Float32Array(values.length);
+  for (let p = 0; p < c; p++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    let best = -1;
+    for (let a = 2 * i - 1; a <= 2 * i + 1; a++) for (let b = 2 * j - 1; b <= 2 * j + 1; b++) {
+      if (a < 0 || b < 0 || a >= h || b >= w) continue;
+      const at = (p * h + a) * w + b;
+      if (best < 0 || Math.max(values[at], 0) > Math.max(values[best], 0)) best = at;
+    }
+    if (values[best] > 0) expected[best] += r[(p * oh + i) * ow + j];
+  }
+  assert.deepEqual(Array.from(await g.floats()), Array.from(expected));
 });

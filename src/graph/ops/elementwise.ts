@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { float, int } from '../emit.ts';
 import { broadcastShapes } from './broadcast.ts';
+import { maxPool2d, maxPool2dGrad, type PoolAttrs } from './pool.ts';
 import * as T from '../functional.ts';
 
 type GradRule = NonNullable<OpDef<{}>['grad']>;
@@ -44,7 +45,19 @@ export const sqrt = unary('sqrt', 'Sqrt', (g, out) => [T.div(T.mul(g, 0.5), out)
 export const sign = unary('sign', 'Sign', () => [null]);
 export const abs = unary('abs', 'Abs', (g, _out, [x]) => [T.mul(g, apply(sign, [x], {}))]);
 // PyTorch's relu passes the gradient where the output is positive (none at 0).
-export const relu = unary('relu', 'Relu', (g, out) => [gated(g, out, 0, Infinity)]);
+export const relu = unary('relu', 'Relu', (g, out) => [gateBeforeMaxPoolGrad(g, out) ?? gated(g, out, 0, Infinity)]);
+
+/**
+ * A relu followed by a max pool (ResNet's stem): each window's gradient lands on the window's
+ * maximum, which passes the relu's gate exactly when it is positive. So the gate can act on the
+ * pooled gradient, by the pooled output, at the pool's size: batch 16, on 16x64x56x56 instead of
+ * 16x64x112x112. Null when g is not the max pool's gradient at this relu's output.
+ */
+function gateBeforeMaxPoolGrad(g: Tensor, out: Tensor): Tensor | null {
+  if (g.op !== maxPool2dGrad || g.inputs[1] !== out) return null;
+  const pool = g.attrs as PoolAttrs;
+  return apply(maxPool2dGrad, [gated(g.inputs[0], apply(maxPool2d, [out], pool), 0, Infinity), out], pool);
+}
 export const sigmoid = unary('sigmoid', 'Sigmoid', (g, out) => [T.mul(g, T.mul(out, T.sub(1, out)))]);
 // hardswish(x) = x * relu6(x + 3) / 6: slope 0 below -3, x/3 + 1/2 inside, 1 above 3.
 export const hardswish = unary('hardswish', 'HardSwish', (g, _out, [x]) => [
