@@ -220,9 +220,14 @@ test('gradients of a tensor used twice are summed', async () => {
 });
 
 test('relu then a 3x3 stride-2 max pool sends each window to its first maximum, ties and zeros included', async () => {
-  // Values from {-1, 0, 1, 2}: windows with several equal maxima (positive and zero) and all-negative ones.
+  // Values from {-1, 0, 1, 2}: windows with several equal positive maxima; in plane 1 the last
+  // rows are 0 on the left and -1 on the right, so some windows' maxima are 0 (the gate closes).
   const [n, c, h, w] = [1, 2, 7, 7];
-  const values = Float32Array.from({ length: n * c * h * w }, (_, i) => [2, 1, 0, -1][(i * 7 + (i >> 3)) % 4] * (i % 5 === 0 ? 0 : 1));
+  const values = Float32Array.from({ length: n * c * h * w }, (_, i) => {
+    const [plane, row, col] = [Math.floor(i / (h * w)), Math.floor(i / w) % h, i % w];
+    if (plane === 1 && row >= 5) return col < 3 ? 0 : -1;
+    return [2, 1, 0, -1][(i * 7 + (i >> 3)) % 4] * (i % 5 === 0 ? 0 : 1);
+  });
   const x = tensor(values, [n, c, h, w]);
   const out = F.maxPool2d(F.relu(x), 3, { stride: 2, padding: 1 });
   const [oh, ow] = [out.shape[2], out.shape[3]];
@@ -231,14 +236,25 @@ test('relu then a 3x3 stride-2 max pool sends each window to its first maximum, 
   // PyTorch's rule: each window scans its rows, then columns, and keeps the first strictly larger
   // value; relu's gradient then passes where its output is positive.
   const expected = new Float32Array(values.length);
+  let tied = 0;
+  let closed = 0;
   for (let p = 0; p < c; p++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
     let best = -1;
+    let ties = 0;
     for (let a = 2 * i - 1; a <= 2 * i + 1; a++) for (let b = 2 * j - 1; b <= 2 * j + 1; b++) {
       if (a < 0 || b < 0 || a >= h || b >= w) continue;
       const at = (p * h + a) * w + b;
-      if (best < 0 || Math.max(values[at], 0) > Math.max(values[best], 0)) best = at;
+      const v = Math.max(values[at], 0);
+      if (best < 0 || v > Math.max(values[best], 0)) [best, ties] = [at, 0];
+      else if (v === Math.max(values[best], 0)) ties++;
     }
-    if (values[best] > 0) expected[best] += r[(p * oh + i) * ow + j];
+    if (values[best] > 0) {
+      expected[best] += r[(p * oh + i) * ow + j];
+      if (ties > 0) tied++;
+    } else {
+      closed++;
+    }
   }
+  assert.ok(tied > 0 && closed > 0, `the input should have tied positive maxima (${tied}) and closed gates (${closed})`);
   assert.deepEqual(Array.from(await g.floats()), Array.from(expected));
 });

@@ -149,7 +149,7 @@ function emitWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAtt
     if (ctx.blockSize && (n * c) % ctx.blockSize === 0) return emitDepthwiseWeightGradBlocked(ctx, x, g, a, xShape, gShape);
     return emitDepthwiseWeightGrad(ctx, x, g, a, xShape, gShape);
   }
-  if (groups === 1 && convGradOptions.perImageWeightGrad && perImagePays(o, c * k, oh * ow)) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
+  if (groups === 1 && convGradOptions.perImageWeightGrad && perImagePays(o, c, k, oh * ow)) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
   // Channels first: im2col (C*K, N, OH, OW) against dY as (O, N, OH, OW), one GEMM per group.
   const l = n * oh * ow;
   const cols = ctx.node('Transpose', [readsWindows(a, xShape, gShape) ? emitUnfold(ctx, x, a, c, [kh, kw]) : x], { perm: ints([1, 0, 2, 3]) });
@@ -169,22 +169,20 @@ function emitWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAtt
 
 /**
  * Whether dW per image beats the channels-first product: its results (N, O, C*K) must be smaller
- * than the activations the channels-first form transposes, and each product long enough (L = OH*OW)
- * for the matrix kernel. Batch 16, pointwise, per image vs channels-first (ms): O 256, C 1024 on
- * 14x14 12.4 vs 9.8; 576, 96 on 14x14 2.9 vs 2.5; 256, 512 on 28x28 17.7 vs 20.3; 32, 192 on 28x28
- * 0.86 vs 1.41.
+ * than the activations the channels-first form transposes (the wide early layers: 1x1 on 112x112
+ * with 16 -> 96 channels, 8 vs 51 ms; 512 -> 2048 on 7x7 loses, 76 vs 40), and each product long
+ * enough (L = OH*OW) for the matrix kernel. Batch 16, pointwise, per image vs channels-first (ms):
+ * O 256, C 1024 on 14x14 12.4 vs 9.8; 576, 96 on 14x14 2.9 vs 2.5; 256, 512 on 28x28 17.7 vs 20.3;
+ * 32, 192 on 28x28 0.86 vs 1.41.
  */
-function perImagePays(o: number, ck: number, l: number): boolean {
-  return o * ck <= 1.5 * (o + ck) * l && l >= 512;
+function perImagePays(o: number, c: number, k: number, l: number): boolean {
+  return o * c * k <= 1.5 * (o + c) * l && l >= 512;
 }
 
 /**
  * Dense dW as one product per image, summed over the batch: dY (N, O, L) times the im2col of X in
  * its own layout (N, C*K, L), transposed inside the matrix product, so neither X nor dY is
- * transposed. Chosen where the per-image results (N, O, C*K) are smaller than the activations the
- * channels-first form would transpose: the wide early layers (1x1 on 112x112 with 16 -> 96
- * channels: 8 vs 51 ms; on 14x14 with 1024 -> 256: 24 vs 35 ms; 512 -> 2048 on 7x7 loses, 76 vs 40).
- * Each product has the larger of dY and the im2col on the left, batch 16 (im2col rows C*K, dY
+ * transposed (where `perImagePays`). Each product has the larger of dY and the im2col on the left, batch 16 (im2col rows C*K, dY
  * rows O, L = OH*OW; ms, left-larger vs the other order): 576, 64, 3136: 18.1 vs 23.8; the stem's
  * 147, 64, 12544: 19.9 vs 26.6; 256, 64, 3136: 8.6 vs 10.3; 64, 256, 3136: 8.5 vs 10.2; 16, 96,
  * 12544: 3.9 vs 7.0.
@@ -200,8 +198,8 @@ function emitPerImageWeightGrad(ctx: EmitContext, x: string, g: string, a: Weigh
   if (ck <= o) return sumOverBatch(ctx, ctx.runtimeNode('FusedMatMul', [dy, cols], { transB: int(1) }), weightShape);
   // The larger operand as the streamed left one, the smaller packed (ONNX Runtime packs the right
   // operand of each product): (N, C*K, O), summed, then the small (C*K, O) transposed.
-  const transposed = ctx.node('ReduceSum', [ctx.runtimeNode('FusedMatMul', [cols, dy], { transB: int(1) }), ctx.int64s([0])], { keepdims: int(0) });
-  return ctx.node('Reshape', [ctx.node('Transpose', [transposed], { perm: ints([1, 0]) }), ctx.int64s(weightShape)]);
+  const dwT = ctx.node('ReduceSum', [ctx.runtimeNode('FusedMatMul', [cols, dy], { transB: int(1) }), ctx.int64s([0])], { keepdims: int(0) });
+  return ctx.node('Reshape', [ctx.node('Transpose', [dwT], { perm: ints([1, 0]) }), ctx.int64s(weightShape)]);
 }
 
 /**

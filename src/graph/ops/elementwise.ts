@@ -51,7 +51,8 @@ export const relu = unary('relu', 'Relu', (g, out) => [gateBeforeMaxPoolGrad(g, 
  * A relu followed by a max pool (ResNet's stem): each window's gradient lands on the window's
  * maximum, which passes the relu's gate exactly when it is positive. So the gate can act on the
  * pooled gradient, by the pooled output, at the pool's size: batch 16, on 16x64x56x56 instead of
- * 16x64x112x112. Null when g is not the max pool's gradient at this relu's output.
+ * 16x64x112x112 (the pool applied again here is the forward's; ONNX Runtime merges the two). Null
+ * when g is not the max pool's gradient at this relu's output (it has other consumers).
  */
 function gateBeforeMaxPoolGrad(g: Tensor, out: Tensor): Tensor | null {
   if (g.op !== maxPool2dGrad || g.inputs[1] !== out) return null;
