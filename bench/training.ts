@@ -14,7 +14,7 @@ import { releaseSessions } from '../src/runtime/session.ts';
 
 type Net = Module & { forward(x: Tensor): Tensor };
 
-function randomNormal(n: number, seed: number): Float32Array {
+export function randomNormal(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
   const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
   const out = new Float32Array(n);
@@ -23,7 +23,7 @@ function randomNormal(n: number, seed: number): Float32Array {
 }
 
 /** Cross entropy over the first `classes` logits, composed from primitives. */
-function crossEntropy(logits: Tensor, labels: number[], classes: number): Tensor {
+export function crossEntropy(logits: Tensor, labels: number[], classes: number): Tensor {
   const z = F.narrow(logits, 1, 0, classes);
   const oneHot = new Float32Array(labels.length * classes);
   labels.forEach((c, i) => { oneHot[i * classes + c] = 1; });

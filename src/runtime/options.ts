@@ -22,6 +22,12 @@ export interface RuntimeOptions {
    * (graph/ops/conv-blocked.ts), where the CPU has those kernels.
    */
   blockedLayout: boolean;
+  /**
+   * When set, each session compiled from then on records ONNX Runtime's per-node timings and
+   * writes them (Chrome trace JSON) to a file starting with this prefix when it is released.
+   * bench/profile-step.ts reads them.
+   */
+  profilePrefix: string | null;
 }
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
@@ -33,6 +39,7 @@ const options: RuntimeOptions = {
   memoryArena: process.env.GRAFT_ORT_ARENA !== '0',
   memoryPattern: process.env.GRAFT_ORT_MEMPATTERN === '1',
   blockedLayout: process.env.GRAFT_ORT_BLOCKED !== '0',
+  profilePrefix: null,
 };
 
 export function runtimeOptions(): Readonly<RuntimeOptions> {

@@ -20,10 +20,15 @@ export async function createSession(model: Uint8Array): Promise<Executable> {
     executionProviders: [opts.provider],
     enableCpuMemArena: opts.memoryArena,
     enableMemPattern: opts.memoryPattern,
+    ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
   });
+  const profiling = opts.profilePrefix !== null;
   return {
     run: (feeds) => session.run(feeds) as Promise<Record<string, ort.Tensor>>,
-    release: () => session.release(),
+    release: async () => {
+      if (profiling) session.endProfiling();
+      await session.release();
+    },
   };
 }
 

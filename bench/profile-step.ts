@@ -1,0 +1,70 @@
+/**
+ * Where a full fine-tuning step spends its time: ONNX Runtime's own per-node timings for one
+ * step of the training benchmark's protocol (random batch, 224x224, cross entropy over 10 of the
+ * logits, SGD with momentum), summed by op type and split into the forward and the backward pass,
+ * then the slowest nodes. Node names carry the module path that emitted them.
+ *
+ *   node --import tsx bench/profile-step.ts resnet18 [batch] [nodes]
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { models, optim, setRuntimeOptions, tensor, type Tensor } from '../src/index.ts';
+import type { Module } from '../src/nn/module.ts';
+import { releaseSessions } from '../src/runtime/session.ts';
+import { table } from '../src/cli/table.ts';
+import { crossEntropy, randomNormal } from './training.ts';
+
+interface TraceEvent { cat?: string; name: string; ts: number; dur: number; args?: { op_name?: string } }
+
+const arch = process.argv[2] ?? 'resnet18';
+const batch = Number(process.argv[3] ?? 16);
+const shown = Number(process.argv[4] ?? 15);
+
+const dir = mkdtempSync(join(tmpdir(), 'graft-profile-'));
+setRuntimeOptions({ profilePrefix: join(dir, 'step') });
+const build = (models as unknown as Record<string, () => Promise<Module & { forward(x: Tensor): Tensor }>>)[arch];
+if (typeof build !== 'function') throw new RangeError(`Unknown architecture '${arch}'`);
+const m = await build();
+m.train();
+const x = tensor(randomNormal(batch * 3 * 224 * 224, 1), [batch, 3, 224, 224]);
+const labels = Array.from({ length: batch }, (_, i) => (i * 7) % 10);
+const optimizer = new optim.SGD([...m.parameters()], { lr: 0.01, momentum: 0.9 });
+// The first step compiles the graph; the last one is read.
+for (let step = 0; step < 3; step++) {
+  optimizer.zeroGrad();
+  await crossEntropy(m.forward(x), labels, 10).backward();
+  optimizer.step();
+}
+await releaseSessions();
+
+// One file per session; the training graph's is by far the largest.
+const file = readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
+if (!file) throw new Error(`ONNX Runtime wrote no profile into ${dir}`);
+const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as TraceEvent[];
+rmSync(dir, { recursive: true, force: true });
+
+const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+const run = runs[runs.length - 1];
+const nodes = events
+  .filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts <= run.ts + run.dur)
+  .sort((a, b) => a.ts - b.ts);
+// The loss's log-softmax is the last op of the forward pass.
+const backwardFrom = nodes.find((e) => e.args?.op_name === 'LogSoftmax')?.ts ?? Infinity;
+const byOp = new Map<string, { forward: number; backward: number; count: number }>();
+for (const e of nodes) {
+  const op = e.args?.op_name ?? '?';
+  const entry = byOp.get(op) ?? { forward: 0, backward: 0, count: 0 };
+  if (e.ts < backwardFrom) entry.forward += e.dur; else entry.backward += e.dur;
+  entry.count++;
+  byOp.set(op, entry);
+}
+const ms = (us: number) => (us / 1000).toFixed(1);
+const total = nodes.reduce((s, e) => s + e.dur, 0);
+process.stdout.write(`${arch} batch ${batch}: one training-graph run ${ms(run.dur)} ms (${(run.dur / 1000 / batch).toFixed(1)} ms/img), kernels ${ms(total)} ms\n\n`);
+const rows = [...byOp.entries()].sort((a, b) => b[1].forward + b[1].backward - (a[1].forward + a[1].backward));
+process.stdout.write(table(['op', 'forward ms', 'backward ms', 'share', 'nodes'], rows.map(([op, t]) =>
+  [op, ms(t.forward), ms(t.backward), `${((100 * (t.forward + t.backward)) / total).toFixed(1)}%`, String(t.count)])));
+process.stdout.write('\n');
+const slowest = [...nodes].sort((a, b) => b.dur - a.dur).slice(0, shown);
+process.stdout.write(table(['node', 'op', 'ms'], slowest.map((e) => [e.name.replace(/_kernel_time$/, ''), e.args?.op_name ?? '?', ms(e.dur)])));
