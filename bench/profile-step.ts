@@ -9,11 +9,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { models, optim, setRuntimeOptions, tensor, type Tensor } from '../src/index.ts';
-import type { Module } from '../src/nn/module.ts';
+import { setRuntimeOptions } from '../src/index.ts';
 import { releaseSessions } from '../src/runtime/session.ts';
 import { table } from '../src/cli/table.ts';
-import { crossEntropy, randomNormal } from './training.ts';
+import { trainingCase } from './training.ts';
 
 interface TraceEvent { cat?: string; name: string; ts: number; dur: number; args?: { op_name?: string } }
 
@@ -23,19 +22,11 @@ const shown = Number(process.argv[4] ?? 15);
 
 const dir = mkdtempSync(join(tmpdir(), 'graft-profile-'));
 setRuntimeOptions({ profilePrefix: join(dir, 'step') });
-const build = (models as unknown as Record<string, () => Promise<Module & { forward(x: Tensor): Tensor }>>)[arch];
-if (typeof build !== 'function') throw new RangeError(`Unknown architecture '${arch}'`);
-const m = await build();
+const { m, stepWith } = await trainingCase(arch, batch);
 m.train();
-const x = tensor(randomNormal(batch * 3 * 224 * 224, 1), [batch, 3, 224, 224]);
-const labels = Array.from({ length: batch }, (_, i) => (i * 7) % 10);
-const optimizer = new optim.SGD([...m.parameters()], { lr: 0.01, momentum: 0.9 });
+const step = stepWith([...m.parameters()]);
 // The first step compiles the graph; the last one is read.
-for (let step = 0; step < 3; step++) {
-  optimizer.zeroGrad();
-  await crossEntropy(m.forward(x), labels, 10).backward();
-  optimizer.step();
-}
+for (let i = 0; i < 3; i++) await step();
 await releaseSessions();
 
 // One file per session; the training graph's is by far the largest.

@@ -1,9 +1,10 @@
 /**
  * Training-step speed, with the protocol of PyTorch's reference timing script: a random batch
  * [batch, 3, 224, 224], 10 classes taken as the first 10 logits of the 1000-way head, cross
- * entropy, the library's SGD with momentum 0.9 (torch.optim.SGD's rule, updated in place). Reports ms per image for a step with only the head trainable
- * (the backbone frozen, its batch norms in inference mode) and for a full fine-tuning step, and
- * the peak resident memory of the process.
+ * entropy, the library's SGD with momentum 0.9 (torch.optim.SGD's rule, updated in place).
+ * Reports ms per image for a step with only the head trainable (the backbone frozen, its batch
+ * norms in inference mode) and for a full fine-tuning step, and the peak resident memory of the
+ * process.
  *
  *   node --import tsx bench/training.ts resnet18 [batch] [threads]
  */
@@ -14,7 +15,7 @@ import { releaseSessions } from '../src/runtime/session.ts';
 
 type Net = Module & { forward(x: Tensor): Tensor };
 
-export function randomNormal(n: number, seed: number): Float32Array {
+function randomNormal(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
   const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
   const out = new Float32Array(n);
@@ -23,7 +24,7 @@ export function randomNormal(n: number, seed: number): Float32Array {
 }
 
 /** Cross entropy over the first `classes` logits, composed from primitives. */
-export function crossEntropy(logits: Tensor, labels: number[], classes: number): Tensor {
+function crossEntropy(logits: Tensor, labels: number[], classes: number): Tensor {
   const z = F.narrow(logits, 1, 0, classes);
   const oneHot = new Float32Array(labels.length * classes);
   labels.forEach((c, i) => { oneHot[i * classes + c] = 1; });
@@ -44,13 +45,16 @@ async function timePerImage(step: () => Promise<void>, n: number, batch: number)
   return (performance.now() - t) / n / batch;
 }
 
-export async function benchTraining(arch: string, opts: { batch: number; threads: number }): Promise<{ frozen_step_ms_per_img: number; full_step_ms_per_img: number }> {
-  setRuntimeOptions({ threads: opts.threads });
+/**
+ * One benchmark case: the model, and a step over the case's fixed batch with SGD (lr 0.01,
+ * momentum 0.9) on the given parameters. bench/profile-step.ts profiles the same step.
+ */
+export async function trainingCase(arch: string, batch: number): Promise<{ m: Net; stepWith: (params: Parameter[]) => () => Promise<void> }> {
   const build = (models as unknown as Record<string, (o?: object) => Promise<Net>>)[arch];
   if (typeof build !== 'function') throw new RangeError(`Unknown architecture '${arch}'`);
   const m = await build();
-  const x = tensor(randomNormal(opts.batch * 3 * 224 * 224, 1), [opts.batch, 3, 224, 224]);
-  const labels = Array.from({ length: opts.batch }, (_, i) => (i * 7) % 10);
+  const x = tensor(randomNormal(batch * 3 * 224 * 224, 1), [batch, 3, 224, 224]);
+  const labels = Array.from({ length: batch }, (_, i) => (i * 7) % 10);
   const stepWith = (params: Parameter[]) => {
     const optimizer = new optim.SGD(params, { lr: 0.01, momentum: 0.9 });
     return async () => {
@@ -59,6 +63,12 @@ export async function benchTraining(arch: string, opts: { batch: number; threads
       optimizer.step();
     };
   };
+  return { m, stepWith };
+}
+
+export async function benchTraining(arch: string, opts: { batch: number; threads: number }): Promise<{ frozen_step_ms_per_img: number; full_step_ms_per_img: number }> {
+  setRuntimeOptions({ threads: opts.threads });
+  const { m, stepWith } = await trainingCase(arch, opts.batch);
   m.train();
   m.requiresGrad_(false);
   headOf(m).requiresGrad_(true);

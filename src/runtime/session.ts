@@ -12,6 +12,7 @@ export interface Executable {
 
 export async function createSession(model: Uint8Array): Promise<Executable> {
   const opts = runtimeOptions();
+  const profilePrefix = opts.profilePrefix;
   const session = await ort.InferenceSession.create(model, {
     intraOpNumThreads: opts.threads,
     interOpNumThreads: 1,
@@ -20,13 +21,12 @@ export async function createSession(model: Uint8Array): Promise<Executable> {
     executionProviders: [opts.provider],
     enableCpuMemArena: opts.memoryArena,
     enableMemPattern: opts.memoryPattern,
-    ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
+    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
   });
-  const profiling = opts.profilePrefix !== null;
   return {
     run: (feeds) => session.run(feeds) as Promise<Record<string, ort.Tensor>>,
     release: async () => {
-      if (profiling) session.endProfiling();
+      if (profilePrefix) session.endProfiling();
       await session.release();
     },
   };

@@ -11,10 +11,9 @@ export interface ConvNodeAttrs { strides: readonly number[]; pads: readonly numb
  * Runtime's fastest on CPU, but it rewrites a Conv into them only when the weight is a constant;
  * a training graph feeds its weights, so graft emits the blocked form itself: the weight reordered
  * inside the graph (ReorderInput nodes; transposes for an input-gradient kernel), the input
- * reordered in, the output reordered out.
- * Batch 16, one conv with a fed weight, output copied out, standard vs blocked with all three reorders: 3x3 64 ch at
- * 56x56 33.1 vs 27.5 ms; 256 ch at 14x14 25.0 vs 21.2; 3x3 stride 2 64->128 19.2 vs 11.9; the
- * 7x7 stride-2 stem 72.2 vs 55.7.
+ * reordered in, the output reordered out. Batch 16, one conv with a fed weight, output copied
+ * out, standard vs blocked with all three reorders: 3x3 64 ch at 56x56 33.1 vs 27.5 ms; 256 ch at
+ * 14x14 25.0 vs 21.2; 3x3 stride 2 64->128 19.2 vs 11.9; the 7x7 stride-2 stem 72.2 vs 55.7.
  *
  * `weight` is the weight tensor (constant weights stay standard: ONNX Runtime blocks those itself,
  * fusing what follows); `xChannels` the input's channels, `wShape` the weight's (O, I/groups, kH, kW).

@@ -182,10 +182,10 @@ function perImagePays(o: number, c: number, k: number, l: number): boolean {
 /**
  * Dense dW as one product per image, summed over the batch: dY (N, O, L) times the im2col of X in
  * its own layout (N, C*K, L), transposed inside the matrix product, so neither X nor dY is
- * transposed (where `perImagePays`). Each product has the larger of dY and the im2col on the left, batch 16 (im2col rows C*K, dY
- * rows O, L = OH*OW; ms, left-larger vs the other order): 576, 64, 3136: 18.1 vs 23.8; the stem's
- * 147, 64, 12544: 19.9 vs 26.6; 256, 64, 3136: 8.6 vs 10.3; 64, 256, 3136: 8.5 vs 10.2; 16, 96,
- * 12544: 3.9 vs 7.0.
+ * transposed (where `perImagePays`). Each product has the larger of dY and the im2col on the
+ * left, batch 16 (im2col rows C*K, dY rows O, L = OH*OW; ms, left-larger vs the other order):
+ * 576, 64, 3136: 18.1 vs 23.8; the stem's 147, 64, 12544: 19.9 vs 26.6; 256, 64, 3136: 8.6 vs
+ * 10.3; 64, 256, 3136: 8.5 vs 10.2; 16, 96, 12544: 3.9 vs 7.0.
  */
 function emitPerImageWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAttrs, xShape: readonly number[], gShape: readonly number[]): string {
   const { weightShape } = a;

@@ -59,6 +59,7 @@ function gateBeforeMaxPoolGrad(g: Tensor, out: Tensor): Tensor | null {
   const pool = g.attrs as PoolAttrs;
   return apply(maxPool2dGrad, [gated(g.inputs[0], apply(maxPool2d, [out], pool), 0, Infinity), out], pool);
 }
+
 export const sigmoid = unary('sigmoid', 'Sigmoid', (g, out) => [T.mul(g, T.mul(out, T.sub(1, out)))]);
 // hardswish(x) = x * relu6(x + 3) / 6: slope 0 below -3, x/3 + 1/2 inside, 1 above 3.
 export const hardswish = unary('hardswish', 'HardSwish', (g, _out, [x]) => [
