@@ -1,6 +1,6 @@
 import { createModel } from '../src/models/registry.ts';
 import { tensor } from '../src/graph/tensor.ts';
-import { releaseSessions } from '../src/runtime/session.ts';
+import { releaseSessions } from '../src/runtime/index.ts';
 import { normals } from '../src/nn/init.ts';
 
 /**

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setRuntimeOptions } from '../src/index.ts';
-import { releaseSessions } from '../src/runtime/session.ts';
+import { releaseSessions } from '../src/runtime/index.ts';
 import { table } from '../src/cli/table.ts';
 import { trainingCase } from './training.ts';
 

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { setRuntimeOptions } from '../src/runtime/options.ts';
+import { setRuntimeOptions } from '../src/runtime/index.ts';
 import { benchForward } from './forward.ts';
 import { pytorchSpeed } from './pytorch.ts';
 import { table } from '../src/cli/table.ts';

@@ -11,7 +11,7 @@
 import { F, models, optim, setRuntimeOptions, tensor, type Tensor } from '../src/index.ts';
 import type { Module } from '../src/nn/module.ts';
 import type { Parameter } from '../src/nn/parameter.ts';
-import { releaseSessions } from '../src/runtime/session.ts';
+import { releaseSessions } from '../src/runtime/index.ts';
 
 type Net = Module & { forward(x: Tensor): Tensor };
 

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tensor } from '../src/graph/tensor.ts';
 import { createClassifier } from '../src/models/classifier.ts';
-import { MODEL_FILE, loadModelFolder, saveModelFolder } from '../src/io/model-folder.ts';
-import { readSafetensors, writeSafetensors } from '../src/io/safetensors.ts';
+import { MODEL_FILE, loadModelFolder, saveModelFolder } from '../src/artifacts/model-folder.ts';
+import { readSafetensors, writeSafetensors } from '../src/formats/safetensors.ts';
 import { deterministicInput, deterministicStateDict } from '../test/support/deterministic.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -2,6 +2,7 @@
  * graft: transfer learning for TypeScript. The names follow PyTorch's: `nn`, `F` (functional),
  * `models` (torchvision.models), `tensor`.
  */
+import './nn/tensor-api.ts';
 export { Tensor, tensor, constant, scalar, labels } from './graph/tensor.ts';
 export { ShapeError } from './graph/errors.ts';
 export * as nn from './nn/index.ts';
@@ -10,11 +11,10 @@ export * as models from './models/index.ts';
 export * as optim from './optim/index.ts';
 export { fit, type TrainResult, type TrainEvent, type FitOptions } from './train/fit.ts';
 export type { TrainConfig } from './train/config.ts';
-export { saveModelFolder, loadModelFolder } from './io/model-folder.ts';
+export { saveModelFolder, loadModelFolder } from './artifacts/model-folder.ts';
 export * as data from './data/index.ts';
 export { DataLoader, type TensorBatch } from './train/loader.ts';
-export { manualSeed } from './seed.ts';
-export { setRuntimeOptions, runtimeOptions, type RuntimeOptions, type ExecutionProvider } from './runtime/options.ts';
-export { releaseSessions } from './runtime/session.ts';
-export type { StateDict, HostTensor } from './io/state-dict.ts';
-export { readWeightsFile } from './io/weights-file.ts';
+export { manualSeed, withSeed } from './data/generators.ts';
+export { Runtime, currentRuntime, setRuntimeOptions, runtimeOptions, releaseSessions, type RuntimeOptions, type ExecutionProvider } from './runtime/index.ts';
+export type { StateDict, HostTensor } from './nn/state-dict.ts';
+export { readWeightsFile } from './formats/weights-file.ts';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, tensor } from '../src/index.ts';
 import { Parameter } from '../src/nn/parameter.ts';
-import { releaseSessions } from '../src/runtime/session.ts';
+import { releaseSessions } from '../src/runtime/index.ts';
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5);
 

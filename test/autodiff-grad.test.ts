@@ -10,7 +10,7 @@ import { F, Tensor, tensor } from '../src/index.ts';
 import { grad, GradientError } from '../src/autodiff/index.ts';
 import { apply } from '../src/graph/op.ts';
 import * as ops from '../src/graph/ops/index.ts';
-import { realize } from '../src/runtime/realize.ts';
+import { realize } from '../src/runtime/index.ts';
 import { deterministicInput } from './support/deterministic.ts';
 import { normalizeWithBatchStats } from '../src/nn/batchnorm-train.ts';
 

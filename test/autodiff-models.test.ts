@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 
 import { F, models, nn, tensor, manualSeed, type Tensor } from '../src/index.ts';
-import { zeroGrad } from '../src/autodiff/index.ts';
-import { cachedSessionCount, releaseSessions } from '../src/runtime/session.ts';
-import type { StateDict } from '../src/io/state-dict.ts';
+import { zeroGrad } from '../src/runtime/index.ts';
+import { cachedSessionCount, releaseSessions } from '../src/runtime/index.ts';
+import type { StateDict } from '../src/nn/state-dict.ts';
 import { deterministicInput, deterministicStateDict } from './support/deterministic.ts';
 
 interface Summary { sum: number; sum_abs: number; sum_sq: number; max_abs: number; first: number[] }

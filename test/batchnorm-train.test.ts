@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, nn, tensor } from '../src/index.ts';
 import { Parameter } from '../src/nn/parameter.ts';
-import { releaseSessions } from '../src/runtime/session.ts';
+import { releaseSessions } from '../src/runtime/index.ts';
 
 const values = (n: number, seed: number, scale = 1, offset = 0) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * scale + offset);
 

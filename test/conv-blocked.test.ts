@@ -7,9 +7,9 @@ import { F, tensor } from '../src/index.ts';
 import { Parameter } from '../src/nn/parameter.ts';
 import { compile, trace } from '../src/graph/trace.ts';
 import { gradients } from '../src/autodiff/backward.ts';
-import { setRuntimeOptions, runtimeOptions } from '../src/runtime/options.ts';
-import { blockedLayoutBlockSize } from '../src/runtime/blocked-layout.ts';
-import { releaseSessions } from '../src/runtime/session.ts';
+import { setRuntimeOptions, runtimeOptions } from '../src/runtime/index.ts';
+import { currentRuntime } from '../src/runtime/index.ts';
+import { releaseSessions } from '../src/runtime/index.ts';
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5);
 
@@ -54,7 +54,7 @@ function assertClose(got: Float32Array, want: Float32Array, what: string) {
 
 for (const kase of cases) {
   test(`blocked-layout convolution matches the standard one: ${kase.name}`, async (t) => {
-    const block = await blockedLayoutBlockSize();
+    const block = await currentRuntime().blockedLayoutBlockSize();
     if (block === 0) return t.skip('this CPU has no blocked convolution kernels in ONNX Runtime');
     // The blocked graph really uses the blocked operators (else this test would compare a path with itself).
     const { w, x, loss } = build(kase);

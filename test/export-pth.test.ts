@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { tensor } from '../src/graph/tensor.ts';
 import { createClassifier } from '../src/models/classifier.ts';
-import { loadModelFolder } from '../src/io/model-folder.ts';
-import { exportPth } from '../src/io/export.ts';
-import { readPth } from '../src/io/pth.ts';
+import { loadModelFolder } from '../src/artifacts/model-folder.ts';
+import { exportPth } from '../src/artifacts/export.ts';
+import { readPth } from '../src/formats/pth.ts';
 import { maxAbs, maxAbsDiff, trainedModelFolder } from './fixtures/export/trained-model.ts';
 
 /**

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { decodeImage } from '../src/data/decode.ts';
-import { exportOnnx } from '../src/io/export.ts';
+import { exportOnnx } from '../src/artifacts/export.ts';
 import { deterministicInput } from './support/deterministic.ts';
 import { maxAbsDiff, trainedModelFolder } from './fixtures/export/trained-model.ts';
 

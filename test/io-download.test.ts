@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultGraftCacheDir, defaultTorchCacheDir, hashPrefixFromFileName, resolveWeights } from '../src/io/download.ts';
+import { defaultGraftCacheDir, defaultTorchCacheDir, hashPrefixFromFileName, resolveWeights } from '../src/formats/download.ts';
 
 const BODY = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7) % 251));
 const HASH = createHash('sha256').update(BODY).digest('hex').slice(0, 8);

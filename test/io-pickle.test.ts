@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readPth } from '../src/io/pth.ts';
-import { PyDict, unpickle } from '../src/io/pickle.ts';
-import { UnsafePickleError } from '../src/io/errors.ts';
+import { readPth } from '../src/formats/pth.ts';
+import { PyDict, unpickle } from '../src/formats/pickle.ts';
+import { UnsafePickleError } from '../src/formats/errors.ts';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/io/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/io', import.meta.url));
 /** What the malicious fixtures would create in the current folder if anything ran them. */
 const MARKER = resolve('pwned-by-pickle.txt');
 

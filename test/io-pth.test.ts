@@ -5,11 +5,11 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readPth, readPthBuffer, writePth } from '../src/io/pth.ts';
-import { unpickle } from '../src/io/pickle.ts';
-import type { StateDict } from '../src/io/state-dict.ts';
+import { readPth, readPthBuffer, writePth } from '../src/formats/pth.ts';
+import { unpickle } from '../src/formats/pickle.ts';
+import type { StateDict } from '../src/nn/state-dict.ts';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/io/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/io', import.meta.url));
 const fixture = (name: string) => join(FIXTURES, name);
 type Expected = Record<string, { shape: number[]; dtype: string; values: number[] }>;
 const EXPECTED: Expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8'));
@@ -57,7 +57,7 @@ test('a wrapping checkpoint yields its "model" entry; the DataParallel prefix st
 
 test('deflated archives (re-zipped by other tools) read the same', async () => {
   const { zipSync } = await import('fflate');
-  const { readZipDirectory, readZipEntry } = await import('../src/io/zip.ts');
+  const { readZipDirectory, readZipEntry } = await import('../src/formats/zip.ts');
   const bytes = await readFile(fixture('tiny.pth'));
   const files: Record<string, Uint8Array> = {};
   for (const entry of readZipDirectory(bytes, 'tiny.pth').values()) files[entry.name] = readZipEntry(bytes, entry, 'tiny.pth');
@@ -145,7 +145,7 @@ test('a non-tensor entry in a state dict is named', async (t) => {
   // {"w": 1.5}: a dict that is neither a state dict nor a wrapper of one.
   const pickle = Uint8Array.from([0x80, 0x02, 0x7d, 0x58, 1, 0, 0, 0, 0x77, 0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x73, 0x2e]);
   const path = join(dir, 'notes.pth');
-  const { encodeZip } = await import('../src/io/zip.ts');
+  const { encodeZip } = await import('../src/formats/zip.ts');
   await writeFile(path, Buffer.concat(encodeZip([{ name: 'archive/data.pkl', data: pickle }])));
   await assert.rejects(readPth(path), {
     message: `Cannot read "${path}": expected a state dict (a dict of tensors) or a checkpoint with a "state_dict" or "model" entry; found a dict with keys w, of which not tensors: "w" (1.5)`,

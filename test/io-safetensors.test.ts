@@ -12,10 +12,10 @@ import {
   readSafetensorsBuffer,
   readSafetensorsMetadata,
   writeSafetensors,
-} from '../src/io/safetensors.ts';
-import type { StateDict } from '../src/io/state-dict.ts';
+} from '../src/formats/safetensors.ts';
+import type { StateDict } from '../src/nn/state-dict.ts';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/io/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/io', import.meta.url));
 type Expected = Record<string, { shape: number[]; dtype: string; values: number[] }>;
 const EXPECTED: Expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8'));
 // The fixture holds every tensor except the transposed view (safetensors stores contiguous data).

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 
 import { models, tensor } from '../src/index.ts';
-import type { StateDict } from '../src/io/state-dict.ts';
+import type { StateDict } from '../src/nn/state-dict.ts';
 import { deterministicInput, deterministicStateDict } from './support/deterministic.ts';
 
 const ZOO = [

@@ -11,10 +11,10 @@ import { Tensor, tensor, constant } from '../src/graph/tensor.ts';
 import { createModel } from '../src/models/registry.ts';
 import { OnnxBackbone, loadOnnxBackbone } from '../src/models/onnx-backbone.ts';
 import { dequantize } from '../src/models/dequantize.ts';
-import { cutModelBytes } from '../src/io/onnx-cut.ts';
-import { readOnnxModel } from '../src/io/onnx-import.ts';
-import { convertNodes } from '../src/io/onnx-opset.ts';
-import { cutModel } from '../src/io/onnx-cut.ts';
+import { cutModelBytes } from '../src/formats/onnx-cut.ts';
+import { readOnnxModel } from '../src/formats/onnx-import.ts';
+import { convertNodes } from '../src/formats/onnx-opset.ts';
+import { cutModel } from '../src/formats/onnx-cut.ts';
 import { quantizedModel } from './fixtures/onnx/models.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOnnxBackbone } from '../src/models/onnx-backbone.ts';
 import { dequantize } from '../src/models/dequantize.ts';
-import { OnnxImportError } from '../src/io/onnx-model.ts';
+import { OnnxImportError } from '../src/formats/onnx-model.ts';
 import { tensor } from '../src/graph/tensor.ts';
 import { floatModel, modelBytes, f32, int } from './fixtures/onnx/models.ts';
 import { ModelProto } from '../src/graph/onnx-schema.ts';

@@ -14,7 +14,7 @@ import * as F from '../src/nn/functional.ts';
 import { Linear } from '../src/nn/index.ts';
 import { loadOnnxBackbone, type OnnxBackbone } from '../src/models/onnx-backbone.ts';
 import { dequantize } from '../src/models/dequantize.ts';
-import { cutModelBytes } from '../src/io/onnx-cut.ts';
+import { cutModelBytes } from '../src/formats/onnx-cut.ts';
 import { decodeImage, evalPreset } from '../src/data/index.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { models, nn, optim, F, DataLoader, data } from '../src/index.ts';
-import { writePth } from '../src/io/pth.ts';
+import { writePth } from '../src/formats/pth.ts';
 import { deterministicStateDict } from './support/deterministic.ts';
 
 const sample = resolve(import.meta.dirname, '..', 'assets', 'sample-data', 'hymenoptera-mini');

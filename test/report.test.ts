@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { renderReport, writeReport, type EpochRecord, type ReportInput } from '../src/train/report.ts';
+import { renderReport, writeReport, type EpochRecord, type ReportInput } from '../src/artifacts/report.ts';
 
 /**
  * The training report: rendered from a realistic run (three classes, one of them named like a

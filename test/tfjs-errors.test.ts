@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { createModel } from '../src/models/registry.ts';
-import { readTfjsLayersModel } from '../src/io/tfjs.ts';
-import { WeightsFileError } from '../src/io/errors.ts';
+import { readTfjsLayersModel } from '../src/formats/tfjs.ts';
+import { WeightsFileError } from '../src/formats/errors.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures', 'tfjs');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'graft-tfjs-'));

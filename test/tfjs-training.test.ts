@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 
 import { F, nn, tensor, labels, manualSeed, type Tensor } from '../src/index.ts';
-import { zeroGrad } from '../src/autodiff/index.ts';
+import { zeroGrad } from '../src/runtime/index.ts';
 import { crossEntropy } from '../src/nn/losses.ts';
 import { createModel } from '../src/models/registry.ts';
 import type { TfjsLayersModel } from '../src/models/tfjs-model.ts';

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { F, nn, optim, tensor, manualSeed, labels } from '../src/index.ts';
-import { backward } from '../src/autodiff/engine.ts';
+import { backward } from '../src/runtime/index.ts';
 import { Compose, DataLoader, ImageFolder, Resize, CenterCrop, ToTensor } from '../src/data/index.ts';
 import { evaluateImages } from '../src/train/loops.ts';
-import { cachedSessionCount, releaseSessions, withTransientSessions } from '../src/runtime/session.ts';
+import { cachedSessionCount, releaseSessions, withTransientSessions } from '../src/runtime/index.ts';
 
 const val = join(resolve(import.meta.dirname, '..'), 'assets', 'sample-data', 'hymenoptera-mini', 'val');
 

@@ -1,6 +1,8 @@
 import { Tensor, constant } from '../graph/tensor.ts';
 import { withScope } from '../graph/scope.ts';
 import * as T from '../graph/functional.ts';
+// Gradient rules are written with tensors' chained methods.
+import '../graph/tensor-methods.ts';
 
 /** An op on the path to a requested leaf has no gradient rule, or a rule returned a wrong shape. */
 export class GradientError extends Error {

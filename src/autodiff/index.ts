@@ -1,3 +1,2 @@
-export { backward, zeroGrad } from './engine.ts';
 export { grad } from './grad.ts';
 export { gradients, unbroadcast, GradientError } from './backward.ts';

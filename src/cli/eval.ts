@@ -1,4 +1,4 @@
-import { evaluateFolder } from '../train/evaluate.ts';
+import { evaluateFolder } from '../jobs/evaluate.ts';
 import { table } from './table.ts';
 
 export async function evalCommand(modelDir: string, dataDir: string, flags: { json?: boolean; batchSize: number }): Promise<void> {

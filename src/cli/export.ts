@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { stat } from 'node:fs/promises';
-import { exportOnnx, exportPth, exportSafetensors } from '../io/export.ts';
-import { isModelFolder } from '../io/model-folder.ts';
+import { exportOnnx, exportPth, exportSafetensors } from '../artifacts/export.ts';
+import { isModelFolder } from '../artifacts/model-folder.ts';
 
 export const EXPORT_FORMATS = ['onnx', 'pytorch', 'safetensors'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

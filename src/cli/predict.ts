@@ -2,7 +2,7 @@ import { createModel, IMAGENET_CATEGORIES } from '../models/registry.ts';
 import { preprocessingFor } from '../models/preprocessing.ts';
 import { predictFiles } from '../models/predictor.ts';
 import { evalPreset } from '../data/transforms/presets.ts';
-import { isModelFolder, loadModelFolder } from '../io/model-folder.ts';
+import { isModelFolder, loadModelFolder } from '../artifacts/model-folder.ts';
 
 interface PredictFlags { model: string; weights: string; topk: number; batchSize: number; json?: boolean }
 

@@ -2,10 +2,10 @@ import { basename, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { fit } from '../train/fit.ts';
 import type { TrainConfig } from '../train/config.ts';
-import { saveModelFolder } from '../io/model-folder.ts';
+import { saveModelFolder } from '../artifacts/model-folder.ts';
 import { checkpointPath } from '../train/checkpoint.ts';
-import { writeReport } from '../train/report.ts';
-import { reportInput, runSummary } from '../train/summary.ts';
+import { writeReport } from '../artifacts/report.ts';
+import { reportInput, runSummary } from '../jobs/train-summary.ts';
 import { progressReporter } from './progress.ts';
 import { table } from './table.ts';
 

@@ -1,4 +1,4 @@
-import type { DType, TensorData } from './tensor.ts';
+import type { DType, TensorData } from './dtype.ts';
 import { AttrType, DataType, ModelProto } from './onnx-schema.ts';
 
 export const OPSET = 17;

@@ -1,24 +1,8 @@
-import { Tensor, type Attrs, type DType } from './tensor.ts';
+import { Tensor, type Attrs, type DType, type OpDef } from './tensor.ts';
 import { currentScope } from './scope.ts';
 import { ShapeError, ShapeMismatch } from './errors.ts';
-import type { EmitContext } from './emit.ts';
 
-/**
- * Everything graft knows about one op, side by side: its shape rule, its ONNX emission and its
- * gradient rule. Adding an op means writing one of these and nothing else.
- */
-export interface OpDef<A extends Attrs = any> {
-  readonly name: string;
-  /** Output shape and dtype from the inputs; throws ShapeMismatch (via `check`) when they don't fit. */
-  shape(inputs: readonly Tensor[], attrs: A): { shape: number[]; dtype?: DType };
-  /** Appends ONNX nodes computing the output from the named inputs; returns the output's name. */
-  emit(ctx: EmitContext, inputs: readonly string[], attrs: A, out: Tensor): string;
-  /**
-   * One gradient per input (null where the input needs none), built from other ops, given the
-   * gradient of the output. Absent for ops that are never differentiated (e.g. argmax).
-   */
-  grad?(g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A): (Tensor | null)[];
-}
+export type { OpDef };
 
 const registry = new Map<string, OpDef>();
 

@@ -1,19 +1,18 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /**
- * The module path of the code running now (`layer1.0.conv2`). Modules push their name around
+ * The module path of the code running now (`layer1.0.conv2`). Modules enter their name around
  * `forward`, so a shape error says where in the network it happened and ONNX node names say
- * which layer they belong to.
+ * which layer they belong to. The path lives in the async context, so two jobs that build graphs
+ * in one process never see each other's.
  */
-const stack: string[] = [];
+const path = new AsyncLocalStorage<string>();
 
 export function currentScope(): string {
-  return stack.join('.');
+  return path.getStore() ?? '';
 }
 
 export function withScope<T>(name: string, fn: () => T): T {
-  stack.push(name);
-  try {
-    return fn();
-  } finally {
-    stack.pop();
-  }
+  const outer = path.getStore();
+  return path.run(outer ? `${outer}.${name}` : name, fn);
 }

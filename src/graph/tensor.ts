@@ -1,18 +1,49 @@
-import type { OpDef } from './op.ts';
-import { numel } from '../io/state-dict.ts';
+import type { DType, TensorData } from './dtype.ts';
+import type { EmitContext } from './emit.ts';
 
-export type DType = 'float32' | 'int64';
-export type TensorData = Float32Array | BigInt64Array;
+export type { DType, TensorData };
+
 export type Attrs = Record<string, unknown>;
 export type LeafKind = 'data' | 'constant' | 'state';
+export interface SideOutput { readonly tensors: readonly Tensor[]; readonly onValues: (values: TensorData[]) => void }
+
+/**
+ * Everything graft knows about one op, side by side: its shape rule, its ONNX emission and its
+ * gradient rule. Adding an op means writing one of these and nothing else.
+ */
+export interface OpDef<A extends Attrs = any> {
+  readonly name: string;
+  /** Output shape and dtype from the inputs; throws ShapeMismatch (via `check`) when they don't fit. */
+  shape(inputs: readonly Tensor[], attrs: A): { shape: number[]; dtype?: DType };
+  /** Appends ONNX nodes computing the output from the named inputs; returns the output's name. */
+  emit(ctx: EmitContext, inputs: readonly string[], attrs: A, out: Tensor): string;
+  /**
+   * One gradient per input (null where the input needs none), built from other ops, given the
+   * gradient of the output. Absent for ops that are never differentiated (e.g. argmax). Rules are
+   * written with tensors' chained methods (`g.mul(b)`, tensor-methods.ts), which the autodiff
+   * walker loads; they see only their own op, and rewrites that look across ops are passes
+   * (autodiff/rewrites).
+   */
+  grad?(g: Tensor, out: Tensor, inputs: readonly Tensor[], attrs: A): (Tensor | null)[];
+}
 
 let nextId = 0;
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
 
 /**
  * A node of the lazy graph. A tensor is either a leaf that holds its value (data fed by the user,
  * a parameter, a buffer, a constant) or the result of an op on other tensors. Nothing is computed
  * until `data()` is awaited: then everything it depends on is traced into one ONNX graph and run
  * by ONNX Runtime, so the whole network executes in native code as one session.
+ *
+ * This file is what a tensor is. Its chained ops (`x.add(y)`) are added by tensor-methods.ts, and
+ * `data()` and `backward()` by the runtime (runtime/tensor-values.ts, runtime/backward.ts), so the
+ * graph layer needs nothing above it.
  */
 export class Tensor {
   readonly id = nextId++;
@@ -34,6 +65,12 @@ export class Tensor {
   version = 0;
   /** Gradient, filled by `backward()` for leaves that require it. */
   grad: Tensor | null = null;
+  /**
+   * Values to fetch in the same run whenever this tensor is computed, handed to `onValues` once
+   * (batch norm's batch statistics, for its running averages). They live on the forward value they
+   * come with, so a forward that is never run is simply collected, and no other run sees them.
+   */
+  sideOutputs: SideOutput[] | null = null;
   protected _requiresGrad = false;
 
   constructor(init: {
@@ -58,49 +95,6 @@ export class Tensor {
   set requiresGrad(v: boolean) {
     if (!this.isLeaf) throw new Error('requiresGrad can only be set on leaf tensors (parameters or inputs), not on the result of an op');
     this._requiresGrad = v;
-  }
-
-  /** Computes the tensor (and everything it depends on) and returns its values. */
-  async data(): Promise<TensorData> {
-    if (this.value) return this.value;
-    const { realize } = await import('../runtime/realize.ts');
-    await realize([this]);
-    return this.value!;
-  }
-
-  /**
-   * Computes the gradients of this scalar (a loss) with respect to every parameter or input it
-   * depends on that requires grad, in the same run as the loss itself, and adds them to their
-   * `.grad`, as PyTorch's `loss.backward()`.
-   */
-  async backward(gradient?: Tensor): Promise<void> {
-    const { backward } = await import('../autodiff/engine.ts');
-    await backward(this, gradient);
-  }
-
-  /** Float values as a Float32Array; throws for int64 tensors. */
-  async floats(): Promise<Float32Array> {
-    const v = await this.data();
-    if (!(v instanceof Float32Array)) throw new TypeError(`Expected a float32 tensor but this one is ${this.dtype}`);
-    return v;
-  }
-
-  /** Nested arrays of numbers, as torch's `tolist()`. */
-  async tolist(): Promise<unknown> {
-    const v = await this.data();
-    const flat = Array.from(v as ArrayLike<number | bigint>, Number);
-    const nest = (dims: readonly number[], offset: number): unknown => {
-      if (dims.length === 0) return flat[offset];
-      const stride = numel(dims.slice(1));
-      return Array.from({ length: dims[0] }, (_, i) => nest(dims.slice(1), offset + i * stride));
-    };
-    return nest(this.shape, 0);
-  }
-
-  /** A scalar's value. */
-  async item(): Promise<number> {
-    if (this.size !== 1) throw new RangeError(`item() needs a tensor with one element, this one has shape [${this.shape}]`);
-    return Number((await this.data())[0]);
   }
 
   toString(): string {
@@ -134,40 +128,3 @@ export function scalar(v: number): Tensor {
 export function labels(values: ArrayLike<number>): Tensor {
   return tensor(BigInt64Array.from(Array.from(values, (v) => BigInt(v))), [values.length]);
 }
-
-// Chained methods, as torch.Tensor has them. They live on the prototype so the class file stays
-// about what a tensor is; the functions are in functional.ts.
-import * as T from './functional.ts';
-type Operand = Tensor | number;
-declare module './tensor.ts' {
-  interface Tensor {
-    add(other: Operand): Tensor; sub(other: Operand): Tensor; mul(other: Operand): Tensor; div(other: Operand): Tensor;
-    neg(): Tensor; exp(): Tensor; log(): Tensor; sqrt(): Tensor; relu(): Tensor; sigmoid(): Tensor;
-    matmul(other: Tensor): Tensor; reshape(...shape: number[]): Tensor; view(...shape: number[]): Tensor;
-    flatten(startDim?: number, endDim?: number): Tensor; transpose(dim0: number, dim1: number): Tensor;
-    sum(dim?: number | number[], keepdim?: boolean): Tensor; mean(dim?: number | number[], keepdim?: boolean): Tensor;
-    softmax(dim: number): Tensor; logSoftmax(dim: number): Tensor; clamp(min: number, max: number): Tensor;
-  }
-}
-Object.assign(Tensor.prototype, {
-  add(this: Tensor, o: Operand) { return T.add(this, o); },
-  sub(this: Tensor, o: Operand) { return T.sub(this, o); },
-  mul(this: Tensor, o: Operand) { return T.mul(this, o); },
-  div(this: Tensor, o: Operand) { return T.div(this, o); },
-  neg(this: Tensor) { return T.neg(this); },
-  exp(this: Tensor) { return T.exp(this); },
-  log(this: Tensor) { return T.log(this); },
-  sqrt(this: Tensor) { return T.sqrt(this); },
-  relu(this: Tensor) { return T.relu(this); },
-  sigmoid(this: Tensor) { return T.sigmoid(this); },
-  matmul(this: Tensor, o: Tensor) { return T.matmul(this, o); },
-  reshape(this: Tensor, ...s: number[]) { return T.reshape(this, s); },
-  view(this: Tensor, ...s: number[]) { return T.reshape(this, s); },
-  flatten(this: Tensor, s?: number, e?: number) { return T.flatten(this, s, e); },
-  transpose(this: Tensor, a: number, b: number) { return T.transpose(this, a, b); },
-  sum(this: Tensor, d?: number | number[], k?: boolean) { return T.sum(this, d, k); },
-  mean(this: Tensor, d?: number | number[], k?: boolean) { return T.mean(this, d, k); },
-  softmax(this: Tensor, d: number) { return T.softmax(this, d); },
-  logSoftmax(this: Tensor, d: number) { return T.logSoftmax(this, d); },
-  clamp(this: Tensor, lo: number, hi: number) { return T.clamp(this, lo, hi); },
-});

@@ -3,8 +3,8 @@ import { Tensor, constant } from '../graph/tensor.ts';
 import { withScope } from '../graph/scope.ts';
 import * as F from '../nn/functional.ts';
 import { Conv2d, Linear, BatchNorm2d } from '../nn/index.ts';
-import { attr, attrFloat, attrInt, attrInts, attrString, onnxError, tensorValues, type HostArray, type OnnxNode, type OnnxTensor } from '../io/onnx-model.ts';
-import type { OnnxCut } from '../io/onnx-cut.ts';
+import { attr, attrFloat, attrInt, attrInts, attrString, onnxError, tensorValues, type HostArray, type OnnxNode, type OnnxTensor } from '../formats/onnx-model.ts';
+import type { OnnxCut } from '../formats/onnx-cut.ts';
 import type { Preprocessing } from './catalog.ts';
 import { OnnxBackbone } from './onnx-backbone.ts';
 

@@ -2,9 +2,9 @@ import { Module } from '../nn/module.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { apply } from '../graph/op.ts';
 import { onnxSubgraph } from '../graph/ops/onnx-subgraph.ts';
-import { importOnnx, parseOnnxSpec, type ImportedGraph, type OnnxImportOptions } from '../io/onnx-import.ts';
+import { importOnnx, parseOnnxSpec, type ImportedGraph, type OnnxImportOptions } from '../formats/onnx-import.ts';
 import type { Preprocessing } from './catalog.ts';
-import { IMAGENET_EVAL } from './preprocessing.ts';
+import { IMAGENET_EVAL } from '../data/transforms/presets.ts';
 
 /**
  * Any ONNX model as a frozen backbone: `features(x)` runs the model up to the cut tensor exactly

@@ -1,11 +1,7 @@
 import type { Module } from '../nn/module.ts';
 import type { Preprocessing } from './catalog.ts';
 import { weightsFor } from './registry.ts';
-
-/** torchvision's classic ImageNet eval transform (IMAGENET1K_V1): resize 256, center crop 224. */
-export const IMAGENET_EVAL: Preprocessing = {
-  resizeSize: 256, cropSize: 224, interpolation: 'bilinear', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
-};
+import { IMAGENET_EVAL } from '../data/transforms/presets.ts';
 
 /**
  * The eval preprocessing that weights expect: the model's own (imported backbones carry theirs),

@@ -1,8 +1,8 @@
 import type { Module } from '../nn/module.ts';
 import { WEIGHTS_CATALOG, type WeightsEntry } from './catalog.ts';
 import { IMAGENET_CATEGORIES } from './imagenet-categories.ts';
-import { resolveWeights } from '../io/download.ts';
-import { readWeightsFile } from '../io/weights-file.ts';
+import { resolveWeights } from '../formats/download.ts';
+import { readWeightsFile } from '../formats/weights-file.ts';
 import * as resnet from './resnet.ts';
 import * as vgg from './vgg.ts';
 import * as mnv2 from './mobilenetv2.ts';

@@ -1,8 +1,8 @@
 import type { Tensor } from '../graph/tensor.ts';
 import { Module } from '../nn/index.ts';
 import { ShapeError } from '../graph/errors.ts';
-import { cannotRead } from '../io/errors.ts';
-import { readTfjsLayersModel, type KerasModelJson, type TfjsLayersModelFile, type TfjsWeight } from '../io/tfjs.ts';
+import { cannotRead } from '../formats/errors.ts';
+import { readTfjsLayersModel, type KerasModelJson, type TfjsLayersModelFile, type TfjsWeight } from '../formats/tfjs.ts';
 import type { Preprocessing } from './catalog.ts';
 import {
   Dropout, KERAS_ACTIVATIONS, KerasActivationLayer, KerasConv2D, KerasDense, KerasFlatten, KerasGlobalPooling2D, KerasMerge,

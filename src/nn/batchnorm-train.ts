@@ -1,8 +1,13 @@
-import type { Tensor } from '../graph/tensor.ts';
+import type { Tensor, TensorData } from '../graph/tensor.ts';
 import { apply } from '../graph/op.ts';
 import { batchNormTrain as batchNormTrainOp, batchStats } from '../graph/ops/index.ts';
-import { registerSideOutput } from '../runtime/realize.ts';
-import type { BatchNorm2d } from './layers/batchnorm.ts';
+import type { Buffer, Parameter } from './parameter.ts';
+
+/** What train-mode batch norm reads and updates of a BatchNorm2d (layers/batchnorm.ts). */
+export interface BatchNormState {
+  readonly weight: Parameter; readonly bias: Parameter; readonly eps: number; readonly momentum: number;
+  readonly running_mean: Buffer; readonly running_var: Buffer; readonly num_batches_tracked: Buffer;
+}
 
 /**
  * Training-mode batch norm: normalizes with the batch's mean and biased variance over (N, H, W),
@@ -10,13 +15,14 @@ import type { BatchNorm2d } from './layers/batchnorm.ts';
  * outputs of whatever run computes this forward; when they arrive, the running statistics are
  * updated as PyTorch does (momentum average, unbiased variance, num_batches_tracked + 1).
  */
-export function batchNormTrain(bn: BatchNorm2d, x: Tensor): Tensor {
+export function batchNormTrain(bn: BatchNormState, x: Tensor): Tensor {
   if (x.ndim !== 4) throw new RangeError(`BatchNorm2d expects a 4-D input (N, C, H, W) but received shape [${x.shape}]`);
   const [n, , h, w] = x.shape;
   const count = n * h * w;
   if (count < 2) throw new RangeError(`BatchNorm2d in train mode needs more than one value per channel, got input shape [${x.shape}]`);
   const { y, mean, variance } = normalizeWithBatchStats(x, bn.weight, bn.bias, bn.eps);
-  registerSideOutput(bn, y, [mean, variance], ([batchMean, batchVar]) => updateRunningStats(bn, batchMean as Float32Array, batchVar as Float32Array, count));
+  const stats = { tensors: [mean, variance], onValues: ([batchMean, batchVar]: TensorData[]) => updateRunningStats(bn, batchMean as Float32Array, batchVar as Float32Array, count) };
+  y.sideOutputs = [...(y.sideOutputs ?? []), stats];
   return y;
 }
 
@@ -25,7 +31,7 @@ export function normalizeWithBatchStats(x: Tensor, weight: Tensor, bias: Tensor,
   return { y: apply(batchNormTrainOp, [x, weight, bias], { eps }), ...batchStats(x, weight, bias, eps) };
 }
 
-function updateRunningStats(bn: BatchNorm2d, batchMean: Float32Array, batchVar: Float32Array, count: number): void {
+function updateRunningStats(bn: BatchNormState, batchMean: Float32Array, batchVar: Float32Array, count: number): void {
   const m = bn.momentum;
   const unbias = count / (count - 1);
   const runMean = bn.running_mean.value as Float32Array;

@@ -1,3 +1,4 @@
+import './tensor-api.ts';
 import { Tensor, constant, tensor } from '../graph/tensor.ts';
 import { random } from './init.ts';
 import { apply } from '../graph/op.ts';

@@ -1,21 +1,12 @@
+import { generators } from '../data/generators.ts';
+
 /**
- * Weight initialization with a seedable generator, so `manualSeed(0)` makes a new head the same
- * in every run. Formulas are PyTorch's (torch.nn.init).
+ * Weight initialization with a seedable generator, so `manualSeed(0)` (or a job's `withSeed`) makes
+ * a new head the same in every run. Formulas are PyTorch's (torch.nn.init).
  */
-let state = 0x2545f491;
-
-export function manualSeed(seed: number): void {
-  if (!Number.isInteger(seed)) throw new RangeError(`Expected an integer seed but received ${seed}`);
-  state = seed >>> 0 || 0x2545f491;
-}
-
-/** mulberry32: small, fast, and good enough for initialization. */
+/** Uniform in [0, 1) from the calling code's initialization generator (data/generators.ts). */
 export function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  return generators().initRandom();
 }
 
 function normal(): number {

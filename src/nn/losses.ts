@@ -1,3 +1,4 @@
+import './tensor-api.ts';
 import { Tensor, tensor, constant } from '../graph/tensor.ts';
 import * as T from '../graph/functional.ts';
 import { Module } from './module.ts';

@@ -1,6 +1,7 @@
+import './tensor-api.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { withScope } from '../graph/scope.ts';
-import type { HostTensor, StateDict } from '../io/state-dict.ts';
+import type { HostTensor, StateDict } from './state-dict.ts';
 import { Parameter, Buffer } from './parameter.ts';
 
 export interface LoadReport {

@@ -1,3 +1,4 @@
+import './tensor-api.ts';
 import { Tensor } from '../graph/tensor.ts';
 
 /**

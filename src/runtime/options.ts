@@ -32,22 +32,21 @@ export interface RuntimeOptions {
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
 
-const options: RuntimeOptions = {
-  threads: os.availableParallelism(),
-  provider: 'cpu',
-  maxSessions: 8,
-  memoryArena: process.env.GRAFT_ORT_ARENA !== '0',
-  memoryPattern: process.env.GRAFT_ORT_MEMPATTERN === '1',
-  blockedLayout: process.env.GRAFT_ORT_BLOCKED !== '0',
-  profilePrefix: null,
-};
-
-export function runtimeOptions(): Readonly<RuntimeOptions> {
-  return options;
+/** The options a runtime starts with: every core, the CPU, and the environment's switches. */
+export function defaultRuntimeOptions(): RuntimeOptions {
+  return {
+    threads: os.availableParallelism(),
+    provider: 'cpu',
+    maxSessions: 8,
+    memoryArena: process.env.GRAFT_ORT_ARENA !== '0',
+    memoryPattern: process.env.GRAFT_ORT_MEMPATTERN === '1',
+    blockedLayout: process.env.GRAFT_ORT_BLOCKED !== '0',
+    profilePrefix: null,
+  };
 }
 
-/** Changes how graphs run; sessions compiled before keep their settings until they are released. */
-export function setRuntimeOptions(update: Partial<RuntimeOptions>): void {
+/** Checks an options update at the boundary; returns it unchanged. */
+export function checkRuntimeOptions(update: Partial<RuntimeOptions>): Partial<RuntimeOptions> {
   if (update.threads !== undefined && !(Number.isInteger(update.threads) && update.threads >= 1 && update.threads <= 1024)) {
     throw new RangeError(`Expected integer between 1 and 1024 for threads but received ${update.threads}`);
   }
@@ -57,5 +56,5 @@ export function setRuntimeOptions(update: Partial<RuntimeOptions>): void {
   if (update.maxSessions !== undefined && !(Number.isInteger(update.maxSessions) && update.maxSessions >= 1)) {
     throw new RangeError(`Expected integer >= 1 for maxSessions but received ${update.maxSessions}`);
   }
-  Object.assign(options, update);
+  return update;
 }

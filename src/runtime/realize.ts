@@ -1,8 +1,13 @@
 import * as ort from 'onnxruntime-node';
-import type { Tensor, TensorData } from '../graph/tensor.ts';
+import type { SideOutput, Tensor, TensorData } from '../graph/tensor.ts';
 import { compile, inputName, outputName, trace } from '../graph/trace.ts';
-import { sessionFor } from './session.ts';
-import { blockedLayoutBlockSize } from './blocked-layout.ts';
+import type { Executable } from './session.ts';
+
+/** What realizing needs of a runtime (runtime.ts): its sessions and its machine's blocked layout. */
+export interface SessionSource {
+  session(signature: string, build: () => Uint8Array): Promise<Executable>;
+  blockedLayoutBlockSize(): Promise<number>;
+}
 
 function toOrt(t: Tensor): ort.Tensor {
   // onnxruntime-node rejects views of a SharedArrayBuffer ("Invalid argument"); the loader's
@@ -12,27 +17,10 @@ function toOrt(t: Tensor): ort.Tensor {
   return new ort.Tensor(t.dtype, data, t.shape as number[]);
 }
 
-/**
- * Values some forward pass wants once they are computed (batch norm's batch statistics, for its
- * running averages), keyed by who registered them. Any run that computes their `anchor` (the
- * forward value they come with) fetches them too and hands them over; earlier forwards of the
- * same owner that never ran are dropped, as they were abandoned.
- */
-interface SideOutput { anchor: Tensor; tensors: readonly Tensor[]; onValues: (values: TensorData[]) => void }
-const sideOutputs = new Map<object, SideOutput[]>();
-
-export function registerSideOutput(owner: object, anchor: Tensor, tensors: readonly Tensor[], onValues: (values: TensorData[]) => void): void {
-  const list = sideOutputs.get(owner) ?? [];
-  list.push({ anchor, tensors, onValues });
-  sideOutputs.set(owner, list);
-}
-
-/** The side outputs whose anchors a traced graph computes. */
-function sideOutputsIn(nodes: ReadonlySet<Tensor>): { owner: object; entry: SideOutput }[] {
-  const found: { owner: object; entry: SideOutput }[] = [];
-  for (const [owner, list] of sideOutputs) {
-    for (const entry of list) if (nodes.has(entry.anchor)) found.push({ owner, entry });
-  }
+/** The side outputs of the ops a traced graph computes (see Tensor.sideOutputs). */
+function sideOutputsIn(nodes: readonly Tensor[]): { anchor: Tensor; entry: SideOutput }[] {
+  const found: { anchor: Tensor; entry: SideOutput }[] = [];
+  for (const t of nodes) for (const entry of t.sideOutputs ?? []) found.push({ anchor: t, entry });
   return found;
 }
 
@@ -40,15 +28,15 @@ function sideOutputsIn(nodes: ReadonlySet<Tensor>): { owner: object; entry: Side
  * Computes the targets in one run: traces what they need, compiles it to ONNX (or reuses the
  * session compiled for the same graph signature), feeds the leaves and stores the results.
  */
-export async function realize(targets: readonly Tensor[]): Promise<void> {
+export async function realizeWith(rt: SessionSource, targets: readonly Tensor[]): Promise<void> {
   const pending = [...new Set(targets)].filter((t) => t.value === null);
   if (pending.length === 0) return;
   let tr = trace(pending);
-  const sides = sideOutputs.size ? sideOutputsIn(new Set(tr.nodes)) : [];
+  const sides = sideOutputsIn(tr.nodes);
   const extra = sides.flatMap(({ entry }) => entry.tensors).filter((t) => !pending.includes(t));
   if (extra.length) tr = trace([...pending, ...extra]);
-  const blockSize = await blockedLayoutBlockSize();
-  const session = await sessionFor(`${tr.signature}|b${blockSize}`, () => compile(tr, { blockSize }));
+  const blockSize = await rt.blockedLayoutBlockSize();
+  const session = await rt.session(`${tr.signature}|b${blockSize}`, () => compile(tr, { blockSize }));
   const feeds: Record<string, ort.Tensor> = {};
   tr.feeds.forEach((t, i) => {
     if (t.value === null) throw new Error(`Internal: leaf ${t} has no value to feed`);
@@ -58,10 +46,8 @@ export async function realize(targets: readonly Tensor[]): Promise<void> {
   tr.targets.forEach((t, i) => {
     t.value = results[outputName(i)].data as TensorData;
   });
-  for (const { owner, entry } of sides) {
-    const list = sideOutputs.get(owner)!;
-    list.splice(0, list.indexOf(entry) + 1);
-    if (list.length === 0) sideOutputs.delete(owner);
+  for (const { anchor, entry } of sides) {
+    anchor.sideOutputs = null;
     entry.onValues(entry.tensors.map((t) => t.value!));
   }
 }

@@ -1,8 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StateDict } from '../io/state-dict.ts';
-import { readSafetensorsBuffer, readSafetensorsMetadata, writeSafetensors } from '../io/safetensors.ts';
+import type { StateDict } from '../nn/state-dict.ts';
+import { readSafetensorsBuffer, readSafetensorsMetadata, writeSafetensors } from '../formats/safetensors.ts';
 import type { OptimizerStateDict } from '../optim/index.ts';
 
 /** Everything a run needs to continue after its last completed epoch. */

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from '../io/zip.ts';
+import { crc32 } from '../formats/zip.ts';
 
 const MAGIC = 0x31434647; // "GFC1"
 const HEADER = 16;

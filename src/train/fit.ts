@@ -4,7 +4,8 @@ import { splitAtHead, runStages, type Staged } from '../models/stages.ts';
 import type { Preprocessing } from '../models/catalog.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import type { Module } from '../nn/module.ts';
-import { manualSeed } from '../nn/init.ts';
+import { manualSeed, withSeed } from '../data/generators.ts';
+import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
 import { loadImageFolders, type DatasetSplits } from '../data/datasets/folders.ts';
 import { DataLoader, type SkippedFile } from '../data/loader.ts';
 import { DatasetError } from '../data/datasets/dataset.ts';
@@ -20,8 +21,8 @@ import { makeOptimizer, makeSchedule } from './optimizer-setup.ts';
 import { trainEpochOnImages, trainEpochOnFeatures, evaluateImages, evaluateFeatures, type StepReport } from './loops.ts';
 import type { EvalResult } from './metrics.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import type { EpochRecord } from './report.ts';
-import type { StateDict } from '../io/state-dict.ts';
+import type { EpochRecord } from './history.ts';
+import type { StateDict } from '../nn/state-dict.ts';
 
 export type TrainEvent =
   | { type: 'dataset'; classes: readonly string[]; train: number; val: number; source: string }
@@ -39,6 +40,8 @@ export interface FitOptions {
   /** Continue from the checkpoint in `out`. */
   resume?: boolean;
   onEvent?: (e: TrainEvent) => void;
+  /** Where the graphs run; the calling code's runtime by default. */
+  runtime?: Runtime;
 }
 
 export interface TrainResult {
@@ -87,11 +90,18 @@ function backboneDigest(model: Staged): string {
 /**
  * Trains a classifier on a folder of images, the whole recipe: load the pretrained network,
  * replace its head, freeze what the mode says, train with per-epoch validation, keep the best
- * epoch's weights (restored into the model at the end), checkpoint every epoch.
+ * epoch's weights (restored into the model at the end), checkpoint every epoch. The run draws from
+ * generators of its own, seeded by the config, so runs at once in one process do not disturb each
+ * other.
  */
 export async function fit(data: string | DatasetSplits, partial: Partial<TrainConfig>, opts: FitOptions = {}): Promise<TrainResult> {
-  const started = performance.now();
   const cfg = resolveConfig(partial);
+  const runtime = opts.runtime ?? currentRuntime();
+  return runtime.run(() => withSeed(cfg.seed, () => fitWith(data, cfg, opts)));
+}
+
+async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: FitOptions): Promise<TrainResult> {
+  const started = performance.now();
   const emit = opts.onEvent ?? (() => {});
   const splits = typeof data === 'string' ? loadImageFolders(data, { valFraction: cfg.valSplit, seed: cfg.seed }) : data;
   const classes = splits.classes;

@@ -1,11 +1,11 @@
 import { tensor, labels as labelTensor, type Tensor } from '../graph/tensor.ts';
-import { backward } from '../autodiff/engine.ts';
+import { backward } from '../runtime/backward.ts';
+import { currentRuntime } from '../runtime/runtime.ts';
 import { crossEntropy } from '../nn/losses.ts';
 import type { Module } from '../nn/module.ts';
 import type { Optimizer } from '../optim/index.ts';
 import type { DataLoader } from '../data/loader.ts';
 import { Rng } from '../data/rng.ts';
-import { withTransientSessions } from '../runtime/session.ts';
 import { MetricAccumulator, type EvalResult } from './metrics.ts';
 import type { Embeddings } from './embeddings.ts';
 import type { Schedule } from './optimizer-setup.ts';
@@ -87,8 +87,7 @@ export async function trainEpochOnFeatures(
 async function evalBatch(forward: (x: Tensor) => Tensor, x: Tensor, y: ArrayLike<number>, m: MetricAccumulator) {
   const logits = forward(x);
   const loss = crossEntropy(logits, labelTensor(y));
-  const { realize } = await import('../runtime/realize.ts');
-  await realize([loss, logits]);
+  await currentRuntime().realize([loss, logits]);
   m.add(logits.value as Float32Array, y, await loss.item());
 }
 
@@ -102,7 +101,7 @@ export async function evaluateImages(model: Module, loader: DataLoader, classes:
   const thawed = [...model.parameters()].filter((p) => p.requiresGrad);
   for (const p of thawed) p.requiresGrad = false;
   try {
-    return await withTransientSessions(async () => {
+    return await currentRuntime().withTransientSessions(async () => {
       const m = new MetricAccumulator(classes);
       const files: string[] = [];
       for await (const batch of loader) {

@@ -6,7 +6,8 @@
  * scripts/deterministic.py). Values are computed in float64 and stored as float32, so both
  * languages round the same doubles the same way.
  */
-import { numel, type StateDict } from '../../src/io/state-dict.ts';
+import { numel } from '../../src/graph/tensor.ts';
+import type { StateDict } from '../../src/nn/state-dict.ts';
 
 const TWO_POW_32 = 4294967296;
 

@@ -1,4 +1,5 @@
-import { Rng } from '../rng.ts';
+import type { Rng } from '../rng.ts';
+import { generators } from '../generators.ts';
 import type { Sample } from '../image.ts';
 
 /**
@@ -32,15 +33,9 @@ export function transformFromSpec(spec: TransformSpec): Transform {
   return factory(spec.options);
 }
 
-let globalRng = new Rng(0);
-
-/** Reseeds the generator used when no Rng is passed, as torch.manual_seed does. */
-export function manualSeed(seed: number): void {
-  globalRng = new Rng(seed);
-}
-
+/** The generator random transforms draw from when no Rng is passed (data/generators.ts). */
 export function defaultRng(): Rng {
-  return globalRng;
+  return generators().transforms;
 }
 
 /** Python's round(): halves go to the even neighbour. torchvision's crop arithmetic relies on it. */

@@ -1,8 +1,7 @@
 import { apply, defineOp } from '../op.ts';
-import { constant, type Tensor } from '../tensor.ts';
+import { constant, scalar, type Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { float, int, type EmitContext } from '../emit.ts';
-import * as T from '../functional.ts';
 
 /**
  * Batch norm with given statistics: (x - mean) / sqrt(var + eps) * weight + bias per channel.
@@ -21,19 +20,19 @@ export const batchNormInference = defineOp<{ eps: number }>({
   emit: (ctx, inputs, { eps }) => ctx.node('BatchNormalization', inputs, { epsilon: float(eps) }),
   grad: (g, _out, [x, weight, , mean, variance], { eps }) => {
     const c = x.shape[1];
-    const perChannel = (t: Tensor) => T.reshape(t, [1, c, ...x.shape.slice(2).map(() => 1)]);
+    const perChannel = (t: Tensor) => t.reshape([1, c, ...x.shape.slice(2).map(() => 1)]);
     const others = x.shape.map((_, i) => i).filter((i) => i !== 1);
-    const rstd = T.div(1, T.sqrt(T.add(variance, eps)));
-    const centered = T.sub(x, perChannel(mean));
-    const gSum = T.sum(g, others);
-    const gCenteredSum = T.sum(T.mul(g, centered), others);
-    const scale = T.mul(weight, rstd);
+    const rstd = scalar(1).div(variance.add(eps).sqrt());
+    const centered = x.sub(perChannel(mean));
+    const gSum = g.sum(others);
+    const gCenteredSum = g.mul(centered).sum(others);
+    const scale = weight.mul(rstd);
     return [
-      T.mul(g, perChannel(scale)),
-      T.mul(gCenteredSum, rstd),
+      g.mul(perChannel(scale)),
+      gCenteredSum.mul(rstd),
       gSum,
-      T.neg(T.mul(gSum, scale)),
-      T.mul(gCenteredSum, T.mul(scale, T.mul(T.mul(rstd, rstd), -0.5))),
+      gSum.mul(scale).neg(),
+      gCenteredSum.mul(scale.mul(rstd.mul(rstd).mul(-0.5))),
     ];
   },
 });
@@ -62,18 +61,18 @@ export const batchNormTrain = defineOp<{ eps: number }>({
     const [n, c, h, w] = x.shape;
     const count = n * h * w;
     const { mean, variance } = batchStats(x, weight, bias, eps);
-    const rstd = T.div(1, T.sqrt(T.add(variance, eps)));
-    const gSum = T.sum(g, [0, 2, 3]);
+    const rstd = scalar(1).div(variance.add(eps).sqrt());
+    const gSum = g.sum([0, 2, 3]);
     // sum(g * (x - mean)) without forming x - mean: the difference is taken per channel.
-    const gCenteredSum = T.sub(T.sum(T.mul(g, x), [0, 2, 3]), T.mul(gSum, mean));
+    const gCenteredSum = g.mul(x).sum([0, 2, 3]).sub(gSum.mul(mean));
     // dx = scale * (g - mean(g) - (x - mean) * rstd^2 * mean(g * (x - mean))), in PyTorch's order
     // (differences first, then the scale): the part after g is an affine map of x - mean per
     // channel, which one BatchNormalization node computes in one pass.
-    const slope = T.neg(T.mul(T.mul(rstd, rstd), T.mul(gCenteredSum, 1 / count)));
-    const offset = T.neg(T.mul(gSum, 1 / count));
+    const slope = (rstd.mul(rstd).mul(gCenteredSum.mul(1 / count))).neg();
+    const offset = gSum.mul(1 / count).neg();
     const affine = apply(batchNormInference, [x, slope, offset, mean, constant(new Float32Array(c).fill(1), [c])], { eps: 0 });
-    const dx = T.mul(T.add(g, affine), T.reshape(T.mul(weight, rstd), [1, c, 1, 1]));
-    return [dx, T.mul(gCenteredSum, rstd), gSum];
+    const dx = g.add(affine).mul(weight.mul(rstd).reshape([1, c, 1, 1]));
+    return [dx, gCenteredSum.mul(rstd), gSum];
   },
 });
 

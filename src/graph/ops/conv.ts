@@ -2,7 +2,6 @@ import { apply, defineOp, type OpDef } from '../op.ts';
 import type { Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { int, ints, type EmitContext } from '../emit.ts';
-import * as T from '../functional.ts';
 import { emitConv, reorderInput } from './conv-blocked.ts';
 
 export type ConvAttrs = { stride: [number, number]; padding: [number, number]; dilation: [number, number]; groups: number };
@@ -36,17 +35,17 @@ export const conv2d: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
       return [
         apply(conv2dInputGrad, [g, w], { ...attrs, inputShape: [...x.shape] }),
         apply(conv2dWeightGrad, [x, g], { ...attrs, weightShape: [...w.shape] }),
-        b ? T.sum(g, [0, 2, 3]) : null,
+        b ? g.sum([0, 2, 3]) : null,
       ];
     }
     // dY = u * s per output channel (batch norm's backward ends so): s moves onto the weight-sized
     // operands, and the full-size product is never formed.
     const { u, s } = scaled;
-    const perFilter = T.reshape(s, [w.shape[0], 1, 1, 1]);
+    const perFilter = s.reshape([w.shape[0], 1, 1, 1]);
     return [
-      apply(conv2dInputGrad, [u, T.mul(w, perFilter)], { ...attrs, inputShape: [...x.shape] }),
-      T.mul(apply(conv2dWeightGrad, [x, u], { ...attrs, weightShape: [...w.shape] }), perFilter),
-      b ? T.mul(T.sum(u, [0, 2, 3]), T.reshape(s, [w.shape[0]])) : null,
+      apply(conv2dInputGrad, [u, w.mul(perFilter)], { ...attrs, inputShape: [...x.shape] }),
+      apply(conv2dWeightGrad, [x, u], { ...attrs, weightShape: [...w.shape] }).mul(perFilter),
+      b ? u.sum([0, 2, 3]).mul(s.reshape([w.shape[0]])) : null,
     ];
   },
 });

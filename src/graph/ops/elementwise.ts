@@ -1,10 +1,9 @@
 import { apply, defineOp, type OpDef } from '../op.ts';
-import type { Tensor } from '../tensor.ts';
+import { scalar, type Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { float, int } from '../emit.ts';
 import { broadcastShapes } from './broadcast.ts';
 import { maxPool2d, maxPool2dGrad, type PoolAttrs } from './pool.ts';
-import * as T from '../functional.ts';
 
 type GradRule = NonNullable<OpDef<{}>['grad']>;
 
@@ -32,18 +31,18 @@ function binary(name: string, onnx: string, grad: GradRule): OpDef<{}> {
 }
 
 export const add = binary('add', 'Add', (g) => [g, g]);
-export const sub = binary('sub', 'Sub', (g) => [g, T.neg(g)]);
-export const mul = binary('mul', 'Mul', (g, _out, [a, b]) => [T.mul(g, b), T.mul(g, a)]);
+export const sub = binary('sub', 'Sub', (g) => [g, g.neg()]);
+export const mul = binary('mul', 'Mul', (g, _out, [a, b]) => [g.mul(b), g.mul(a)]);
 // d(a/b)/db = -a/b^2 = -out/b
-export const div = binary('div', 'Div', (g, out, [, b]) => [T.div(g, b), T.neg(T.div(T.mul(g, out), b))]);
+export const div = binary('div', 'Div', (g, out, [, b]) => [g.div(b), g.mul(out).div(b).neg()]);
 
-export const neg = unary('neg', 'Neg', (g) => [T.neg(g)]);
-export const exp = unary('exp', 'Exp', (g, out) => [T.mul(g, out)]);
-export const log = unary('log', 'Log', (g, _out, [x]) => [T.div(g, x)]);
-export const sqrt = unary('sqrt', 'Sqrt', (g, out) => [T.div(T.mul(g, 0.5), out)]);
+export const neg = unary('neg', 'Neg', (g) => [g.neg()]);
+export const exp = unary('exp', 'Exp', (g, out) => [g.mul(out)]);
+export const log = unary('log', 'Log', (g, _out, [x]) => [g.div(x)]);
+export const sqrt = unary('sqrt', 'Sqrt', (g, out) => [g.mul(0.5).div(out)]);
 /** The sign has no gradient (zero almost everywhere). */
 export const sign = unary('sign', 'Sign', () => [null]);
-export const abs = unary('abs', 'Abs', (g, _out, [x]) => [T.mul(g, apply(sign, [x], {}))]);
+export const abs = unary('abs', 'Abs', (g, _out, [x]) => [g.mul(apply(sign, [x], {}))]);
 // PyTorch's relu passes the gradient where the output is positive (none at 0).
 export const relu = unary('relu', 'Relu', (g, out) => [gateBeforeMaxPoolGrad(g, out) ?? gated(g, out, 0, Infinity)]);
 
@@ -60,13 +59,13 @@ function gateBeforeMaxPoolGrad(g: Tensor, out: Tensor): Tensor | null {
   return apply(maxPool2dGrad, [gated(g.inputs[0], apply(maxPool2d, [out], pool), 0, Infinity), out], pool);
 }
 
-export const sigmoid = unary('sigmoid', 'Sigmoid', (g, out) => [T.mul(g, T.mul(out, T.sub(1, out)))]);
+export const sigmoid = unary('sigmoid', 'Sigmoid', (g, out) => [g.mul(out.mul(scalar(1).sub(out)))]);
 // hardswish(x) = x * relu6(x + 3) / 6: slope 0 below -3, x/3 + 1/2 inside, 1 above 3.
 export const hardswish = unary('hardswish', 'HardSwish', (g, _out, [x]) => [
-  T.add(gated(T.mul(g, T.add(T.div(x, 3), 0.5)), x, -3, 3), gated(g, x, 3, Infinity)),
+  (gated(g.mul(x.div(3).add(0.5)), x, -3, 3)).add(gated(g, x, 3, Infinity)),
 ]);
 /** PyTorch's hardsigmoid is relu6(x + 3) / 6. */
-export const hardsigmoid = unary('hardsigmoid', 'HardSigmoid', (g, _out, [x]) => [T.mul(gated(g, x, -3, 3), 1 / 6)],
+export const hardsigmoid = unary('hardsigmoid', 'HardSigmoid', (g, _out, [x]) => [gated(g, x, -3, 3).mul(1 / 6)],
   () => ({ alpha: float(1 / 6), beta: float(0.5) }));
 
 /**

@@ -1,7 +1,6 @@
 import { defineOp, type OpDef } from '../op.ts';
 import { check } from '../errors.ts';
 import { int } from '../emit.ts';
-import * as T from '../functional.ts';
 
 /** Matrix product of 2-D operands, or batched with broadcasting over leading dimensions. */
 export const matmul: OpDef<{}> = defineOp<{}>({
@@ -15,7 +14,7 @@ export const matmul: OpDef<{}> = defineOp<{}>({
   },
   emit: (ctx, [a, b]) => ctx.node('MatMul', [a, b]),
   // Batched operands get gradients at the broadcast batch shape; the walker sums them back.
-  grad: (g, _out, [a, b]) => [T.matmul(g, T.transpose(b, -1, -2)), T.matmul(T.transpose(a, -1, -2), g)],
+  grad: (g, _out, [a, b]) => [g.matmul(b.transpose(-1, -2)), a.transpose(-1, -2).matmul(g)],
 });
 
 /** y = x W^T + b for 2-D x, PyTorch's weight layout (out_features, in_features). */
@@ -29,5 +28,5 @@ export const linear: OpDef<{}> = defineOp<{}>({
     return { shape: [x.shape[0], w.shape[0]] };
   },
   emit: (ctx, inputs) => ctx.node('Gemm', inputs, { transB: int(1) }),
-  grad: (g, _out, [x, w, b]) => [T.matmul(g, w), T.matmul(T.transpose(g, 0, 1), x), b ? T.sum(g, 0) : null],
+  grad: (g, _out, [x, w, b]) => [g.matmul(w), g.transpose(0, 1).matmul(x), b ? g.sum(0) : null],
 });

@@ -1,7 +1,6 @@
 import { apply, defineOp, type OpDef } from '../op.ts';
 import { check } from '../errors.ts';
 import { int, ints } from '../emit.ts';
-import * as T from '../functional.ts';
 
 export type PoolAttrs = {
   kernel: [number, number]; stride: [number, number]; padding: [number, number];
@@ -132,5 +131,5 @@ export const globalAvgPool: OpDef<{}> = defineOp<{}>({
     return { shape: [x.shape[0], x.shape[1], 1, 1] };
   },
   emit: (ctx, [x]) => ctx.node('GlobalAveragePool', [x]),
-  grad: (g, _out, [x]) => [T.mul(T.expand(g, x.shape), 1 / (x.shape[2] * x.shape[3]))],
+  grad: (g, _out, [x]) => [g.expand(x.shape).mul(1 / (x.shape[2] * x.shape[3]))],
 });

@@ -2,7 +2,6 @@ import { defineOp, type OpDef } from '../op.ts';
 import type { Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { int, ints } from '../emit.ts';
-import * as T from '../functional.ts';
 
 export type ReduceAttrs = { axes: number[]; keepdim: boolean };
 
@@ -14,7 +13,7 @@ function reducedShape(shape: readonly number[], { axes, keepdim }: ReduceAttrs):
 /** The gradient of a reduction, spread back over the reduced axes. */
 function spread(g: Tensor, x: Tensor, { axes }: ReduceAttrs): Tensor {
   const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  return T.expand(T.reshape(g, kept), x.shape);
+  return g.reshape(kept).expand(x.shape);
 }
 
 export const reduceSum: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
@@ -30,7 +29,7 @@ export const reduceMean: OpDef<ReduceAttrs> = defineOp<ReduceAttrs>({
   emit: (ctx, [x], { axes, keepdim }) => ctx.node('ReduceMean', [x], { axes: ints(axes), keepdims: int(keepdim ? 1 : 0) }),
   grad: (g, _out, [x], a) => {
     const count = a.axes.reduce((n, i) => n * x.shape[i], 1);
-    return [spread(T.mul(g, 1 / count), x, a)];
+    return [spread(g.mul(1 / count), x, a)];
   },
 });
 
@@ -48,7 +47,7 @@ export const softmax = defineOp<{ axis: number }>({
     return { shape: [...x.shape] };
   },
   emit: (ctx, [x], { axis }) => ctx.node('Softmax', [x], { axis: int(axis) }),
-  grad: (g, out, _inputs, { axis }) => [T.mul(out, T.sub(g, T.sum(T.mul(g, out), axis, true)))],
+  grad: (g, out, _inputs, { axis }) => [out.mul(g.sub(g.mul(out).sum(axis, true)))],
 });
 
 export const logSoftmax = defineOp<{ axis: number }>({
@@ -58,5 +57,5 @@ export const logSoftmax = defineOp<{ axis: number }>({
     return { shape: [...x.shape] };
   },
   emit: (ctx, [x], { axis }) => ctx.node('LogSoftmax', [x], { axis: int(axis) }),
-  grad: (g, out, _inputs, { axis }) => [T.sub(g, T.mul(T.exp(out), T.sum(g, axis, true)))],
+  grad: (g, out, _inputs, { axis }) => [g.sub(out.exp().mul(g.sum(axis, true)))],
 });

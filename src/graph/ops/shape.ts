@@ -1,8 +1,7 @@
 import { apply, defineOp, type OpDef } from '../op.ts';
 import { check } from '../errors.ts';
 import { int, ints } from '../emit.ts';
-import { numel } from '../../io/state-dict.ts';
-import * as T from '../functional.ts';
+import { numel } from '../tensor.ts';
 
 /**
  * For graphs that run at any batch size: a target shape whose first dimension is the input's
@@ -25,7 +24,7 @@ export const reshape: OpDef<{ shape: number[] }> = defineOp<{ shape: number[] }>
     return { shape: [...shape] };
   },
   emit: (ctx, [x], { shape }, out) => ctx.node('Reshape', [x, ctx.int64s(ctx.symbolicBatch ? batchAsInput(out.inputs[0].shape, shape, 0) : shape)]),
-  grad: (g, _out, [x]) => [T.reshape(g, x.shape)],
+  grad: (g, _out, [x]) => [g.reshape(x.shape)],
 });
 
 export const transpose: OpDef<{ perm: number[] }> = defineOp<{ perm: number[] }>({

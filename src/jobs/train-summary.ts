@@ -1,5 +1,5 @@
-import type { TrainResult } from './fit.ts';
-import type { ReportInput, WrongPrediction } from './report.ts';
+import type { TrainResult } from '../train/fit.ts';
+import type { ReportInput, WrongPrediction } from '../artifacts/report.ts';
 
 /** The most confidently wrong validation predictions, surest first. */
 export function mostConfidentlyWrong(r: TrainResult, limit = 16): WrongPrediction[] {

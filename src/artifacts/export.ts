@@ -1,5 +1,5 @@
-import { writePth } from './pth.ts';
-import { writeSafetensors } from './safetensors.ts';
+import { writePth } from '../formats/pth.ts';
+import { writeSafetensors } from '../formats/safetensors.ts';
 import { describeModel, foreignBackbone, resolveSource, type ExportSource } from './export-source.ts';
 
 export { exportOnnx, type ExportOnnxOptions } from './export-onnx.ts';

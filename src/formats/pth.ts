@@ -10,8 +10,8 @@
  * Either way the pickle is read by the restricted unpickler, which never executes code.
  */
 import { readFile } from 'node:fs/promises';
-import type { HostTensor, SourceDType, StateDict } from './state-dict.ts';
-import { numel } from './state-dict.ts';
+import type { HostTensor, SourceDType, StateDict } from '../nn/state-dict.ts';
+import { numel } from '../graph/tensor.ts';
 import { UnsafePickleError, cannotRead, describe, truncated } from './errors.ts';
 import { PyDict, StorageType, TensorRef, unpickle } from './pickle.ts';
 import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, storedDType } from './safetensors.ts';

@@ -5,7 +5,7 @@ import { confusionHeatmap, legendGradient, mostConfusedPairs } from './report-he
 import { escapeHtml, formatInteger, formatNumber, formatPercent } from './report-html.ts';
 import { REPORT_CSS } from './report-style.ts';
 import { imageThumbnail } from './report-thumbnail.ts';
-import { writeFileAtomic } from '../io/atomic-write.ts';
+import { writeFileAtomic } from '../formats/atomic-write.ts';
 
 /**
  * The training report: one self-contained HTML file in the model folder (curves, confusion
@@ -14,8 +14,9 @@ import { writeFileAtomic } from '../io/atomic-write.ts';
  * and a Content-Security-Policy says so to the browser as a second line behind escaping.
  */
 
-export interface EpochRecord { epoch: number; train_loss: number; train_acc: number; val_loss: number; val_acc: number; val_top5?: number; lr: number; seconds: number; phase?: string }
-import type { ClassMetrics } from './metrics.ts';
+import type { EpochRecord } from '../train/history.ts';
+export type { EpochRecord };
+import type { ClassMetrics } from '../train/metrics.ts';
 export type { ClassMetrics };
 export interface WrongPrediction { file: string; actual: string; predicted: string; prob: number }
 export interface ReportInput {

@@ -4,8 +4,8 @@ import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
 import type { Preprocessing } from '../models/catalog.ts';
 import { createClassifier } from '../models/classifier.ts';
 import type { Staged } from '../models/stages.ts';
-import { readSafetensors, writeSafetensors } from './safetensors.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { readSafetensors, writeSafetensors } from '../formats/safetensors.ts';
+import { writeFileAtomic } from '../formats/atomic-write.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 

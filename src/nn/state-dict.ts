@@ -13,9 +13,3 @@ export type HostTensor =
 
 /** Keys in the checkpoint's own order, as PyTorch's OrderedDict keeps them. */
 export type StateDict = Map<string, HostTensor>;
-
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}

@@ -4,9 +4,9 @@ import { ImageFolder } from '../data/datasets/image-folder.ts';
 import { DatasetError } from '../data/datasets/dataset.ts';
 import { DataLoader, type SkippedFile } from '../data/loader.ts';
 import { evalPreset } from '../data/transforms/presets.ts';
-import { loadModelFolder } from '../io/model-folder.ts';
-import { evaluateImages } from './loops.ts';
-import type { EvalResult } from './metrics.ts';
+import { loadModelFolder } from '../artifacts/model-folder.ts';
+import { evaluateImages } from '../train/loops.ts';
+import type { EvalResult } from '../train/metrics.ts';
 
 /** The split to evaluate on: test/ if the folder has one, else val/, else the folder itself. */
 export function evaluationRoot(dir: string): string {

@@ -7,7 +7,7 @@
  * dict, and those entries are implemented here in TypeScript as plain data constructors. Every
  * length, index and size is checked against the bytes available before anything is allocated.
  */
-import type { SourceDType } from './state-dict.ts';
+import type { SourceDType } from '../nn/state-dict.ts';
 import { UnsafePickleError, cannotRead, describe, truncated } from './errors.ts';
 
 /** A Python dict or OrderedDict: insertion-ordered like the checkpoint. */

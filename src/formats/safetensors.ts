@@ -6,8 +6,8 @@
  * bytes of a stored dtype to and from the widened `HostTensor` types.
  */
 import { readFile } from 'node:fs/promises';
-import type { HostTensor, SourceDType, StateDict } from './state-dict.ts';
-import { numel } from './state-dict.ts';
+import type { HostTensor, SourceDType, StateDict } from '../nn/state-dict.ts';
+import { numel } from '../graph/tensor.ts';
 import { cannotRead, describe, truncated } from './errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { StateDict } from './state-dict.ts';
+import type { StateDict } from '../nn/state-dict.ts';
 import { readPthBuffer } from './pth.ts';
 import { readSafetensorsBuffer } from './safetensors.ts';
 import { isZip } from './zip.ts';

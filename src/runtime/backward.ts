@@ -1,7 +1,22 @@
 import { Tensor } from '../graph/tensor.ts';
-import { realize } from '../runtime/realize.ts';
-import { gradients } from './backward.ts';
 import * as T from '../graph/functional.ts';
+import { gradients } from '../autodiff/backward.ts';
+import { currentRuntime } from './runtime.ts';
+
+declare module '../graph/tensor.ts' {
+  interface Tensor {
+    /**
+     * Computes the gradients of this scalar (a loss) with respect to every parameter or input it
+     * depends on that requires grad, in the same run as the loss itself, and adds them to their
+     * `.grad`, as PyTorch's `loss.backward()`.
+     */
+    backward(gradient?: Tensor): Promise<void>;
+  }
+}
+
+Object.assign(Tensor.prototype, {
+  backward(this: Tensor, gradient?: Tensor): Promise<void> { return backward(this, gradient); },
+});
 
 /** Leaves the loss depends on that require grad, in the order they are first reached. */
 function trainableLeaves(loss: Tensor): Tensor[] {
@@ -39,7 +54,7 @@ export async function backward(loss: Tensor, gradient?: Tensor, alsoRealize: rea
   const grads = gradients(loss, (t) => wanted.has(t), gradient);
   const computed = leaves.map((leaf) => grads.get(leaf)!);
   // Tensors the caller also wants (the logits, for accuracy) come out of the same run.
-  await realize([loss, ...computed, ...alsoRealize]);
+  await currentRuntime().realize([loss, ...computed, ...alsoRealize]);
   leaves.forEach((leaf, i) => {
     const value = computed[i].value as Float32Array;
     leaf.grad = accumulate(leaf.grad, value, leaf.shape);

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { cannotRead, describe, truncated } from './errors.ts';
-import { numel } from './state-dict.ts';
+import { numel } from '../graph/tensor.ts';
 
 /**
  * Reader for TF.js layers models (`model.json` + binary weight shards), as `model.save()` in

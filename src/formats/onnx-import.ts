@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder, OPSET } from '../graph/emit.ts';
 import { registerInlineGraph, type InlineGraph } from '../graph/ops/onnx-subgraph.ts';
 import { createSession } from '../runtime/session.ts';
+import { currentRuntime } from '../runtime/runtime.ts';
 import { onnxError, parseOnnxModel, type OnnxModel } from './onnx-model.ts';
 import { cutModel, type OnnxCut } from './onnx-cut.ts';
 import { convertNodes } from './onnx-opset.ts';
@@ -109,7 +110,7 @@ async function probeFeatureShape(
   b.addOutput({ name: cut.output, dtype: 'float32', shape: null });
   let session;
   try {
-    session = await createSession(b.serialize());
+    session = await createSession(b.serialize(), currentRuntime().options);
   } catch (e) {
     throw onnxError(file, `ONNX Runtime cannot run the graph cut at "${cut.tensor}" after conversion to opset ${OPSET}: ${(e as Error).message}`);
   }

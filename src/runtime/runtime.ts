@@ -1,0 +1,119 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Tensor } from '../graph/tensor.ts';
+import { checkRuntimeOptions, defaultRuntimeOptions, type RuntimeOptions } from './options.ts';
+import { createSession, type Executable } from './session.ts';
+import { probeBlockedLayout } from './blocked-layout.ts';
+import { realizeWith } from './realize.ts';
+
+/** Sessions compiled inside one `withTransientSessions`, released when it ends. */
+interface TransientScope { readonly sessions: Map<string, Promise<Executable>>; readonly parent: TransientScope | null }
+
+/**
+ * Where graphs run: the options, the compiled sessions (by graph signature, least recently used
+ * first) and what was learned of the machine. A job owns one, or shares one on purpose (a server
+ * shares its sessions between requests); releasing it releases everything it compiled. Code that
+ * runs inside `rt.run(fn)` (and everything it awaits) realizes tensors with `rt`.
+ */
+export class Runtime {
+  readonly options: RuntimeOptions;
+  private readonly cache = new Map<string, Promise<Executable>>();
+  private readonly scopes = new AsyncLocalStorage<TransientScope>();
+  private readonly openScopes = new Set<TransientScope>();
+  private blockSize: Promise<number> | undefined;
+
+  constructor(options: Partial<RuntimeOptions> = {}) {
+    this.options = { ...defaultRuntimeOptions(), ...checkRuntimeOptions(options) };
+  }
+
+  /** Changes how graphs run from now on; sessions compiled before keep their settings until released. */
+  configure(update: Partial<RuntimeOptions>): void {
+    Object.assign(this.options, checkRuntimeOptions(update));
+    if (update.blockedLayout !== undefined || update.provider !== undefined) this.blockSize = undefined;
+  }
+
+  /** Runs `fn` with this runtime as the current one for everything it does, awaited or not. */
+  run<T>(fn: () => T): T {
+    return runtimeContext.run(this, fn);
+  }
+
+  /** Computes the targets in one run of one compiled graph. */
+  realize(targets: readonly Tensor[]): Promise<void> {
+    return realizeWith(this, targets);
+  }
+
+  /** The block of ONNX Runtime's blocked CPU layout here, or 0 where it is off or missing. */
+  blockedLayoutBlockSize(): Promise<number> {
+    if (!this.options.blockedLayout || this.options.provider !== 'cpu') return Promise.resolve(0);
+    this.blockSize ??= probeBlockedLayout(this.options);
+    return this.blockSize;
+  }
+
+  /** The session compiled for `signature`, compiling it with `build` the first time. */
+  session(signature: string, build: () => Uint8Array): Promise<Executable> {
+    const scope = this.scopes.getStore() ?? null;
+    for (let s = scope; s; s = s.parent) {
+      const found = s.sessions.get(signature);
+      if (found) return found;
+    }
+    const cached = this.cache.get(signature);
+    if (cached) {
+      this.cache.delete(signature);
+      this.cache.set(signature, cached);
+      return cached;
+    }
+    const created = createSession(build(), this.options);
+    const home = scope ? scope.sessions : this.cache;
+    home.set(signature, created);
+    created.catch(() => home.delete(signature));
+    while (this.cache.size > this.options.maxSessions) {
+      const [oldest, victim] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      releaseQuietly(victim);
+    }
+    return created;
+  }
+
+  /**
+   * Runs `fn` and then releases the sessions it compiled: for graphs that bake values used once
+   * (validation with the weights of one epoch), which would otherwise stay cached until evicted.
+   * Scopes that run at once (two validations of two jobs) keep their sessions apart.
+   */
+  async withTransientSessions<T>(fn: () => Promise<T>): Promise<T> {
+    const scope: TransientScope = { sessions: new Map(), parent: this.scopes.getStore() ?? null };
+    this.openScopes.add(scope);
+    try {
+      return await this.scopes.run(scope, fn);
+    } finally {
+      this.openScopes.delete(scope);
+      for (const s of scope.sessions.values()) releaseQuietly(s);
+      scope.sessions.clear();
+    }
+  }
+
+  /** Sessions held now, cached or inside a transient scope. */
+  get sessionCount(): number {
+    let n = this.cache.size;
+    for (const s of this.openScopes) n += s.sessions.size;
+    return n;
+  }
+
+  /** Releases every cached session (at the end of a job, or before measuring memory). */
+  async release(): Promise<void> {
+    const all = [...this.cache.values()];
+    this.cache.clear();
+    await Promise.all(all.map((s) => s.then((e) => e.release()).catch(() => {})));
+  }
+}
+
+function releaseQuietly(s: Promise<Executable>): void {
+  s.then((e) => e.release()).catch(() => {});
+}
+
+const runtimeContext = new AsyncLocalStorage<Runtime>();
+/** The runtime of code that runs outside any `Runtime.run` (scripts, the one-shot CLI). */
+let processRuntime: Runtime | undefined;
+
+/** The runtime the calling code runs in: the innermost `rt.run(...)`, else the process' own. */
+export function currentRuntime(): Runtime {
+  return runtimeContext.getStore() ?? (processRuntime ??= new Runtime());
+}
