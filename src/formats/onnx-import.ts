@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, OPSET } from '../graph/emit.ts';
-import { registerInlineGraph, type InlineGraph } from '../graph/ops/onnx-subgraph.ts';
+import { createHash } from 'node:crypto';
+import type { InlineGraph } from '../graph/ops/onnx-subgraph.ts';
 import { createSession } from '../runtime/session.ts';
 import { currentRuntime } from '../runtime/runtime.ts';
 import { onnxError, parseOnnxModel, type OnnxModel } from './onnx-model.ts';
@@ -26,8 +27,8 @@ export interface OnnxImportOptions {
 export interface ImportedGraph {
   readonly model: OnnxModel;
   readonly cut: OnnxCut;
-  /** The registered graph the `onnx_subgraph` op emits. */
-  readonly graphId: string;
+  /** The graph the `onnx_subgraph` op emits. */
+  readonly graph: InlineGraph;
   /** Input and feature shapes; -1 marks the batch dimension. */
   readonly inputShape: readonly number[];
   readonly featureShape: readonly number[];
@@ -45,6 +46,10 @@ export function parseOnnxSpec(spec: string): { file: string; tensor?: string } {
 }
 
 export async function readOnnxModel(file: string): Promise<OnnxModel> {
+  return parseOnnxModel(await readOnnxBytes(file), file);
+}
+
+async function readOnnxBytes(file: string): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -52,11 +57,12 @@ export async function readOnnxModel(file: string): Promise<OnnxModel> {
     const code = (e as NodeJS.ErrnoException).code;
     throw onnxError(file, code === 'ENOENT' ? 'no such file' : (e as Error).message);
   }
-  return parseOnnxModel(bytes, file);
+  return bytes;
 }
 
 export async function importOnnx(file: string, opts: OnnxImportOptions = {}): Promise<ImportedGraph> {
-  const model = await readOnnxModel(file);
+  const bytes = await readOnnxBytes(file);
+  const model = parseOnnxModel(bytes, file);
   const cut = cutModel(model, opts.cut);
   const converted = convertNodes(model, cut.nodes);
   const opsets = new Map([...model.opsets].filter(([d]) => d !== '' && cut.nodes.some((n) => n.domain === d)));
@@ -68,11 +74,13 @@ export async function importOnnx(file: string, opts: OnnxImportOptions = {}): Pr
     throw onnxError(file, `input "${cut.input.name}" of shape [${cut.input.shape}] holds ${perImage} values per example; graft backbones take at most ${MAX_INPUT_VALUES}`);
   }
   const featureShape = await probeFeatureShape(cut, { nodes, initializers, opsets }, inputShape);
+  const id = createHash('sha256').update(bytes).update(`#${cut.tensor}[${inputShape}]`).digest('hex').slice(0, 16);
   const graph: InlineGraph = {
+    id,
     source: `ONNX model "${file}" cut at "${cut.tensor}"`,
     input: cut.input.name, output: cut.output, nodes, initializers, opsets, inputShape, outputShape: featureShape,
   };
-  return { model, cut, graphId: registerInlineGraph(graph), inputShape, featureShape };
+  return { model, cut, graph, inputShape, featureShape };
 }
 
 /** The declared input shape with the batch as -1; free dimensions come from `given`. */

@@ -1,7 +1,7 @@
 import { Module } from '../nn/module.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { apply } from '../graph/op.ts';
-import { onnxSubgraph } from '../graph/ops/onnx-subgraph.ts';
+import { inlineGraphAttrs, onnxSubgraph, type InlineGraphAttrs } from '../graph/ops/onnx-subgraph.ts';
 import { importOnnx, parseOnnxSpec, type ImportedGraph, type OnnxImportOptions } from '../formats/onnx-import.ts';
 import type { Preprocessing } from './catalog.ts';
 import { IMAGENET_EVAL } from '../data/transforms/presets.ts';
@@ -20,10 +20,12 @@ export class OnnxBackbone extends Module {
    * zoo's ImageNet classifiers expect.
    */
   preprocessing: Preprocessing;
+  private readonly subgraph: InlineGraphAttrs;
 
   constructor(imported: ImportedGraph, preprocessing: Partial<Preprocessing> = {}) {
     super();
     this.imported = imported;
+    this.subgraph = inlineGraphAttrs(imported.graph);
     this.preprocessing = { ...IMAGENET_EVAL, ...preprocessing };
   }
 
@@ -33,7 +35,7 @@ export class OnnxBackbone extends Module {
   }
 
   features(x: Tensor): Tensor {
-    return apply(onnxSubgraph, [x], { id: this.imported.graphId });
+    return apply(onnxSubgraph, [x], this.subgraph);
   }
 
   forward(x: Tensor): Tensor {

@@ -1,17 +1,18 @@
-// tensor.ts first: it loads the op table in the order the other ops need, and io code imports this file directly.
-import '../tensor.ts';
 import { defineOp, type OpDef } from '../op.ts';
 import { check } from '../errors.ts';
 import { GraphBuilder } from '../emit.ts';
 
 /**
  * An imported ONNX graph (a backbone cut from a model file) applied as one op: when the graph is
- * emitted, its nodes and initializers are copied in with every name prefixed. The op's attrs
- * carry only the graph's id, since attrs are part of every session signature; the graph itself
- * lives in the registry below. It has no gradient rule: an imported graph is frozen (fine-tuning
- * goes through `dequantize`, which rebuilds it from graft layers).
+ * emitted, its nodes and initializers are copied in with every name prefixed. The op's attrs hold
+ * the graph itself, and since attrs are part of every session signature, the graph serializes to
+ * its id there: a digest of the file's content and the cut, so equal imports share sessions and a
+ * graph lives exactly as long as the modules that use it. It has no gradient rule: an imported
+ * graph is frozen (fine-tuning goes through `dequantize`, which rebuilds it from graft layers).
  */
 export interface InlineGraph {
+  /** A digest of the source file's bytes, the cut and the input shape; what signatures show. */
+  readonly id: string;
   /** Where it came from, for messages: the file and the tensor it was cut at. */
   readonly source: string;
   /** The graph's input and output tensor names. */
@@ -27,35 +28,23 @@ export interface InlineGraph {
   readonly outputShape: readonly number[];
 }
 
-const graphs = new Map<string, InlineGraph>();
+/** The op's attrs: the graph, shown in signatures by its id alone. */
+export type InlineGraphAttrs = { readonly graph: InlineGraph & { toJSON(): string } };
 
-/** Keeps the graph for the op to find; returns its id. Graphs stay registered for the process' life. */
-export function registerInlineGraph(graph: InlineGraph): string {
-  const id = `onnx${graphs.size}`;
-  graphs.set(id, graph);
-  return id;
+export function inlineGraphAttrs(graph: InlineGraph): InlineGraphAttrs {
+  return { graph: { ...graph, toJSON: () => `onnx:${graph.id}` } };
 }
-
-export function inlineGraph(id: string): InlineGraph {
-  const g = graphs.get(id);
-  if (!g) throw new Error(`No imported ONNX graph is registered as "${id}"`);
-  return g;
-}
-
-/** Per built graph: imported graphs whose initializers are already in it, so a backbone applied twice stores its weights once. */
-const inlined = new WeakMap<GraphBuilder, Set<string>>();
 
 /** Copies the graph into `b`, reading `input`; returns the name of its output. */
-export function emitInlineGraph(b: GraphBuilder, id: string, input: string): string {
-  const g = inlineGraph(id);
-  const weights = `${id}/`;
+export function emitInlineGraph(b: GraphBuilder, g: InlineGraph, input: string): string {
+  const weights = `${g.id}/`;
   const stored = new Set(g.initializers.map((t) => t.name ?? ''));
-  const prefix = `${b.fresh(id)}/`;
+  const prefix = `${b.fresh('onnx')}/`;
   const rename = (t: string) => (t === '' ? '' : t === g.input ? input : stored.has(t) ? weights + t : prefix + t);
-  let done = inlined.get(b);
-  if (!done) inlined.set(b, (done = new Set()));
-  const initializers = done.has(id) ? [] : g.initializers.map((t) => ({ ...t, name: weights + t.name }));
-  done.add(id);
+  // A backbone applied twice in one graph stores its weights once.
+  let first = false;
+  b.once(`inline-graph:${g.id}`, () => { first = true; return []; });
+  const initializers = first ? g.initializers.map((t) => ({ ...t, name: weights + t.name })) : [];
   b.inline({
     nodes: g.nodes.map((n) => ({ ...n, name: prefix + (n.name ?? ''), input: (n.input ?? []).map(rename), output: (n.output ?? []).map(rename) })),
     initializers,
@@ -64,17 +53,16 @@ export function emitInlineGraph(b: GraphBuilder, id: string, input: string): str
   return rename(g.output);
 }
 
-export const onnxSubgraph: OpDef<{ id: string }> = defineOp<{ id: string }>({
+export const onnxSubgraph: OpDef<InlineGraphAttrs> = defineOp<InlineGraphAttrs>({
   name: 'onnx_subgraph',
-  shape: ([x], { id }) => {
-    const g = inlineGraph(id);
+  shape: ([x], { graph: g }) => {
     check(x.dtype === 'float32', () => `${g.source} takes float32 input but received ${x.dtype}`);
     const fits = x.ndim === g.inputShape.length && g.inputShape.every((d, i) => d === -1 || d === x.shape[i]);
     check(fits, () => `${g.source} takes input of shape [${g.inputShape.map((d) => (d === -1 ? 'N' : d))}]`);
     return { shape: g.outputShape.map((d) => (d === -1 ? x.shape[0] : d)) };
   },
-  emit: (ctx, [x], { id }) => {
+  emit: (ctx, [x], { graph }) => {
     if (!(ctx instanceof GraphBuilder)) throw new TypeError('An imported ONNX graph can only be emitted into a GraphBuilder');
-    return emitInlineGraph(ctx, id, x);
+    return emitInlineGraph(ctx, graph, x);
   },
 });
