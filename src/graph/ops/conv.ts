@@ -29,37 +29,14 @@ export const conv2d: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
   emit: (ctx, [x, w, b], { stride, padding, dilation, groups }, out) => emitConv(ctx, x, w, b ?? null, {
     strides: stride, pads: [padding[0], padding[1], padding[0], padding[1]], dilations: dilation, group: groups,
   }, out.inputs[0].shape[1], out.inputs[1].shape, out.inputs[1]),
-  grad: (g, _out, [x, w, b], attrs) => {
-    const scaled = perChannelFactor(g);
-    if (!scaled) {
-      return [
-        apply(conv2dInputGrad, [g, w], { ...attrs, inputShape: [...x.shape] }),
-        apply(conv2dWeightGrad, [x, g], { ...attrs, weightShape: [...w.shape] }),
-        b ? g.sum([0, 2, 3]) : null,
-      ];
-    }
-    // dY = u * s per output channel (batch norm's backward ends so): s moves onto the weight-sized
-    // operands, and the full-size product is never formed.
-    const { u, s } = scaled;
-    const perFilter = s.reshape([w.shape[0], 1, 1, 1]);
-    return [
-      apply(conv2dInputGrad, [u, w.mul(perFilter)], { ...attrs, inputShape: [...x.shape] }),
-      apply(conv2dWeightGrad, [x, u], { ...attrs, weightShape: [...w.shape] }).mul(perFilter),
-      b ? u.sum([0, 2, 3]).mul(s.reshape([w.shape[0]])) : null,
-    ];
-  },
+  // The textbook rule; a per-channel factor of g moves onto the weight-sized operands in a rewrite
+  // (autodiff/rewrites/channel-scale-onto-weights.ts).
+  grad: (g, _out, [x, w, b], attrs) => [
+    apply(conv2dInputGrad, [g, w], { ...attrs, inputShape: [...x.shape] }),
+    apply(conv2dWeightGrad, [x, g], { ...attrs, weightShape: [...w.shape] }),
+    b ? g.sum([0, 2, 3]) : null,
+  ],
 });
-
-/** g as u * s with s of shape [1, C, 1, 1] (a factor per channel), when it was made so. */
-function perChannelFactor(g: Tensor): { u: Tensor; s: Tensor } | null {
-  if (g.op?.name !== 'mul' || g.ndim !== 4) return null;
-  const [a, b] = g.inputs;
-  const perChannel = (t: Tensor) => t.ndim === 4 && t.shape[0] === 1 && t.shape[1] === g.shape[1] && t.shape[2] === 1 && t.shape[3] === 1;
-  const full = (t: Tensor) => t.shape.every((d, i) => d === g.shape[i]) && t.ndim === 4;
-  if (full(a) && perChannel(b)) return { u: a, s: b };
-  if (full(b) && perChannel(a)) return { u: b, s: a };
-  return null;
-}
 
 /** Formulation switches, for measuring one against the other. */
 export const convGradOptions = {
