@@ -38,12 +38,6 @@ export const conv2d: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
   ],
 });
 
-/** Formulation switches, for measuring one against the other. */
-export const convGradOptions = {
-  /** Dense weight gradients per image where that avoids transposing large activations (emitPerImageWeightGrad). */
-  perImageWeightGrad: true,
-};
-
 /**
  * dL/dX of conv2d, from dY (N, O, OH, OW) and the weight: for stride 1 a Conv with the kernel
  * flipped in space and transposed in channels (per group), so ONNX Runtime runs it with its fastest
@@ -125,7 +119,7 @@ function emitWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAtt
     if (ctx.blockSize && (n * c) % ctx.blockSize === 0) return emitDepthwiseWeightGradBlocked(ctx, x, g, a, xShape, gShape);
     return emitDepthwiseWeightGrad(ctx, x, g, a, xShape, gShape);
   }
-  if (groups === 1 && convGradOptions.perImageWeightGrad && perImagePays(o, c, k, oh * ow)) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
+  if (groups === 1 && perImagePays(o, c, k, oh * ow)) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
   // Channels first: im2col (C*K, N, OH, OW) against dY as (O, N, OH, OW), one GEMM per group.
   const l = n * oh * ow;
   const cols = ctx.node('Transpose', [readsWindows(a, xShape, gShape) ? emitUnfold(ctx, x, a, c, [kh, kw]) : x], { perm: ints([1, 0, 2, 3]) });
