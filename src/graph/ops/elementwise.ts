@@ -84,8 +84,8 @@ export const gate = defineOp<{ lo: number; hi: number }>({
     if (Number.isFinite(hi)) conds.push(ctx.node('Less', [x, ctx.constant([hi], [])]));
     if (conds.length === 0) return ctx.node('Identity', [g]);
     const inside = conds.length === 2 ? ctx.node('And', conds) : conds[0];
-    // g times the mask as 0/1 floats: ONNX Runtime's Where with a scalar runs at less than half
-    // the speed of its Mul (8 chained on 16x96x112x112: 213 vs 92 ms).
+    // g times the mask as 0/1 floats: ONNX Runtime's Where with a scalar is much slower than its
+    // Mul (see bench/NOTES.md, "Gate: Mul against Where").
     return ctx.node('Mul', [g, ctx.node('Cast', [inside], { to: int(1) })]);
   },
   grad: (gg, _out, [, x], attrs) => [gated(gg, x, attrs.lo, attrs.hi), null],
