@@ -13,8 +13,10 @@ import type { RewriteContext } from './rewrite-graph.ts';
  *   conv2d_weight_grad(x, u * s)  ->  conv2d_weight_grad(x, u) * s'
  *   sum(u * s, [0, 2, 3])         ->  sum(u, [0, 2, 3]) * s as [C]     (the bias gradient)
  *
- * Exact: each of the three is linear in the output gradient and keeps its channels apart. Only
- * where those are all the uses of `u * s`, so that the full-size product is never formed.
+ * Exact: each of the three is linear in the output gradient and reads each output channel
+ * through its own filter (or its own sum), so the channel's factor can scale that instead. Only
+ * where those are all the uses of `u * s`, so that the full-size product is never formed; the
+ * input and weight gradients then share one reshaped factor, as they would from one rule.
  */
 export function channelScaleOntoWeights(node: Tensor, graph: RewriteContext): Tensor | null {
   const read = channelLinearRead(node);
@@ -25,12 +27,12 @@ export function channelScaleOntoWeights(node: Tensor, graph: RewriteContext): Te
   const u = graph.current(factors.u);
   const s = graph.current(factors.s);
   const channels = product.shape[1];
-  const perFilter = T.reshape(s, [channels, 1, 1, 1]);
+  const perFilter = () => T.reshape(s, [channels, 1, 1, 1]);
   switch (read.kind) {
     case 'input-grad':
-      return apply(conv2dInputGrad, [u, T.mul(graph.current(node.inputs[1]), perFilter)], node.attrs as InputGradAttrs);
+      return apply(conv2dInputGrad, [u, T.mul(graph.current(node.inputs[1]), perFilter())], node.attrs as InputGradAttrs);
     case 'weight-grad':
-      return T.mul(apply(conv2dWeightGrad, [graph.current(node.inputs[0]), u], node.attrs as WeightGradAttrs), perFilter);
+      return T.mul(apply(conv2dWeightGrad, [graph.current(node.inputs[0]), u], node.attrs as WeightGradAttrs), perFilter());
     case 'channel-sum':
       return T.mul(T.sum(u, [0, 2, 3]), T.reshape(s, [channels]));
   }

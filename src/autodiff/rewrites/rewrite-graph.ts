@@ -3,8 +3,8 @@ import { atScope } from '../../graph/scope.ts';
 
 /**
  * What a rewrite may ask about the graph it rewrites. Patterns are matched on that graph as it
- * was built; replacements are built from `current` forms, which earlier rewrites of the same
- * sweep may have changed.
+ * was built; replacements are built from `current` forms, which replacements made earlier in the
+ * same sweep may have changed.
  */
 export interface RewriteContext {
   /** The rewritten form of a tensor of the graph (the tensor itself when nothing below it changed). */
