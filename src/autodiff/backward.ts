@@ -1,6 +1,7 @@
 import { Tensor, constant } from '../graph/tensor.ts';
-import { withScope } from '../graph/scope.ts';
+import { atScope } from '../graph/scope.ts';
 import * as T from '../graph/functional.ts';
+import { gradientRewrites, rewriteGraph, type GraphRewrite } from './rewrites/index.ts';
 // Gradient rules are written with tensors' chained methods.
 import '../graph/tensor-methods.ts';
 
@@ -50,12 +51,22 @@ export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
   return T.reshape(summed, shape);
 }
 
+export interface GradientOptions {
+  /**
+   * Rewrites of the finished gradient graph, applied in order (autodiff/rewrites): all of
+   * `gradientRewrites` by default, none with `[]`. They are exact, so this changes speed only.
+   */
+  rewrites?: readonly GraphRewrite[];
+}
+
 /**
  * Reverse-mode differentiation of `target` (seeded with `seed`, ones by default) with respect to
- * the tensors for which `wanted` is true. Builds the gradients as lazy graph nodes, one rule per op
- * (each op's `grad`), summing where a tensor feeds several ops. Nothing is computed here.
+ * the tensors for which `wanted` is true: a map from each of those the target depends on to its
+ * gradient. Builds the gradients as lazy graph nodes, one rule per op (each op's `grad`), summing
+ * where a tensor feeds several ops, then rewrites the finished graph (`options.rewrites`). Nothing
+ * is computed here.
  */
-export function gradients(target: Tensor, wanted: (t: Tensor) => boolean, seed?: Tensor): Map<Tensor, Tensor> {
+export function gradients(target: Tensor, wanted: (t: Tensor) => boolean, seed?: Tensor, options: GradientOptions = {}): Map<Tensor, Tensor> {
   if (target.dtype !== 'float32') throw new TypeError(`Can only differentiate float32 tensors but the target is ${target.dtype}`);
   const grads = new Map<Tensor, Tensor>();
   grads.set(target, seed ?? T.expand(constant(Float32Array.of(1), []), target.shape));
@@ -69,7 +80,7 @@ export function gradients(target: Tensor, wanted: (t: Tensor) => boolean, seed?:
       throw new GradientError(op.name, t.scope, `no gradient rule for op "${op.name}"; it is on the path from the loss to a tensor that requires grad`);
     }
     // Gradient ops carry the scope of the op they differentiate, for errors and ONNX node names.
-    const inputGrads = t.scope ? withScope(t.scope, () => op.grad!(g, t, t.inputs, t.attrs)) : op.grad(g, t, t.inputs, t.attrs);
+    const inputGrads = atScope(t.scope, () => op.grad!(g, t, t.inputs, t.attrs));
     t.inputs.forEach((input, i) => {
       const gi = inputGrads[i];
       if (!gi || input.dtype !== 'float32') return;
@@ -79,7 +90,9 @@ export function gradients(target: Tensor, wanted: (t: Tensor) => boolean, seed?:
       grads.set(input, prev ? T.add(prev, fitted) : fitted);
     });
   }
-  return grads;
+  const found = [...grads].filter(([t]) => wanted(t));
+  const rewritten = rewriteGraph(found.map(([, g]) => g), options.rewrites ?? gradientRewrites);
+  return new Map(found.map(([t], i) => [t, rewritten[i]]));
 }
 
 function unbroadcastChecked(g: Tensor, input: Tensor, op: string, scope: string, index: number): Tensor {

@@ -12,10 +12,6 @@ export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
   return def;
 }
 
-export function registeredOps(): ReadonlyMap<string, OpDef> {
-  return registry;
-}
-
 /** Records `op(inputs)` in the graph after checking that the shapes fit. */
 export function apply<A extends Attrs>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
   const scope = currentScope();

@@ -16,3 +16,12 @@ export function withScope<T>(name: string, fn: () => T): T {
   const outer = path.getStore();
   return path.run(outer ? `${outer}.${name}` : name, fn);
 }
+
+/**
+ * Runs `fn` with the module path set to exactly `modulePath`, whatever encloses the call: for
+ * nodes built later on behalf of an op (its gradient, a rewrite of it), which belong where the op
+ * was.
+ */
+export function atScope<T>(modulePath: string, fn: () => T): T {
+  return path.run(modulePath, fn);
+}

@@ -40,9 +40,9 @@ export const batchNormInference = defineOp<{ eps: number }>({
 /**
  * Batch norm in train mode: x normalized with its own mean and biased variance over (N, H, W).
  * One BatchNormalization node in training mode (momentum 0, so its "running" outputs are the
- * batch's statistics) computes the output and both statistics: 16x64x112x112, 37 vs 49 ms for
- * the mean, centering, variance and normalization as separate nodes, and as exact. The statistics
- * are `batchNormBatchStat`, read from the same node. The gradient with respect to x is the total
+ * batch's statistics) computes the output and both statistics, faster than the mean, centering,
+ * variance and normalization as separate nodes, and as exact (see bench/NOTES.md, "Train-mode
+ * batch norm as one node"). The statistics are `batchNormBatchStat`, read from the same node. The gradient with respect to x is the total
  * one, through the statistics too (PyTorch's closed form), so the statistics need no gradient.
  */
 export const batchNormTrain = defineOp<{ eps: number }>({

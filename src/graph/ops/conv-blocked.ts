@@ -11,9 +11,8 @@ export interface ConvNodeAttrs { strides: readonly number[]; pads: readonly numb
  * Runtime's fastest on CPU, but it rewrites a Conv into them only when the weight is a constant;
  * a training graph feeds its weights, so graft emits the blocked form itself: the weight reordered
  * inside the graph (ReorderInput nodes; transposes for an input-gradient kernel), the input
- * reordered in, the output reordered out. Batch 16, one conv with a fed weight, output copied
- * out, standard vs blocked with all three reorders: 3x3 64 ch at 56x56 33.1 vs 27.5 ms; 256 ch at
- * 14x14 25.0 vs 21.2; 3x3 stride 2 64->128 19.2 vs 11.9; the 7x7 stride-2 stem 72.2 vs 55.7.
+ * reordered in, the output reordered out. That beats the standard Conv even with all three
+ * reorders (see bench/NOTES.md, "Blocked convolutions with fed weights").
  *
  * `weight` is the weight tensor (constant weights stay standard: ONNX Runtime blocks those itself,
  * fusing what follows); `xChannels` the input's channels, `wShape` the weight's (O, I/groups, kH, kW).
@@ -78,7 +77,8 @@ function inputGradKernel(ctx: EmitContext, w: string, [gi, og, kh, kw]: readonly
 /**
  * The same kernel directly in the blocked order, without building it first: the forward weight
  * (O/B, Bo, I/B, Bi, K) to (I/B, O/B, K, Bo, Bi), flipped. Each transpose moves one axis, which ONNX
- * Runtime does with whole runs; the 5-D transpose doing both at once took 10-12 ms for 512x512x3x3.
+ * Runtime does with whole runs; one 5-D transpose doing both at once is slow (see bench/NOTES.md,
+ * "Input-gradient kernel in blocked order").
  */
 function blockInputGradKernel(ctx: EmitContext, w: string, [i, o, kh, kw]: readonly number[], b: number): string {
   const k = kh * kw;
@@ -88,9 +88,8 @@ function blockInputGradKernel(ctx: EmitContext, w: string, [i, o, kh, kw]: reado
 }
 
 /**
- * (R, rest) with R in whole blocks -> (R/B, rest, B): ReorderInput reading R's blocks as channels.
- * Against a Transpose of (R/B, B, rest), batch 1: 512x512x3x3 as part of a dense weight's reorder,
- * both steps 1.2 vs 3.4-5.2 ms; 256x256x3x3 0.2-0.4 vs 0.9-1.0.
+ * (R, rest) with R in whole blocks -> (R/B, rest, B): ReorderInput reading R's blocks as channels,
+ * faster than a Transpose of (R/B, B, rest) (see bench/NOTES.md, "Blocking a weight's rows").
  */
 function blockInnermost(ctx: EmitContext, t: string, rows: number, rest: number, b: number): string {
   return ctx.blockedNode('ReorderInput', [ctx.node('Reshape', [t, ctx.int64s([rows / b, b, rest, 1])])]);

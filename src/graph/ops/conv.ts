@@ -29,43 +29,14 @@ export const conv2d: OpDef<ConvAttrs> = defineOp<ConvAttrs>({
   emit: (ctx, [x, w, b], { stride, padding, dilation, groups }, out) => emitConv(ctx, x, w, b ?? null, {
     strides: stride, pads: [padding[0], padding[1], padding[0], padding[1]], dilations: dilation, group: groups,
   }, out.inputs[0].shape[1], out.inputs[1].shape, out.inputs[1]),
-  grad: (g, _out, [x, w, b], attrs) => {
-    const scaled = perChannelFactor(g);
-    if (!scaled) {
-      return [
-        apply(conv2dInputGrad, [g, w], { ...attrs, inputShape: [...x.shape] }),
-        apply(conv2dWeightGrad, [x, g], { ...attrs, weightShape: [...w.shape] }),
-        b ? g.sum([0, 2, 3]) : null,
-      ];
-    }
-    // dY = u * s per output channel (batch norm's backward ends so): s moves onto the weight-sized
-    // operands, and the full-size product is never formed.
-    const { u, s } = scaled;
-    const perFilter = s.reshape([w.shape[0], 1, 1, 1]);
-    return [
-      apply(conv2dInputGrad, [u, w.mul(perFilter)], { ...attrs, inputShape: [...x.shape] }),
-      apply(conv2dWeightGrad, [x, u], { ...attrs, weightShape: [...w.shape] }).mul(perFilter),
-      b ? u.sum([0, 2, 3]).mul(s.reshape([w.shape[0]])) : null,
-    ];
-  },
+  // The textbook rule; a per-channel factor of g moves onto the weight-sized operands in a rewrite
+  // (autodiff/rewrites/channel-scale-onto-weights.ts).
+  grad: (g, _out, [x, w, b], attrs) => [
+    apply(conv2dInputGrad, [g, w], { ...attrs, inputShape: [...x.shape] }),
+    apply(conv2dWeightGrad, [x, g], { ...attrs, weightShape: [...w.shape] }),
+    b ? g.sum([0, 2, 3]) : null,
+  ],
 });
-
-/** g as u * s with s of shape [1, C, 1, 1] (a factor per channel), when it was made so. */
-function perChannelFactor(g: Tensor): { u: Tensor; s: Tensor } | null {
-  if (g.op?.name !== 'mul' || g.ndim !== 4) return null;
-  const [a, b] = g.inputs;
-  const perChannel = (t: Tensor) => t.ndim === 4 && t.shape[0] === 1 && t.shape[1] === g.shape[1] && t.shape[2] === 1 && t.shape[3] === 1;
-  const full = (t: Tensor) => t.shape.every((d, i) => d === g.shape[i]) && t.ndim === 4;
-  if (full(a) && perChannel(b)) return { u: a, s: b };
-  if (full(b) && perChannel(a)) return { u: b, s: a };
-  return null;
-}
-
-/** Formulation switches, for measuring one against the other. */
-export const convGradOptions = {
-  /** Dense weight gradients per image where that avoids transposing large activations (emitPerImageWeightGrad). */
-  perImageWeightGrad: true,
-};
 
 /**
  * dL/dX of conv2d, from dY (N, O, OH, OW) and the weight: for stride 1 a Conv with the kernel
@@ -101,9 +72,8 @@ function emitInputGrad(
   // What the forward conv left unread at the far end of each axis (floor of the output size).
   const rest = [0, 1].map((i) => (size[i] + 2 * padding[i] - dilation[i] * (k[i] - 1) - 1) % stride[i]);
   const near = [0, 1].map((i) => dilation[i] * (k[i] - 1) - padding[i]);
-  // Strided layers: ONNX Runtime's ConvTranspose. Against one stride-1 convolution over all output
-  // phases and a DepthToSpace (batch 16): 3x3 64->128 from 56x56 14.2 vs 24.3 ms, 256->512 from
-  // 14x14 14.8 vs 29.9, 1x1 64->128 3.0 vs 9.3; depthwise 4x96x112x112 8.7 vs 17.6.
+  // Strided layers: ONNX Runtime's ConvTranspose, faster than one stride-1 convolution over all
+  // output phases and a DepthToSpace (see bench/NOTES.md, "Strided input gradients").
   if (stride[0] > 1 || stride[1] > 1 || near.some((p) => p < 0)) {
     return ctx.node('ConvTranspose', [g, w], {
       strides: ints(stride), dilations: ints(dilation), group: int(groups),
@@ -148,7 +118,7 @@ function emitWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAtt
     if (ctx.blockSize && (n * c) % ctx.blockSize === 0) return emitDepthwiseWeightGradBlocked(ctx, x, g, a, xShape, gShape);
     return emitDepthwiseWeightGrad(ctx, x, g, a, xShape, gShape);
   }
-  if (groups === 1 && convGradOptions.perImageWeightGrad && perImagePays(o, c, k, oh * ow)) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
+  if (groups === 1 && perImagePays(o, c, k, oh * ow)) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
   // Channels first: im2col (C*K, N, OH, OW) against dY as (O, N, OH, OW), one GEMM per group.
   const l = n * oh * ow;
   const cols = ctx.node('Transpose', [readsWindows(a, xShape, gShape) ? emitUnfold(ctx, x, a, c, [kh, kw]) : x], { perm: ints([1, 0, 2, 3]) });
@@ -168,11 +138,10 @@ function emitWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAtt
 
 /**
  * Whether dW per image beats the channels-first product: its results (N, O, C*K) must be smaller
- * than the activations the channels-first form transposes (the wide early layers: 1x1 on 112x112
- * with 16 -> 96 channels, 8 vs 51 ms; 512 -> 2048 on 7x7 loses, 76 vs 40), and each product long
- * enough (L = OH*OW) for the matrix kernel. Batch 16, pointwise, per image vs channels-first (ms):
- * O 256, C 1024 on 14x14 12.4 vs 9.8; 576, 96 on 14x14 2.9 vs 2.5; 256, 512 on 28x28 17.7 vs 20.3;
- * 32, 192 on 28x28 0.86 vs 1.41.
+ * than the activations the channels-first form transposes (it wins on the wide early layers, such
+ * as 1x1 on 112x112 with 16 -> 96 channels, and loses on 512 -> 2048 on 7x7), and each product
+ * long enough (L = OH*OW) for the matrix kernel (see bench/NOTES.md, "Weight gradients per
+ * image").
  */
 function perImagePays(o: number, c: number, k: number, l: number): boolean {
   return o * c * k <= 1.5 * (o + c) * l && l >= 512;
@@ -182,9 +151,8 @@ function perImagePays(o: number, c: number, k: number, l: number): boolean {
  * Dense dW as one product per image, summed over the batch: dY (N, O, L) times the im2col of X in
  * its own layout (N, C*K, L), transposed inside the matrix product, so neither X nor dY is
  * transposed (where `perImagePays`). Each product has the larger of dY and the im2col on the
- * left, batch 16 (im2col rows C*K, dY rows O, L = OH*OW; ms, left-larger vs the other order):
- * 576, 64, 3136: 18.1 vs 23.8; the stem's 147, 64, 12544: 19.9 vs 26.6; 256, 64, 3136: 8.6 vs
- * 10.3; 64, 256, 3136: 8.5 vs 10.2; 16, 96, 12544: 3.9 vs 7.0.
+ * left, which is faster than the other order (see bench/NOTES.md, "Operand order of per-image
+ * weight gradients").
  */
 function emitPerImageWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAttrs, xShape: readonly number[], gShape: readonly number[]): string {
   const { weightShape } = a;
@@ -204,9 +172,9 @@ function emitPerImageWeightGrad(ctx: EmitContext, x: string, g: string, a: Weigh
 /**
  * Depthwise dW[c, 0, i, j] = sum over n, p, q of dY[n, c, p, q] * X[n, c, p*stride + i*dilation - pad, ...]:
  * per (image, channel) plane, its im2col (K, L) times its dY (L, 1), one batched MatMul, then the
- * sum over the batch. Neither X nor dY is transposed. Against a grouped Conv of X with dY as its
- * kernel (one group per plane): 8.2 vs 17.3 ms for 4x32x112x112, 8.7 vs 18.3 for 4x144x56x56,
- * 4.2 vs 3.8 for 4x576x14x14.
+ * sum over the batch. Neither X nor dY is transposed. On the large planes of early layers it is
+ * about twice as fast as a grouped Conv of X with dY as its kernel, one group per plane, and
+ * about even on small ones (see bench/NOTES.md, "Depthwise weight gradients").
  */
 function emitDepthwiseWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAttrs, xShape: readonly number[], gShape: readonly number[]): string {
   const { weightShape } = a;
@@ -225,9 +193,8 @@ function emitDepthwiseWeightGrad(ctx: EmitContext, x: string, g: string, a: Weig
  * (image, channel) planes of X are the channels of one image, each plane's dY is its kernel
  * (dilated by the layer's stride), and the kH x kW taps are the output (strided by the layer's
  * dilation); then the sum over the batch. Nothing is unfolded, and ONNX Runtime's blocked depthwise
- * kernel keeps each plane in cache. Against the im2col product (medians): 4x96x112x112 stride 2
- * 6.9 vs 4.4 ms, 4x144x56x56 7.5 vs 2.7, 4x576x14x14 2.9 vs 0.28, 16x144x56x56 28.0 vs 7.6.
- * Needs N*C to fill whole blocks.
+ * kernel keeps each plane in cache, which beats the im2col product (see bench/NOTES.md,
+ * "Depthwise weight gradients"). Needs N*C to fill whole blocks.
  */
 function emitDepthwiseWeightGradBlocked(
   ctx: EmitContext, x: string, g: string, { stride, padding, dilation, weightShape }: WeightGradAttrs,
@@ -269,8 +236,8 @@ function sumOverBatch(ctx: EmitContext, perImage: string, weightShape: readonly 
 /**
  * im2col by convolution: a grouped Conv whose one-hot kernels copy each tap of each channel, with
  * the layer's stride, padding and dilation, so ONNX Runtime builds every window in one kernel:
- * (N, C, H, W) -> (N, C*K, OH, OW), rows c*K + k. Against K strided slices and a concat: 16.4 vs
- * 31.6 ms for 16x64x56x56 with 3x3, 30.9 vs 68.4 for ResNet's 7x7 stride-2 stem at batch 16.
+ * (N, C, H, W) -> (N, C*K, OH, OW), rows c*K + k. About twice as fast as K strided slices and a
+ * concat (see bench/NOTES.md, "im2col by convolution").
  */
 function emitUnfold(ctx: EmitContext, x: string, { stride, padding, dilation }: ConvAttrs, c: number, [kh, kw]: number[]): string {
   const k = kh * kw;

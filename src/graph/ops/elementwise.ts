@@ -3,7 +3,6 @@ import { scalar, type Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { float, int } from '../emit.ts';
 import { broadcastShapes } from './broadcast.ts';
-import { maxPool2d, maxPool2dGrad, type PoolAttrs } from './pool.ts';
 
 type GradRule = NonNullable<OpDef<{}>['grad']>;
 
@@ -44,20 +43,7 @@ export const sqrt = unary('sqrt', 'Sqrt', (g, out) => [g.mul(0.5).div(out)]);
 export const sign = unary('sign', 'Sign', () => [null]);
 export const abs = unary('abs', 'Abs', (g, _out, [x]) => [g.mul(apply(sign, [x], {}))]);
 // PyTorch's relu passes the gradient where the output is positive (none at 0).
-export const relu = unary('relu', 'Relu', (g, out) => [gateBeforeMaxPoolGrad(g, out) ?? gated(g, out, 0, Infinity)]);
-
-/**
- * A relu followed by a max pool (ResNet's stem): each window's gradient lands on the window's
- * maximum, which passes the relu's gate exactly when it is positive. So the gate can act on the
- * pooled gradient, by the pooled output, at the pool's size: batch 16, on 16x64x56x56 instead of
- * 16x64x112x112 (the pool applied again here is the forward's; ONNX Runtime merges the two). Null
- * when g is not the max pool's gradient at this relu's output (it has other consumers).
- */
-function gateBeforeMaxPoolGrad(g: Tensor, out: Tensor): Tensor | null {
-  if (g.op !== maxPool2dGrad || g.inputs[1] !== out) return null;
-  const pool = g.attrs as PoolAttrs;
-  return apply(maxPool2dGrad, [gated(g.inputs[0], apply(maxPool2d, [out], pool), 0, Infinity), out], pool);
-}
+export const relu = unary('relu', 'Relu', (g, out) => [gated(g, out, 0, Infinity)]);
 
 export const sigmoid = unary('sigmoid', 'Sigmoid', (g, out) => [g.mul(out.mul(scalar(1).sub(out)))]);
 // hardswish(x) = x * relu6(x + 3) / 6: slope 0 below -3, x/3 + 1/2 inside, 1 above 3.
@@ -98,8 +84,8 @@ export const gate = defineOp<{ lo: number; hi: number }>({
     if (Number.isFinite(hi)) conds.push(ctx.node('Less', [x, ctx.constant([hi], [])]));
     if (conds.length === 0) return ctx.node('Identity', [g]);
     const inside = conds.length === 2 ? ctx.node('And', conds) : conds[0];
-    // g times the mask as 0/1 floats: ONNX Runtime's Where with a scalar runs at less than half
-    // the speed of its Mul (8 chained on 16x96x112x112: 213 vs 92 ms).
+    // g times the mask as 0/1 floats: ONNX Runtime's Where with a scalar is much slower than its
+    // Mul (see bench/NOTES.md, "Gate: Mul against Where").
     return ctx.node('Mul', [g, ctx.node('Cast', [inside], { to: int(1) })]);
   },
   grad: (gg, _out, [, x], attrs) => [gated(gg, x, attrs.lo, attrs.hi), null],
