@@ -5,7 +5,12 @@ export type { DType, TensorData };
 
 export type Attrs = Record<string, unknown>;
 export type LeafKind = 'data' | 'constant' | 'state';
-export interface SideOutput { readonly tensors: readonly Tensor[]; readonly onValues: (values: TensorData[]) => void }
+export interface SideOutput {
+  readonly tensors: readonly Tensor[];
+  readonly onValues: (values: TensorData[]) => void;
+  /** Set once the values were handed over: a rewritten copy of the anchor does not hand them again. */
+  delivered?: boolean;
+}
 
 /**
  * Everything graft knows about one op, side by side: its shape rule, its ONNX emission and its

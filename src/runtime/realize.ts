@@ -20,7 +20,14 @@ function toOrt(t: Tensor): ort.Tensor {
 /** The side outputs of the ops a traced graph computes (see Tensor.sideOutputs). */
 function sideOutputsIn(nodes: readonly Tensor[]): { anchor: Tensor; entry: SideOutput }[] {
   const found: { anchor: Tensor; entry: SideOutput }[] = [];
-  for (const t of nodes) for (const entry of t.sideOutputs ?? []) found.push({ anchor: t, entry });
+  // A rewritten copy of a node carries the same entries: each is handed its values once.
+  const seen = new Set<SideOutput>();
+  for (const t of nodes) {
+    for (const entry of t.sideOutputs ?? []) {
+      if (!seen.has(entry) && !entry.delivered) found.push({ anchor: t, entry });
+      seen.add(entry);
+    }
+  }
   return found;
 }
 
@@ -46,8 +53,9 @@ export async function realizeWith(rt: SessionSource, targets: readonly Tensor[])
   tr.targets.forEach((t, i) => {
     t.value = results[outputName(i)].data as TensorData;
   });
-  for (const { anchor, entry } of sides) {
-    anchor.sideOutputs = null;
+  for (const t of tr.nodes) t.sideOutputs = null;
+  for (const { entry } of sides) {
+    entry.delivered = true;
     entry.onValues(entry.tensors.map((t) => t.value!));
   }
 }
