@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DecodeError } from './decode.ts';
-import { checkInteger, invalidType } from './errors.ts';
+import { checkInteger, invalidType } from '../errors/index.ts';
 import type { ImageTensor } from './image.ts';
 import type { DatasetSample, ImageDataset } from './datasets/dataset.ts';
 import { Rng } from './rng.ts';
@@ -85,19 +85,19 @@ export class DataLoader implements AsyncIterable<Batch> {
   constructor(dataset: ImageDataset, options: DataLoaderOptions = {}) {
     if (!dataset || !Array.isArray(dataset.samples)) throw invalidType('dataset', 'a dataset with samples', dataset);
     this.dataset = dataset;
-    this.batchSize = checkInteger('batchSize', options.batchSize ?? 1, 1);
+    this.batchSize = checkInteger('batchSize', options.batchSize ?? 1, { min: 1 });
     this.shuffle = options.shuffle ?? false;
     this.seed = checkInteger('seed', options.seed ?? 0);
     this.dropLast = options.dropLast ?? false;
-    this.prefetch = checkInteger('prefetch', options.prefetch ?? 2, 1);
+    this.prefetch = checkInteger('prefetch', options.prefetch ?? 2, { min: 1 });
     this.strict = options.strict ?? false;
     this.transform = options.transform;
-    if (options.maxPixels !== undefined) this.maxPixels = checkInteger('maxPixels', options.maxPixels, 1);
+    if (options.maxPixels !== undefined) this.maxPixels = checkInteger('maxPixels', options.maxPixels, { min: 1 });
     this.nativeCrop = options.nativeCrop ?? true;
     this.onWarning = options.onWarning ?? ((s) => console.warn(`graft: skipping ${s.file}: ${s.reason}`));
     this.spec = this.transform ? portableSpec(this.transform) : null;
     const defaultWorkers = Math.min(2, availableParallelism());
-    this.workers = checkInteger('workers', options.workers ?? (this.spec || !this.transform ? defaultWorkers : 0), 0, 64);
+    this.workers = checkInteger('workers', options.workers ?? (this.spec || !this.transform ? defaultWorkers : 0), { min: 0, max: 64 });
     if (this.workers > 0 && this.transform && !this.spec) {
       throw invalidType('transform', 'transforms registered with registerTransform when workers > 0 (or set workers: 0)', this.transform.name);
     }

@@ -1,5 +1,5 @@
 import { Optimizer, type Hyperparameters, type ParamGroup, type Params } from './optimizer.ts';
-import { checkBoolean, checkNumber } from './validate.ts';
+import { checkBoolean, checkNumber } from '../errors/index.ts';
 
 export interface SGDOptions extends Hyperparameters {
   /** Learning rate; required (in the options or in every group), as in PyTorch. */
