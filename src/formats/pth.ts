@@ -12,7 +12,8 @@
 import { readFile } from 'node:fs/promises';
 import type { HostTensor, SourceDType, StateDict } from '../nn/state-dict.ts';
 import { numel } from '../graph/tensor.ts';
-import { UnsafePickleError, cannotRead, describe, truncated } from './errors.ts';
+import { describe } from '../errors/index.ts';
+import { UnsafePickleError, cannotRead, truncated } from './errors.ts';
 import { PyDict, StorageType, TensorRef, unpickle } from './pickle.ts';
 import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, storedDType } from './safetensors.ts';
 import { encodeZip, isZip, readZipDirectory, readZipEntry } from './zip.ts';

@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import type { HostTensor, SourceDType, StateDict } from '../nn/state-dict.ts';
 import { numel } from '../graph/tensor.ts';
-import { cannotRead, describe, truncated } from './errors.ts';
+import { describe } from '../errors/index.ts';
+import { cannotRead, truncated } from './errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 export const ELEMENT_SIZE: Record<SourceDType, number> = {

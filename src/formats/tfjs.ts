@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { cannotRead, describe, truncated } from './errors.ts';
+import { describe } from '../errors/index.ts';
+import { cannotRead, truncated } from './errors.ts';
 import { numel } from '../graph/tensor.ts';
 
 /**
