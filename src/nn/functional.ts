@@ -27,8 +27,6 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   return apply(ops.linear, bias ? [x, weight, bias] : [x, weight], {});
 }
 
-export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
-
 /**
  * Batch norm with the given running statistics (inference form). Training-mode batch norm, with
  * batch statistics, lives in the BatchNorm2d module because it also updates the running buffers.
