@@ -121,6 +121,22 @@ describe('DataLoader', () => {
     assert.deepEqual([...batch.labels], [1, 1, 0, 0, 0, 1, 0, 0, 0]);
   });
 
+  test('graft exports this one DataLoader, and with tensors loaded its batches destructure into [images, labels]', async () => {
+    const graft = await import('../src/index.ts');
+    assert.equal(graft.DataLoader, DataLoader);
+    assert.equal(graft.data.DataLoader, DataLoader);
+    const [batch] = await collect(new DataLoader(new ImageFolder(root), { batchSize: 4, workers: 0, transform: evalPreset({ resizeSize: 16, cropSize: 16 }) }));
+    const [x, y] = batch;
+    assert.deepEqual([x.shape, x.dtype, y.shape, y.dtype], [[4, 3, 16, 16], 'float32', [4], 'int64']);
+    assert.equal(x.value, batch.images, 'the images tensor wraps the batch, no copy');
+    assert.deepEqual([...(y.value as BigInt64Array)].map(Number), [...batch.labels]);
+    const csv = path.join(root, 'multi-tensors.csv');
+    writeFileSync(csv, 'path,labels\na/rgb.jpg,sky;tree\nb/tall.jpg,water\n');
+    const [multi] = await collect(new DataLoader(csvDataset(csv, { multiLabel: true }), { batchSize: 2, workers: 0, transform: evalPreset({ resizeSize: 16, cropSize: 16 }) }));
+    const [, hot] = multi;
+    assert.deepEqual([hot.shape, hot.dtype], [[2, 3], 'float32']);
+  });
+
   test('bad files are skipped with a warning naming each, counted in the summary, and batches stay full', async () => {
     const bad = folder('bad', true);
     const warnings: SkippedFile[] = [];
