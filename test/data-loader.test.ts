@@ -113,6 +113,14 @@ describe('DataLoader', () => {
     assert.throws(() => new DataLoader(many, { transform: counting, workers: 2 }), /registered with registerTransform/);
   });
 
+  test('options are checked at construction, naming the option and the valid range', () => {
+    const ds = new ImageFolder(root);
+    assert.throws(() => new DataLoader(ds, { batchSize: 0 }), { name: 'RangeError', message: 'Expected integer >= 1 for batchSize but received 0 of type number' });
+    assert.throws(() => new DataLoader(ds, { workers: 65 }), { name: 'RangeError', message: 'Expected integer between 0 and 64 for workers but received 65 of type number' });
+    assert.throws(() => new DataLoader(ds, { shuffle: 'yes' as unknown as boolean }), { name: 'TypeError', message: 'Expected boolean for shuffle but received "yes"' });
+    assert.throws(() => new DataLoader({} as ImageFolder), { name: 'TypeError', message: 'Expected a dataset with samples for dataset but received an object (Object)' });
+  });
+
   test('multi-label datasets give n x C multi-hot labels', async () => {
     const csv = path.join(root, 'multi.csv');
     writeFileSync(csv, 'path,labels\na/rgb.jpg,sky;tree\nb/tall.jpg,water\nb/gray.jpg,\n');

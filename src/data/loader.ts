@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DecodeError } from './decode.ts';
-import { checkInteger, invalidType } from '../errors/index.ts';
+import { checkBoolean, checkInteger, invalidType } from '../errors/index.ts';
 import type { ImageTensor } from './image.ts';
 import type { DatasetSample, ImageDataset } from './datasets/dataset.ts';
 import { Rng } from './rng.ts';
@@ -81,14 +81,14 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (!dataset || !Array.isArray(dataset.samples)) throw invalidType('dataset', 'a dataset with samples', dataset);
     this.dataset = dataset;
     this.batchSize = checkInteger('batchSize', options.batchSize ?? 1, { min: 1 });
-    this.shuffle = options.shuffle ?? false;
+    this.shuffle = checkBoolean('shuffle', options.shuffle ?? false);
     this.seed = checkInteger('seed', options.seed ?? 0);
-    this.dropLast = options.dropLast ?? false;
+    this.dropLast = checkBoolean('dropLast', options.dropLast ?? false);
     this.prefetch = checkInteger('prefetch', options.prefetch ?? 2, { min: 1 });
-    this.strict = options.strict ?? false;
+    this.strict = checkBoolean('strict', options.strict ?? false);
     this.transform = options.transform;
     if (options.maxPixels !== undefined) this.maxPixels = checkInteger('maxPixels', options.maxPixels, { min: 1 });
-    this.nativeCrop = options.nativeCrop ?? true;
+    this.nativeCrop = checkBoolean('nativeCrop', options.nativeCrop ?? true);
     this.onWarning = options.onWarning ?? ((s) => console.warn(`graft: skipping ${s.file}: ${s.reason}`));
     this.spec = this.transform ? portableSpec(this.transform) : null;
     const defaultWorkers = Math.min(2, availableParallelism());
