@@ -13,7 +13,7 @@ export { fit, type TrainResult, type TrainEvent, type FitOptions } from './train
 export type { TrainConfig } from './train/config.ts';
 export { saveModelFolder, loadModelFolder } from './artifacts/model-folder.ts';
 export * as data from './data/index.ts';
-export { DataLoader, type TensorBatch } from './train/loader.ts';
+export { DataLoader, type Batch, type Batch as TensorBatch } from './data/loader.ts';
 export { manualSeed, withSeed } from './data/generators.ts';
 export { Runtime, currentRuntime, setRuntimeOptions, runtimeOptions, releaseSessions, type RuntimeOptions, type ExecutionProvider } from './runtime/index.ts';
 export type { StateDict, HostTensor } from './nn/state-dict.ts';

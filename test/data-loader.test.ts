@@ -113,12 +113,36 @@ describe('DataLoader', () => {
     assert.throws(() => new DataLoader(many, { transform: counting, workers: 2 }), /registered with registerTransform/);
   });
 
+  test('options are checked at construction, naming the option and the valid range', () => {
+    const ds = new ImageFolder(root);
+    assert.throws(() => new DataLoader(ds, { batchSize: 0 }), { name: 'RangeError', message: 'Expected integer >= 1 for batchSize but received 0 of type number' });
+    assert.throws(() => new DataLoader(ds, { workers: 65 }), { name: 'RangeError', message: 'Expected integer between 0 and 64 for workers but received 65 of type number' });
+    assert.throws(() => new DataLoader(ds, { shuffle: 'yes' as unknown as boolean }), { name: 'TypeError', message: 'Expected boolean for shuffle but received "yes"' });
+    assert.throws(() => new DataLoader({} as ImageFolder), { name: 'TypeError', message: 'Expected a dataset with samples for dataset but received an object (Object)' });
+  });
+
   test('multi-label datasets give n x C multi-hot labels', async () => {
     const csv = path.join(root, 'multi.csv');
     writeFileSync(csv, 'path,labels\na/rgb.jpg,sky;tree\nb/tall.jpg,water\nb/gray.jpg,\n');
     const [batch] = await collect(new DataLoader(csvDataset(csv, { multiLabel: true }), { batchSize: 3, workers: 0, transform: evalPreset({ resizeSize: 16, cropSize: 16 }) }));
     assert.ok(batch.labels instanceof Float32Array);
     assert.deepEqual([...batch.labels], [1, 1, 0, 0, 0, 1, 0, 0, 0]);
+  });
+
+  test('graft exports this one DataLoader, and with tensors loaded its batches destructure into [images, labels]', async () => {
+    const graft = await import('../src/index.ts');
+    assert.equal(graft.DataLoader, DataLoader);
+    assert.equal(graft.data.DataLoader, DataLoader);
+    const [batch] = await collect(new DataLoader(new ImageFolder(root), { batchSize: 4, workers: 0, transform: evalPreset({ resizeSize: 16, cropSize: 16 }) }));
+    const [x, y] = batch;
+    assert.deepEqual([x.shape, x.dtype, y.shape, y.dtype], [[4, 3, 16, 16], 'float32', [4], 'int64']);
+    assert.equal(x.value, batch.images, 'the images tensor wraps the batch, no copy');
+    assert.deepEqual([...(y.value as BigInt64Array)].map(Number), [...batch.labels]);
+    const csv = path.join(root, 'multi-tensors.csv');
+    writeFileSync(csv, 'path,labels\na/rgb.jpg,sky;tree\nb/tall.jpg,water\n');
+    const [multi] = await collect(new DataLoader(csvDataset(csv, { multiLabel: true }), { batchSize: 2, workers: 0, transform: evalPreset({ resizeSize: 16, cropSize: 16 }) }));
+    const [, hot] = multi;
+    assert.deepEqual([hot.shape, hot.dtype], [[2, 3], 'float32']);
   });
 
   test('bad files are skipped with a warning naming each, counted in the summary, and batches stay full', async () => {

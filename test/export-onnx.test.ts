@@ -146,6 +146,6 @@ test('safetensors export carries labels and preprocessing; pytorch export refuse
     message: 'Cannot export onnx:backbone.onnx#features as a PyTorch checkpoint: it is an imported ONNX backbone, which has no torchvision module to load the weights into. Export it as onnx (or safetensors) instead',
   });
   await assert.rejects(exportOnnx({ model, manifest: { ...manifest, classes: ['one', 'two'] } }), {
-    name: 'RangeError', message: 'Expected 3 class names (the model\'s outputs) but the manifest lists 2',
+    name: 'RangeError', message: 'Expected 3 class names (the model\'s outputs) for the classes of the manifest but received 2 names',
   });
 });

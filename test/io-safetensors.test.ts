@@ -5,14 +5,8 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  floatToBfloat16,
-  floatToHalf,
-  readSafetensors,
-  readSafetensorsBuffer,
-  readSafetensorsMetadata,
-  writeSafetensors,
-} from '../src/formats/safetensors.ts';
+import { readSafetensors, readSafetensorsBuffer, readSafetensorsMetadata, writeSafetensors } from '../src/formats/safetensors.ts';
+import { floatToBfloat16, floatToHalf } from '../src/formats/half-float.ts';
 import type { StateDict } from '../src/nn/state-dict.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/io', import.meta.url));

@@ -167,20 +167,20 @@ test('thumbnail functions: a throw becomes a placeholder, a URL that is not data
   const html = await renderReport(input, { thumbnail: async () => { throw new Error('disk gone'); } });
   assert.equal(count(html, /class="thumb missing"/g), input.wrong.length);
   await assert.rejects(renderReport(input, { thumbnail: async () => 'https://example.com/a.jpg' }), {
-    name: 'TypeError', message: /Expected the thumbnail of .*rgb\.jpg to be a data:image\/ URI or null but received "https:\/\/example\.com\/a\.jpg"/,
+    name: 'TypeError', message: /Expected a data:image\/ URI or null for the thumbnail of .*rgb\.jpg but received "https:\/\/example\.com\/a\.jpg"/,
   });
 });
 
 test('inputs whose parts disagree are refused with the part and the values', async (t) => {
   const input = await realisticInput(await tempDir(t, 'graft-report-'));
   await assert.rejects(renderReport({ ...input, bestEpoch: 12 }), {
-    name: 'RangeError', message: 'Expected bestEpoch to be an integer between 0 and 11 (an index into history) but received 12',
+    name: 'RangeError', message: 'Expected integer between 0 and 11 (an index into history) for bestEpoch but received 12 of type number',
   });
   await assert.rejects(renderReport({ ...input, confusion: [[1, 2], [3, 4]] }), {
-    name: 'RangeError', message: 'Expected confusion to have 3 rows (one per class) but received 2',
+    name: 'RangeError', message: 'Expected 3 rows (one per class) for confusion but received 2 rows',
   });
   await assert.rejects(renderReport({ ...input, confusion: [[1, 2, 3], [4, 5], [6, 7, 8]] }), {
-    name: 'RangeError', message: 'Expected confusion row 1 (bees) to have 3 columns but received 2',
+    name: 'RangeError', message: 'Expected 3 columns for confusion row 1 (bees) but received 2 columns',
   });
 });
 

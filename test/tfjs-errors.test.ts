@@ -101,7 +101,7 @@ test('unsupported layer options are refused with the layer name', async () => {
 
 test('bad manifests: not a list, unknown dtype or quantization, duplicates, paths outside the folder', async () => {
   const cases: [(j: ModelJson) => void, string][] = [
-    [(j) => { j.weightsManifest = { paths: ['weights.bin'] }; }, 'weightsManifest is a Object, expected a list of weight groups'],
+    [(j) => { j.weightsManifest = { paths: ['weights.bin'] }; }, 'weightsManifest is an object (Object), expected a list of weight groups'],
     [(j) => { delete j.weightsManifest[0].paths; }, 'weightsManifest[0] needs "paths" and "weights" lists'],
     [(j) => { j.weightsManifest[0].weights[2].dtype = 'string'; }, 'weight "stem_bn/beta" has dtype "string"; layers models store float32 weights (optionally quantized)'],
     [(j) => { j.weightsManifest[0].weights[1].shape = [8, -1]; }, 'weight "stem_bn/gamma" has shape [8,-1], expected a list of integers >= 0'],
@@ -111,7 +111,7 @@ test('bad manifests: not a list, unknown dtype or quantization, duplicates, path
     [(j) => { j.weightsManifest[0].paths = ['../elsewhere.bin']; }, 'weights file "../elsewhere.bin" is outside the model\'s folder'],
     [(j) => { j.weightsManifest[0].paths = ['/etc/hostname']; }, 'weights file "/etc/hostname" is outside the model\'s folder'],
     [(j) => { j.format = 'graph-model'; }, 'format is "graph-model"; graft imports TF.js layers models ("layers-model"), not graph models'],
-    [(j) => { j.modelTopology = null; }, 'modelTopology is None, expected the Keras model config'],
+    [(j) => { j.modelTopology = null; }, 'modelTopology is null, expected the Keras model config'],
   ];
   for (const [change, message] of cases) {
     const modelJson = copyOf('tiny');

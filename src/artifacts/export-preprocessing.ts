@@ -1,5 +1,6 @@
 import { int, ints, type GraphBuilder } from '../graph/emit.ts';
 import { DataType } from '../graph/onnx-schema.ts';
+import { checkChoice, checkInteger, invalidParameter } from '../errors/index.ts';
 import type { Preprocessing } from '../models/catalog.ts';
 import { rgbImage } from '../data/image.ts';
 import { toNormalizedTensor } from '../data/transforms/tensor.ts';
@@ -28,16 +29,13 @@ const PRECISION_BITS = 22;
 
 /** Refuses settings the graph cannot express, before anything is built. */
 export function checkExportablePreprocessing(p: Preprocessing): void {
-  const isSize = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  if (!isSize(p.resizeSize) || !isSize(p.cropSize)) {
-    throw new RangeError(`Expected integer resizeSize and cropSize >= 1 but received ${JSON.stringify(p.resizeSize)} and ${JSON.stringify(p.cropSize)}`);
-  }
+  checkInteger('resizeSize', p.resizeSize, { min: 1 });
+  checkInteger('cropSize', p.cropSize, { min: 1 });
   if (p.cropSize > p.resizeSize) {
-    throw new RangeError(`Expected cropSize (${p.cropSize}) <= resizeSize (${p.resizeSize}): a crop larger than the resized image pads it, which the exported preprocessing does not do`);
+    // A crop larger than the resized image pads it, which the exported preprocessing does not do.
+    throw invalidParameter('cropSize', `integer <= resizeSize (${p.resizeSize}; the exported preprocessing does not pad)`, p.cropSize);
   }
-  if (p.interpolation !== 'bilinear' && p.interpolation !== 'bicubic') {
-    throw new RangeError(`Expected interpolation "bilinear" or "bicubic" but received ${JSON.stringify(p.interpolation)}`);
-  }
+  checkChoice('interpolation', p.interpolation, ['bilinear', 'bicubic']);
 }
 
 /** Appends the preprocessing nodes reading `pixels`; returns the name of the float32 [N, 3, crop, crop] result. */

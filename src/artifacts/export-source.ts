@@ -1,5 +1,6 @@
 import type { Preprocessing } from '../models/catalog.ts';
 import type { Staged } from '../models/stages.ts';
+import { invalidParameter, received } from '../errors/index.ts';
 import { loadModelFolder, type ModelManifest } from './model-folder.ts';
 
 /** What an export needs to know about a model besides its weights. */
@@ -12,7 +13,8 @@ export async function resolveSource(source: ExportSource): Promise<{ model: Stag
   if (typeof source === 'string') return loadModelFolder(source);
   const { model, manifest } = source;
   if (!Array.isArray(manifest.classes) || manifest.classes.length !== model.numClasses) {
-    throw new RangeError(`Expected ${model.numClasses} class names (the model's outputs) but the manifest lists ${Array.isArray(manifest.classes) ? manifest.classes.length : JSON.stringify(manifest.classes)}`);
+    const listed = Array.isArray(manifest.classes) ? received(`${manifest.classes.length} names`) : manifest.classes;
+    throw invalidParameter('the classes of the manifest', `${model.numClasses} class names (the model's outputs)`, listed);
   }
   return { model, manifest };
 }

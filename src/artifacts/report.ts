@@ -5,6 +5,7 @@ import { confusionHeatmap, legendGradient, mostConfusedPairs } from './report-he
 import { escapeHtml, formatInteger, formatNumber, formatPercent } from './report-html.ts';
 import { REPORT_CSS } from './report-style.ts';
 import { imageThumbnail } from './report-thumbnail.ts';
+import { checkNumber, checkString, invalidParameter, invalidType, received } from '../errors/index.ts';
 import { writeFileAtomic } from '../formats/atomic-write.ts';
 
 /**
@@ -92,7 +93,7 @@ async function safeThumbnail(thumbnail: (file: string) => Promise<string | null>
   }
   if (uri !== null && !/^data:image\/[a-z0-9.+-]+[;,]/i.test(uri)) {
     // Anything but a data: URI would make the report depend on files or servers beside it.
-    throw new TypeError(`Expected the thumbnail of ${file} to be a data:image/ URI or null but received ${JSON.stringify(uri.slice(0, 40))}`);
+    throw invalidType(`the thumbnail of ${file}`, 'a data:image/ URI or null', uri);
   }
   return uri;
 }
@@ -273,17 +274,15 @@ function metric(value: number): string {
 /** Refuses inputs whose parts disagree, naming the part and the values, before any HTML is built. */
 function checkReportInput(input: ReportInput): void {
   const n = input.classes.length;
-  if (typeof input.title !== 'string') throw new TypeError(`Expected title to be a string but received ${typeof input.title}`);
+  checkString('title', input.title);
   if (input.history.length > 0 && !(Number.isInteger(input.bestEpoch) && input.bestEpoch >= 0 && input.bestEpoch < input.history.length)) {
-    throw new RangeError(`Expected bestEpoch to be an integer between 0 and ${input.history.length - 1} (an index into history) but received ${input.bestEpoch}`);
+    throw invalidParameter('bestEpoch', `integer between 0 and ${input.history.length - 1} (an index into history)`, input.bestEpoch);
   }
   if (input.confusion.length !== n) {
-    throw new RangeError(`Expected confusion to have ${n} rows (one per class) but received ${input.confusion.length}`);
+    throw invalidParameter('confusion', `${n} rows (one per class)`, received(`${input.confusion.length} rows`));
   }
   input.confusion.forEach((row, i) => {
-    if (row.length !== n) throw new RangeError(`Expected confusion row ${i} (${input.classes[i]}) to have ${n} columns but received ${row.length}`);
-    row.forEach((count, j) => {
-      if (!(Number.isFinite(count) && count >= 0)) throw new RangeError(`Expected confusion[${i}][${j}] to be a count of at least 0 but received ${count}`);
-    });
+    if (row.length !== n) throw invalidParameter(`confusion row ${i} (${input.classes[i]})`, `${n} columns`, received(`${row.length} columns`));
+    row.forEach((count, j) => checkNumber(`confusion[${i}][${j}]`, count, { min: 0 }));
   });
 }

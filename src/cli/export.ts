@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { stat } from 'node:fs/promises';
+import { choiceText, expectedMessage } from '../errors/index.ts';
 import { exportOnnx, exportPth, exportSafetensors } from '../artifacts/export.ts';
 import { isModelFolder } from '../artifacts/model-folder.ts';
 
@@ -8,7 +9,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function exportFormat(v: string): ExportFormat {
   if (!(EXPORT_FORMATS as readonly string[]).includes(v)) {
-    throw new InvalidArgumentError(`Expected one of ${EXPORT_FORMATS.join(', ')} for --format but received ${v}`);
+    throw new InvalidArgumentError(expectedMessage('--format', choiceText(EXPORT_FORMATS), v));
   }
   return v as ExportFormat;
 }

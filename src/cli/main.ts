@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { expectedMessage, rangeText } from '../errors/index.ts';
 import { modelsCommand } from './models.ts';
 import { predictCommand } from './predict.ts';
 import { trainCommand } from './train.ts';
@@ -14,10 +15,13 @@ program
   .version('0.1.0')
   .showHelpAfterError();
 
-/** Option parsers that name the option and the valid range. */
+/**
+ * Option parsers that name the option and the valid range, worded by the library's message factory
+ * and showing the text as typed. Commander prints an InvalidArgumentError as a usage error.
+ */
 const integer = (name: string, min: number) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected integer >= ${min} for ${name} but received ${v}`);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(expectedMessage(name, rangeText('integer', { min }), v));
   return n;
 };
 const positiveInt = (name: string) => integer(name, 1);
@@ -40,7 +44,7 @@ program.command('predict')
 
 const number = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`Expected a number for ${name} but received ${v}`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(expectedMessage(name, 'number', v));
   return n;
 };
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { decodeBmp, isBmp, readBmpHeader, BmpError } from './bmp.ts';
-import { checkInteger } from './errors.ts';
+import { checkInteger } from '../errors/index.ts';
 import { rgbImage, type RgbImage } from './image.ts';
 import { crop } from './transforms/crop.ts';
 import { resample, type Region } from './transforms/resample.ts';
@@ -53,7 +53,7 @@ export class DecodeError extends Error {
  * CMYK converted with PIL's formula rather than an ICC profile so pixels match torchvision.
  */
 export async function decodeImage(source: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
-  const maxPixels = checkInteger('maxPixels', options.maxPixels ?? DEFAULT_MAX_PIXELS, 1);
+  const maxPixels = checkInteger('maxPixels', options.maxPixels ?? DEFAULT_MAX_PIXELS, { min: 1 });
   const file = typeof source === 'string' ? source : '<buffer>';
   let bytes: Uint8Array;
   try {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { checkInteger } from '../errors/index.ts';
 import { Rng } from './rng.ts';
 
 const INIT_DEFAULT_STATE = 0x2545f491;
@@ -19,7 +20,7 @@ export class Generators {
   }
 
   reseed(seed: number): void {
-    if (!Number.isInteger(seed)) throw new RangeError(`Expected an integer seed but received ${seed}`);
+    checkInteger('seed', seed);
     this.initState = seed >>> 0 || INIT_DEFAULT_STATE;
     this.transforms = new Rng(seed);
   }
@@ -45,7 +46,7 @@ export function generators(): Generators {
 
 /** Runs `fn` (and everything it awaits) with generators of its own, seeded with `seed`. */
 export function withSeed<T>(seed: number, fn: () => T): T {
-  if (!Number.isInteger(seed)) throw new RangeError(`Expected an integer seed but received ${seed}`);
+  checkInteger('seed', seed);
   return context.run(new Generators(seed), fn);
 }
 

@@ -1,4 +1,4 @@
-import { invalidType } from './errors.ts';
+import { invalidParameter, invalidType, received } from '../errors/index.ts';
 
 /** A decoded picture: 8-bit RGB, interleaved, row-major (what PIL's "RGB" mode holds). */
 export interface RgbImage {
@@ -23,7 +23,7 @@ export type Sample = RgbImage | ImageTensor;
 export function rgbImage(width: number, height: number, data?: Uint8Array): RgbImage {
   const size = width * height * 3;
   if (data && data.length !== size) {
-    throw new RangeError(`Expected ${size} bytes for a ${width}x${height} RGB image but received ${data.length}`);
+    throw invalidParameter(`the data of a ${width}x${height} RGB image`, `${size} bytes`, received(`${data.length} bytes`));
   }
   return { kind: 'image', width, height, data: data ?? new Uint8Array(size) };
 }
@@ -33,11 +33,11 @@ export function imageTensor(channels: number, height: number, width: number, dat
 }
 
 export function expectImage(sample: Sample, transform: string): RgbImage {
-  if (sample.kind !== 'image') throw invalidType(`the input of ${transform}`, 'an RgbImage (apply it before ToTensor)', 'an ImageTensor');
+  if (sample.kind !== 'image') throw invalidType(`the input of ${transform}`, 'an RgbImage (apply it before ToTensor)', received('an ImageTensor'));
   return sample;
 }
 
 export function expectTensor(sample: Sample, transform: string): ImageTensor {
-  if (sample.kind !== 'tensor') throw invalidType(`the input of ${transform}`, 'an ImageTensor (apply ToTensor first)', 'an RgbImage');
+  if (sample.kind !== 'tensor') throw invalidType(`the input of ${transform}`, 'an ImageTensor (apply ToTensor first)', received('an RgbImage'));
   return sample;
 }

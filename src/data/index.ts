@@ -21,7 +21,7 @@ export {
   adjustBrightness, adjustContrast, adjustSaturation, adjustHue, adjustSharpness,
   posterize, solarize, autocontrast, equalize,
 } from './transforms/color-ops.ts';
-export { DataLoader, type Batch, type DataLoaderOptions, type LoaderSummary, type SkippedFile } from './loader.ts';
+export { DataLoader, Batch, type DataLoaderOptions, type LoaderSummary, type SkippedFile } from './loader.ts';
 export { SampleList, DatasetError, type DatasetSample, type ImageDataset } from './datasets/dataset.ts';
 export { ImageFolder, IMG_EXTENSIONS, scanImageFolder, type ImageFolderOptions } from './datasets/image-folder.ts';
 export { loadImageFolders, type DatasetSplits } from './datasets/folders.ts';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { DecodeError } from './decode.ts';
-import { checkInteger, invalidType } from './errors.ts';
+import { checkBoolean, checkInteger, invalidType } from '../errors/index.ts';
 import type { ImageTensor } from './image.ts';
 import type { DatasetSample, ImageDataset } from './datasets/dataset.ts';
 import { Rng } from './rng.ts';
@@ -8,15 +8,9 @@ import { loadSample } from './sample.ts';
 import { transformFromSpec, type Transform, type TransformSpec } from './transforms/transform.ts';
 import { WorkerPool, type Slot } from './worker-pool.ts';
 import { rgbImage } from './image.ts';
+import { Batch } from './batch.ts';
 
-export interface Batch {
-  /** n * 3 * h * w floats, NCHW (over shared memory when worker threads produced it). */
-  images: Float32Array;
-  shape: [number, number, number, number];
-  /** Class indices, or for multi-label datasets an n x C multi-hot matrix. */
-  labels: Int32Array | Float32Array;
-  files: string[];
-}
+export { Batch };
 
 export interface SkippedFile {
   file: string;
@@ -56,7 +50,8 @@ export interface DataLoaderOptions {
  * epoch: the order (when shuffling) and every random transform are drawn from (seed, epoch,
  * sample index), so a run is reproducible whatever the number of workers. Bad files are skipped
  * with a warning naming them (or are errors when `strict`), and the batch is filled from the
- * next files so every batch but the last has batchSize images. Memory is bounded by the window
+ * next files so every batch but the last has batchSize images. With graft's tensors loaded (any
+ * import of graft, nn or above), `for await (const [x, y] of loader)` gives tensors (see Batch). Memory is bounded by the window
  * of samples in flight (batchSize * prefetch + 2 per worker), not by the dataset. With worker
  * threads, `images` is a view of a SharedArrayBuffer the workers wrote into.
  */
@@ -85,19 +80,19 @@ export class DataLoader implements AsyncIterable<Batch> {
   constructor(dataset: ImageDataset, options: DataLoaderOptions = {}) {
     if (!dataset || !Array.isArray(dataset.samples)) throw invalidType('dataset', 'a dataset with samples', dataset);
     this.dataset = dataset;
-    this.batchSize = checkInteger('batchSize', options.batchSize ?? 1, 1);
-    this.shuffle = options.shuffle ?? false;
+    this.batchSize = checkInteger('batchSize', options.batchSize ?? 1, { min: 1 });
+    this.shuffle = checkBoolean('shuffle', options.shuffle ?? false);
     this.seed = checkInteger('seed', options.seed ?? 0);
-    this.dropLast = options.dropLast ?? false;
-    this.prefetch = checkInteger('prefetch', options.prefetch ?? 2, 1);
-    this.strict = options.strict ?? false;
+    this.dropLast = checkBoolean('dropLast', options.dropLast ?? false);
+    this.prefetch = checkInteger('prefetch', options.prefetch ?? 2, { min: 1 });
+    this.strict = checkBoolean('strict', options.strict ?? false);
     this.transform = options.transform;
-    if (options.maxPixels !== undefined) this.maxPixels = checkInteger('maxPixels', options.maxPixels, 1);
-    this.nativeCrop = options.nativeCrop ?? true;
+    if (options.maxPixels !== undefined) this.maxPixels = checkInteger('maxPixels', options.maxPixels, { min: 1 });
+    this.nativeCrop = checkBoolean('nativeCrop', options.nativeCrop ?? true);
     this.onWarning = options.onWarning ?? ((s) => console.warn(`graft: skipping ${s.file}: ${s.reason}`));
     this.spec = this.transform ? portableSpec(this.transform) : null;
     const defaultWorkers = Math.min(2, availableParallelism());
-    this.workers = checkInteger('workers', options.workers ?? (this.spec || !this.transform ? defaultWorkers : 0), 0, 64);
+    this.workers = checkInteger('workers', options.workers ?? (this.spec || !this.transform ? defaultWorkers : 0), { min: 0, max: 64 });
     if (this.workers > 0 && this.transform && !this.spec) {
       throw invalidType('transform', 'transforms registered with registerTransform when workers > 0 (or set workers: 0)', this.transform.name);
     }
@@ -213,7 +208,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       if (labels instanceof Float32Array) for (const t of sample.target as readonly number[]) labels[i * numClasses + t] = 1;
       else labels[i] = sample.target as number;
     });
-    return { images, shape: [items.length, first.channels, first.height, first.width], labels, files: items.map((x) => x.sample.path) };
+    return new Batch(images, [items.length, first.channels, first.height, first.width], labels, items.map((x) => x.sample.path));
   }
 
   /** Stops the worker threads; the loader starts them again if iterated later. */

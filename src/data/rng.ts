@@ -1,3 +1,5 @@
+import { invalidParameter, received } from '../errors/index.ts';
+
 /**
  * A small seedable PRNG (sfc32, seeded through splitmix32) so every random transform, shuffle and
  * split is reproducible from one integer, independently of Math.random and of which worker runs it.
@@ -45,7 +47,7 @@ export class Rng {
   /** Integer in [lo, hi) as torch.randint(lo, hi); unbiased by rejection. */
   int(lo: number, hi: number): number {
     const n = hi - lo;
-    if (n <= 0) throw new RangeError(`Expected hi > lo for Rng.int but received [${lo}, ${hi})`);
+    if (n <= 0) throw invalidParameter('Rng.int', 'hi > lo', received(`[${lo}, ${hi})`));
     if (n <= 0x100000000) {
       const limit = Math.floor(0x100000000 / n) * n;
       let x = this.nextUint32();

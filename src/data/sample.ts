@@ -1,5 +1,5 @@
 import { decodeImage } from './decode.ts';
-import { invalidType } from './errors.ts';
+import { invalidType, received } from '../errors/index.ts';
 import { Normalize, ToTensor, toTensor } from './transforms/tensor.ts';
 import { RandomHorizontalFlip } from './transforms/flip.ts';
 import { canResizeToTensor, resizedCropToTensor } from './simd/crop-resize.ts';
@@ -48,7 +48,7 @@ export async function loadSample(file: string, transform: Transform | undefined,
     const image = await decodeImage(file, { maxPixels, syncRead });
     x = transform instanceof Compose ? transform.apply(image, rng, out) : transform ? transform.apply(image, rng) : toTensor(image, out?.length === image.width * image.height * 3 ? out : undefined);
   }
-  if (x.kind !== 'tensor') throw invalidType('the output of the loader transform', 'an ImageTensor (end the pipeline with ToTensor)', 'an RgbImage');
+  if (x.kind !== 'tensor') throw invalidType('the output of the loader transform', 'an ImageTensor (end the pipeline with ToTensor)', received('an RgbImage'));
   if (out && x.data !== out && x.data.length === out.length) {
     out.set(x.data);
     return imageTensor(x.channels, x.height, x.width, out);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkNumber, invalidParameter } from './errors.ts';
+import { checkNumber, invalidParameter } from '../errors/index.ts';
 import { hashString } from './rng.ts';
 import type { DatasetSample } from './datasets/dataset.ts';
 
@@ -23,8 +23,8 @@ export interface Split {
  * in a split by chance gets its lowest-scoring file moved there, so no split misses a class.
  */
 export function stratifiedSplit(samples: readonly DatasetSample[], root: string, options: SplitOptions = {}): Split {
-  const val = checkNumber('valFraction', options.valFraction ?? 0.2, 0, 1);
-  const test = checkNumber('testFraction', options.testFraction ?? 0, 0, 1);
+  const val = checkNumber('valFraction', options.valFraction ?? 0.2, { min: 0, max: 1 });
+  const test = checkNumber('testFraction', options.testFraction ?? 0, { min: 0, max: 1 });
   if (val + test >= 1) throw invalidParameter('valFraction + testFraction', 'a sum below 1', val + test);
   const seed = options.seed ?? 0;
   const byClass = new Map<string, { sample: DatasetSample; u: number }[]>();

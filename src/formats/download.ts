@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { invalidParameter } from '../errors/index.ts';
 import { writeStreamAtomic } from './atomic-write.ts';
 
 export interface ResolveWeightsOptions {
@@ -50,7 +51,7 @@ export function hashPrefixFromFileName(fileName: string): string | undefined {
 export async function resolveWeights(options: ResolveWeightsOptions): Promise<string> {
   const fileName = options.fileName ?? basename(new URL(options.url).pathname);
   if (!fileName || fileName.includes('/') || fileName.includes('\\')) {
-    throw new RangeError(`Expected a plain file name for the weights of ${options.url}, got "${fileName}"`);
+    throw invalidParameter(`the weights of ${options.url}`, 'a plain file name', fileName);
   }
   const graftDir = options.cacheDir ?? defaultGraftCacheDir();
   const torchDir = defaultTorchCacheDir(options.torchHome);

@@ -39,13 +39,3 @@ export function truncated(file: string, what: string, need: number | bigint, off
     `truncated or corrupt: ${what} needs ${need} bytes at offset ${offset} but the data ends at ${size}`,
   );
 }
-
-/** A short, safe description of a decoded value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '...' : value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `a sequence of ${value.length}`;
-  if (value instanceof Uint8Array) return `${value.length} bytes`;
-  return `a ${value.constructor?.name ?? typeof value}`;
-}

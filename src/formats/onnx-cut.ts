@@ -147,9 +147,6 @@ function neededNodes(model: OnnxModel, roots: readonly string[]): OnnxNode[] {
   return order;
 }
 
-/** Whether a node reads its input at `index` (ONNX marks skipped optional inputs with ''). */
-export const hasInput = (n: OnnxNode, index: number) => Boolean(n.inputs[index]);
-
 /**
  * The cut as a standalone ONNX file in the source's own operator sets, unconverted: what ONNX
  * Runtime itself computes for the cut, to compare graft against, or to ship the backbone alone.

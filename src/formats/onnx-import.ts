@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { InlineGraph } from '../graph/ops/onnx-subgraph.ts';
 import { createSession } from '../runtime/session.ts';
 import { currentRuntime } from '../runtime/runtime.ts';
+import { invalidParameter } from '../errors/index.ts';
 import { onnxError, parseOnnxModel, type OnnxModel } from './onnx-model.ts';
 import { cutModel, type OnnxCut } from './onnx-cut.ts';
 import { convertNodes } from './onnx-opset.ts';
@@ -88,7 +89,7 @@ function resolveInputShape(cut: OnnxCut, given: readonly number[] | undefined, i
   const file = cut.model.file;
   const declared = cut.input.shape;
   if (given) {
-    if (!given.every((d) => Number.isInteger(d) && d > 0)) throw new RangeError(`Expected positive integers for inputShape but received [${given}]`);
+    if (!Array.isArray(given) || !given.every((d) => Number.isInteger(d) && d > 0)) throw invalidParameter('inputShape', 'an array of integers >= 1', given);
     if (declared && declared.length !== given.length + 1) {
       throw onnxError(file, `inputShape [${given}] has ${given.length} dimensions after the batch but input "${cut.input.name}" has ${declared.length - 1}`);
     }

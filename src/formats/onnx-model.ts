@@ -1,4 +1,5 @@
 import { ModelProto } from '../graph/onnx-schema.ts';
+import { halfToFloat } from './half-float.ts';
 
 /**
  * An ONNX file read and checked: every tensor's size against the bytes it holds, every node's
@@ -269,13 +270,4 @@ export function tensorValues(t: OnnxTensor): HostArray {
     }
   }
   throw new TypeError(`Tensor "${t.name}" of element type ${ELEMENT_TYPES[t.dataType]?.name ?? t.dataType} (${n} values) cannot be read as numbers`);
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }

@@ -8,7 +8,8 @@
  * length, index and size is checked against the bytes available before anything is allocated.
  */
 import type { SourceDType } from '../nn/state-dict.ts';
-import { UnsafePickleError, cannotRead, describe, truncated } from './errors.ts';
+import { describe } from '../errors/index.ts';
+import { UnsafePickleError, cannotRead, truncated } from './errors.ts';
 
 /** A Python dict or OrderedDict: insertion-ordered like the checkpoint. */
 export class PyDict {

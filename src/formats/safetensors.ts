@@ -1,205 +1,14 @@
 /**
  * safetensors (timm, Hugging Face): an 8-byte little-endian header length, a JSON header naming
  * each tensor's dtype, shape and byte range, then the raw little-endian data. No code, by design.
- *
- * This file also holds the element codec the `.pth` reader and writer share: raw little-endian
- * bytes of a stored dtype to and from the widened `HostTensor` types.
  */
 import { readFile } from 'node:fs/promises';
-import type { HostTensor, SourceDType, StateDict } from '../nn/state-dict.ts';
+import type { SourceDType, StateDict } from '../nn/state-dict.ts';
 import { numel } from '../graph/tensor.ts';
-import { cannotRead, describe, truncated } from './errors.ts';
+import { describe, invalidType } from '../errors/index.ts';
+import { cannotRead, truncated } from './errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-
-export const ELEMENT_SIZE: Record<SourceDType, number> = {
-  float32: 4,
-  float64: 8,
-  float16: 2,
-  bfloat16: 2,
-  int64: 8,
-  int32: 4,
-  int16: 2,
-  int8: 1,
-  uint8: 1,
-  bool: 1,
-};
-
-export function isFloatDType(dtype: SourceDType): boolean {
-  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
-}
-
-// --- decoding: stored bytes -> widened elements ---
-
-let halfTable: Float32Array | undefined;
-
-/** All 65536 float16 values, so decoding a half tensor is one lookup per element. */
-function halfToFloatTable(): Float32Array {
-  if (halfTable) return halfTable;
-  halfTable = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) halfTable[h] = sign * frac * 2 ** -24;
-    else if (exp === 31) halfTable[h] = frac ? NaN : sign * Infinity;
-    else halfTable[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  return halfTable;
-}
-
-/** A typed-array view of `bytes`, copied first only when the bytes are not aligned for it. */
-function aligned<T>(bytes: Uint8Array, size: number, make: (buffer: ArrayBufferLike, offset: number, length: number) => T): T {
-  const length = bytes.byteLength / size;
-  if (bytes.byteOffset % size === 0) return make(bytes.buffer, bytes.byteOffset, length);
-  return make(new Uint8Array(bytes).buffer, 0, length); // a copy, even of a Buffer
-}
-
-/**
- * Decodes `count` elements of `dtype` from little-endian `bytes` (exactly count * size bytes),
- * widened to float32 or int64. The result never aliases `bytes`.
- */
-export function decodeElements(bytes: Uint8Array, dtype: SourceDType, count: number): Float32Array | BigInt64Array {
-  const data = bytes.subarray(0, count * ELEMENT_SIZE[dtype]);
-  switch (dtype) {
-    case 'float32':
-      return aligned(data, 4, (b, o, n) => new Float32Array(b, o, n)).slice();
-    case 'float64':
-      return Float32Array.from(aligned(data, 8, (b, o, n) => new Float64Array(b, o, n)));
-    case 'float16': {
-      const table = halfToFloatTable();
-      const half = aligned(data, 2, (b, o, n) => new Uint16Array(b, o, n));
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = table[half[i]];
-      return out;
-    }
-    case 'bfloat16': {
-      // bfloat16 is the top half of a float32.
-      const half = aligned(data, 2, (b, o, n) => new Uint16Array(b, o, n));
-      const bits = new Uint32Array(count);
-      for (let i = 0; i < count; i++) bits[i] = half[i] << 16;
-      return new Float32Array(bits.buffer);
-    }
-    case 'int64':
-      return aligned(data, 8, (b, o, n) => new BigInt64Array(b, o, n)).slice();
-    case 'int32':
-      return widenInts(aligned(data, 4, (b, o, n) => new Int32Array(b, o, n)));
-    case 'int16':
-      return widenInts(aligned(data, 2, (b, o, n) => new Int16Array(b, o, n)));
-    case 'int8':
-      return widenInts(new Int8Array(data.buffer, data.byteOffset, count));
-    case 'uint8':
-      return widenInts(data);
-    case 'bool': {
-      const out = new BigInt64Array(count);
-      for (let i = 0; i < count; i++) out[i] = data[i] ? 1n : 0n;
-      return out;
-    }
-  }
-}
-
-function widenInts(values: ArrayLike<number>): BigInt64Array {
-  const out = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]);
-  return out;
-}
-
-// --- encoding: widened elements -> stored bytes ---
-
-const scratchF32 = new Float32Array(1);
-const scratchU32 = new Uint32Array(scratchF32.buffer);
-
-/** float32 -> float16 bits, rounding to nearest even like PyTorch's `.half()`. */
-export function floatToHalf(value: number): number {
-  scratchF32[0] = value;
-  const x = scratchU32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rest > mid || (rest === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
-
-/** float32 -> bfloat16 bits, rounding to nearest even; NaN stays NaN. */
-export function floatToBfloat16(value: number): number {
-  scratchF32[0] = value;
-  const x = scratchU32[0];
-  if ((x & 0x7fffffff) > 0x7f800000) return (x >>> 16) | 0x40;
-  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-const INT_RANGES: Partial<Record<SourceDType, [bigint, bigint]>> = {
-  int32: [-(2n ** 31n), 2n ** 31n - 1n],
-  int16: [-(2n ** 15n), 2n ** 15n - 1n],
-  int8: [-128n, 127n],
-  uint8: [0n, 255n],
-  bool: [0n, 1n],
-};
-
-/** The dtype a writer stores `tensor` as: its `sourceDtype` when the data can go back to it. */
-export function storedDType(tensor: HostTensor, keepSourceDtype: boolean): SourceDType {
-  const source = tensor.sourceDtype;
-  if (!keepSourceDtype || !source) return tensor.dtype;
-  return isFloatDType(source) === (tensor.dtype === 'float32') ? source : tensor.dtype;
-}
-
-/** Encodes `tensor` as little-endian bytes of `dtype`; integers that do not fit are refused by key. */
-export function encodeElements(tensor: HostTensor, dtype: SourceDType, key: string): Uint8Array {
-  const n = tensor.data.length;
-  const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  if (tensor.dtype === 'float32') {
-    const src = tensor.data;
-    switch (dtype) {
-      case 'float32':
-        return asBytes(src);
-      case 'float64':
-        return asBytes(Float64Array.from(src));
-      case 'float16':
-        return asBytes(Uint16Array.from(src, floatToHalf));
-      case 'bfloat16':
-        return asBytes(Uint16Array.from(src, floatToBfloat16));
-      default:
-        throw new TypeError(`Cannot store float32 tensor "${key}" as ${dtype}`);
-    }
-  }
-  const src = tensor.data;
-  if (dtype === 'int64') return asBytes(src);
-  const range = INT_RANGES[dtype];
-  if (!range) throw new TypeError(`Cannot store int64 tensor "${key}" as ${dtype}`);
-  for (let i = 0; i < n; i++) {
-    if (src[i] < range[0] || src[i] > range[1]) {
-      throw new RangeError(`Cannot store tensor "${key}" as ${dtype}: element ${i} is ${src[i]}, outside ${range[0]}..${range[1]}`);
-    }
-  }
-  const values = Array.from(src, Number);
-  switch (dtype) {
-    case 'int32':
-      return asBytes(Int32Array.from(values));
-    case 'int16':
-      return asBytes(Int16Array.from(values));
-    case 'int8':
-      return asBytes(Int8Array.from(values));
-    default:
-      return Uint8Array.from(values);
-  }
-}
-
-// --- the safetensors format ---
+import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, storedDType } from './element-codec.ts';
 
 const DTYPE_NAMES: Record<string, SourceDType> = {
   F32: 'float32',
@@ -331,7 +140,7 @@ export function encodeSafetensors(stateDict: StateDict, metadata?: Record<string
   const header: Record<string, unknown> = {};
   if (metadata) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new TypeError(`safetensors metadata "${k}" must be a string, got ${describe(v)}`);
+      if (typeof v !== 'string') throw invalidType(`metadata "${k}" of a safetensors file`, 'a string', v);
     }
     header.__metadata__ = metadata;
   }
@@ -354,11 +163,4 @@ export function encodeSafetensors(stateDict: StateDict, metadata?: Record<string
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)), 0);
   head.write(json, 8, 'utf8');
   return [head, ...chunks];
-}
-
-/** A tensor whose data does not match its shape would write a file no reader accepts. */
-export function checkTensor(key: string, tensor: HostTensor): void {
-  if (tensor.data.length !== numel(tensor.shape)) {
-    throw new RangeError(`Tensor "${key}" has ${tensor.data.length} elements but shape [${tensor.shape.join(', ')}] needs ${numel(tensor.shape)}`);
-  }
 }

@@ -1,6 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { cannotRead, describe, truncated } from './errors.ts';
+import { describe } from '../errors/index.ts';
+import { cannotRead, truncated } from './errors.ts';
+import { halfToFloat } from './half-float.ts';
 import { numel } from '../graph/tensor.ts';
 
 /**
@@ -221,15 +223,6 @@ function decode(bytes: Uint8Array, offset: number, w: WeightPlan): Float32Array 
       break;
   }
   return out;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 /** Teachable Machine's metadata.json: the class labels in output order, and the image size. */

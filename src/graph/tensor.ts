@@ -1,3 +1,4 @@
+import { invalidParameter, received } from '../errors/index.ts';
 import type { DType, TensorData } from './dtype.ts';
 import type { EmitContext } from './emit.ts';
 
@@ -112,7 +113,7 @@ export function tensor(data: TensorData | number[], shape?: readonly number[]): 
   const value = Array.isArray(data) ? Float32Array.from(data) : data;
   const dims = shape ?? [value.length];
   if (numel(dims) !== value.length) {
-    throw new RangeError(`Expected ${numel(dims)} values for shape [${dims}] but received ${value.length}`);
+    throw invalidParameter(`shape [${dims}]`, `${numel(dims)} values`, received(`${value.length} values`));
   }
   const dtype: DType = value instanceof BigInt64Array ? 'int64' : 'float32';
   return new Tensor({ shape: dims, dtype, value });

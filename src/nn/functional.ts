@@ -5,6 +5,7 @@ import { apply } from '../graph/op.ts';
 import * as ops from '../graph/ops/index.ts';
 import * as T from '../graph/functional.ts';
 import { ShapeError } from '../graph/errors.ts';
+import { checkNumber } from '../errors/index.ts';
 import { currentScope } from '../graph/scope.ts';
 
 /** torch.nn.functional for graft tensors. Re-exports the tensor-level ops too. */
@@ -25,8 +26,6 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   return apply(ops.linear, bias ? [x, weight, bias] : [x, weight], {});
 }
-
-export interface BatchNormOptions { training?: boolean; momentum?: number; eps?: number }
 
 /**
  * Batch norm with the given running statistics (inference form). Training-mode batch norm, with
@@ -98,7 +97,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
  * (`manualSeed`) and fed as data, so every step runs the same compiled graph.
  */
 export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`Expected number between 0 and 1 for p but received ${p}`);
+  checkNumber('p', p, { min: 0, max: 1 });
   if (!training || p === 0) return x;
   const mask = new Float32Array(x.size);
   if (p < 1) {

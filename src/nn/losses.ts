@@ -2,6 +2,7 @@ import './tensor-api.ts';
 import { Tensor, tensor, constant } from '../graph/tensor.ts';
 import * as T from '../graph/functional.ts';
 import { Module } from './module.ts';
+import { checkChoice, checkInteger, checkNumber, invalidParameter, invalidType, received } from '../errors/index.ts';
 
 /**
  * Loss functions, as torch.nn.functional's, composed only of differentiable primitives
@@ -36,25 +37,14 @@ export interface MSEOptions {
   reduction?: Reduction;
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v instanceof Tensor) return v.toString();
-  if (v === null || v === undefined) return String(v);
-  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`;
-  return `${String(v)} of type ${typeof v}`;
-}
-
 const dims = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 function checkReduction(fn: string, r: unknown): Reduction {
-  if (!REDUCTIONS.includes(r as Reduction)) {
-    throw new RangeError(`Expected one of "mean", "sum", "none" for reduction of ${fn} but received ${describe(r)}`);
-  }
-  return r as Reduction;
+  return checkChoice(`reduction of ${fn}`, r, REDUCTIONS);
 }
 
 function checkTensor(fn: string, name: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor)) throw new TypeError(`Expected a Tensor for ${name} of ${fn} but received ${describe(t)}`);
+  if (!(t instanceof Tensor)) throw invalidType(`${name} of ${fn}`, 'a Tensor', t);
   return t;
 }
 
@@ -63,16 +53,16 @@ function classTable(fn: string, name: string, w: Tensor | Float32Array | number[
   let values: ArrayLike<number>;
   if (w instanceof Tensor) {
     if (w.dtype !== 'float32' || !(w.value instanceof Float32Array)) {
-      throw new TypeError(`Expected ${name} of ${fn} to be a float32 tensor with host values (e.g. tensor([...])) but received ${w.toString()}`);
+      throw invalidType(`${name} of ${fn}`, 'a float32 tensor with host values (e.g. tensor([...]))', received(w.toString()));
     }
     values = w.value;
   } else if (w instanceof Float32Array || Array.isArray(w)) {
     values = w;
   } else {
-    throw new TypeError(`Expected a Tensor, Float32Array or array of numbers for ${name} of ${fn} but received ${describe(w)}`);
+    throw invalidType(`${name} of ${fn}`, 'a Tensor, Float32Array or array of numbers', w);
   }
   if (values.length !== classes) {
-    throw new RangeError(`Expected ${classes} values (one per class) for ${name} of ${fn} but received ${values.length}`);
+    throw invalidParameter(`${name} of ${fn}`, `${classes} values (one per class)`, received(`${values.length} values`));
   }
   return Float32Array.from(values);
 }
@@ -100,22 +90,18 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   checkTensor(fn, 'logits', logits);
   checkTensor(fn, 'target', target);
   if (logits.ndim !== 2 || logits.dtype !== 'float32') {
-    throw new RangeError(`Expected float32 logits of shape [N, C] for ${fn} but received ${logits.toString()}`);
+    throw invalidParameter(fn, 'float32 logits of shape [N, C]', received(logits.toString()));
   }
   const [n, classes] = logits.shape;
   const reduction = checkReduction(fn, options.reduction ?? 'mean');
-  const smoothing = options.labelSmoothing ?? 0;
-  if (typeof smoothing !== 'number' || !(smoothing >= 0 && smoothing <= 1)) {
-    throw new RangeError(`Expected number between 0 and 1 for labelSmoothing of ${fn} but received ${describe(smoothing)}`);
-  }
-  const ignoreIndex = options.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignoreIndex)) throw new RangeError(`Expected integer for ignoreIndex of ${fn} but received ${describe(ignoreIndex)}`);
+  const smoothing = checkNumber(`labelSmoothing of ${fn}`, options.labelSmoothing ?? 0, { min: 0, max: 1 });
+  const ignoreIndex = checkInteger(`ignoreIndex of ${fn}`, options.ignoreIndex ?? -100);
   const weight = options.weight === undefined ? null : classTable(fn, 'weight', options.weight, classes);
   const logProbs = T.logSoftmax(logits, 1);
 
   if (target.dtype === 'float32') {
     if (target.ndim !== 2 || target.shape[0] !== n || target.shape[1] !== classes) {
-      throw new RangeError(`Expected probabilities of shape [${n}, ${classes}] (like the logits) for target of ${fn} but received shape ${dims(target.shape)}`);
+      throw invalidParameter(`target of ${fn}`, `probabilities of shape [${n}, ${classes}] (like the logits)`, received(`shape ${dims(target.shape)}`));
     }
     let p = smoothing > 0 ? T.add(T.mul(target, 1 - smoothing), smoothing / classes) : target;
     if (weight) p = T.mul(p, constant(weight, [classes]));
@@ -125,10 +111,10 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   }
 
   if (target.ndim !== 1 || target.shape[0] !== n) {
-    throw new RangeError(`Expected class indices of shape [${n}] (one per row of the logits) for target of ${fn} but received shape ${dims(target.shape)}`);
+    throw invalidParameter(`target of ${fn}`, `class indices of shape [${n}] (one per row of the logits)`, received(`shape ${dims(target.shape)}`));
   }
   if (!(target.value instanceof BigInt64Array)) {
-    throw new TypeError(`Expected class indices with host values for target of ${fn} (e.g. labels([...])) but received the result of an op, ${target.toString()}`);
+    throw invalidType(`target of ${fn}`, 'class indices with host values (e.g. labels([...]))', received(`the result of an op, ${target.toString()}`));
   }
   const ys = target.value;
   // The whole loss is -sum(targets * logProbs): one row of target weights per sample, zero for
@@ -139,7 +125,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     const y = Number(ys[i]);
     if (y === ignoreIndex) continue;
     if (!(y >= 0 && y < classes)) {
-      throw new RangeError(`Expected class index between 0 and ${classes - 1} (or ignoreIndex ${ignoreIndex}) for target[${i}] of ${fn} but received ${ys[i]}`);
+      throw invalidParameter(`target[${i}] of ${fn}`, `class index between 0 and ${classes - 1} (or ignoreIndex ${ignoreIndex})`, received(`${ys[i]}`));
     }
     const wy = weight ? weight[y] : 1;
     denominator += wy;
@@ -169,7 +155,7 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, op
   checkTensor(fn, 'logits', logits);
   checkTensor(fn, 'targets', targets);
   if (targets.dtype !== 'float32' || targets.shape.length !== logits.shape.length || targets.shape.some((d, i) => d !== logits.shape[i])) {
-    throw new RangeError(`Expected float32 targets of shape ${dims(logits.shape)} (like the logits) for ${fn} but received ${targets.toString()}`);
+    throw invalidParameter(fn, `float32 targets of shape ${dims(logits.shape)} (like the logits)`, received(targets.toString()));
   }
   const reduction = checkReduction(fn, options.reduction ?? 'mean');
   const classes = logits.shape[logits.ndim - 1] ?? 1;
@@ -200,7 +186,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: MSEOptions = {})
   checkTensor(fn, 'target', target);
   if (target.shape.length !== input.shape.length || target.shape.some((d, i) => d !== input.shape[i])) {
     // PyTorch broadcasts with a warning; a shape mismatch here is nearly always a bug ([N] vs [N, 1]).
-    throw new RangeError(`Expected target of shape ${dims(input.shape)} (like the input) for ${fn} but received shape ${dims(target.shape)}`);
+    throw invalidParameter(fn, `target of shape ${dims(input.shape)} (like the input)`, received(`shape ${dims(target.shape)}`));
   }
   const reduction = checkReduction(fn, options.reduction ?? 'mean');
   const diff = T.sub(input, target);

@@ -1,5 +1,6 @@
 import './tensor-api.ts';
 import { Tensor } from '../graph/tensor.ts';
+import type { DType } from '../graph/dtype.ts';
 import { withScope } from '../graph/scope.ts';
 import type { HostTensor, StateDict } from './state-dict.ts';
 import { Parameter, Buffer } from './parameter.ts';
@@ -9,6 +10,8 @@ export interface LoadReport {
   unexpectedKeys: string[];
   /** Keys present on both sides with different shapes; never loaded. */
   shapeMismatches: { key: string; expected: number[]; received: number[] }[];
+  /** Keys present on both sides with the same shape but int64 on one side and float32 on the other; never loaded. */
+  dtypeMismatches: { key: string; expected: DType; received: DType }[];
 }
 
 /** Raised by a strict `loadStateDict` that found anything but an exact match; lists every key. */
@@ -18,6 +21,7 @@ export class StateDictError extends Error {
       ...report.missingKeys.map((k) => `  missing key: ${k}`),
       ...report.unexpectedKeys.map((k) => `  unexpected key: ${k}`),
       ...report.shapeMismatches.map((m) => `  shape mismatch for ${m.key}: the model has [${m.expected}], ${source} has [${m.received}]`),
+      ...report.dtypeMismatches.map((m) => `  dtype mismatch for ${m.key}: the model has ${m.expected}, ${source} has ${m.received}`),
     ];
     super(`Error loading state dict from ${source}:\n${lines.join('\n')}`);
     this.name = 'StateDictError';
@@ -123,7 +127,7 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const entries = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = new Map(this.namedState());
-    const report: LoadReport = { missingKeys: [], unexpectedKeys: [], shapeMismatches: [] };
+    const report: LoadReport = { missingKeys: [], unexpectedKeys: [], shapeMismatches: [], dtypeMismatches: [] };
     const matched: [Parameter | Buffer, HostTensor][] = [];
     for (const [key, t] of own) {
       const v = entries.get(key);
@@ -131,11 +135,11 @@ export abstract class Module {
       else if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
         report.shapeMismatches.push({ key, expected: [...t.shape], received: [...v.shape] });
       } else if ((v.dtype === 'int64') !== (t.dtype === 'int64')) {
-        report.shapeMismatches.push({ key, expected: [...t.shape], received: [...v.shape] });
+        report.dtypeMismatches.push({ key, expected: t.dtype, received: v.dtype });
       } else matched.push([t, v]);
     }
     for (const key of entries.keys()) if (!own.has(key)) report.unexpectedKeys.push(key);
-    const clean = !report.missingKeys.length && !report.unexpectedKeys.length && !report.shapeMismatches.length;
+    const clean = !report.missingKeys.length && !report.unexpectedKeys.length && !report.shapeMismatches.length && !report.dtypeMismatches.length;
     if (strict && !clean) throw new StateDictError(report, opts.source ?? 'the state dict');
     for (const [t, v] of matched) (t as Buffer).assign(v.data.slice() as Float32Array);
     return report;

@@ -1,5 +1,6 @@
 import './tensor-api.ts';
 import { Tensor } from '../graph/tensor.ts';
+import { invalidParameter, received } from '../errors/index.ts';
 
 /**
  * A tensor a module learns. Trainable by default, as in PyTorch; `p.requiresGrad = false`
@@ -16,7 +17,7 @@ export class Parameter extends Tensor {
 
   /** Replaces the values in place (same shape), so sessions holding the old values are recompiled. */
   assign(data: Float32Array): void {
-    if (data.length !== this.size) throw new RangeError(`Expected ${this.size} values for shape [${this.shape}] but received ${data.length}`);
+    if (data.length !== this.size) throw invalidParameter(`shape [${this.shape}]`, `${this.size} values`, received(`${data.length} values`));
     this.value = data;
     this.version++;
   }
@@ -34,7 +35,7 @@ export class Buffer extends Tensor {
   }
 
   assign(data: Float32Array | BigInt64Array): void {
-    if (data.length !== this.size) throw new RangeError(`Expected ${this.size} values for shape [${this.shape}] but received ${data.length}`);
+    if (data.length !== this.size) throw invalidParameter(`shape [${this.shape}]`, `${this.size} values`, received(`${data.length} values`));
     this.value = data;
     this.version++;
   }

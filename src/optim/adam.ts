@@ -1,5 +1,5 @@
 import { Optimizer, type Hyperparameters, type ParamGroup, type Params } from './optimizer.ts';
-import { checkBoolean, checkNumber, invalidType } from './validate.ts';
+import { checkBoolean, checkNumber, invalidType } from '../errors/index.ts';
 
 export interface AdamOptions extends Hyperparameters {
   lr: number;

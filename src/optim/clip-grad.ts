@@ -1,5 +1,5 @@
 import type { Parameter } from '../nn/parameter.ts';
-import { checkNumber, invalidType } from './validate.ts';
+import { checkNumber, invalidType } from '../errors/index.ts';
 
 function gradientsOf(params: Iterable<Parameter> | Parameter): Float32Array[] {
   const list = Symbol.iterator in Object(params) ? [...(params as Iterable<Parameter>)] : [params as Parameter];
@@ -24,7 +24,7 @@ function gradientsOf(params: Iterable<Parameter> | Parameter): Float32Array[] {
 export function clipGradNorm(params: Iterable<Parameter> | Parameter, maxNorm: number, normType = 2,
   { errorIfNonfinite = false }: { errorIfNonfinite?: boolean } = {}): number {
   checkNumber('maxNorm', maxNorm, { min: 0 });
-  checkNumber('normType', normType, { minExclusive: 0 });
+  checkNumber('normType', normType, { minExclusive: 0, infinite: true });
   const grads = gradientsOf(params);
   if (grads.length === 0) return 0;
   let total: number;

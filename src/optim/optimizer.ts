@@ -1,5 +1,6 @@
 import { Parameter } from '../nn/parameter.ts';
-import { checkNumber, describe, invalidParameter, invalidType, toCamel, toSnake } from './validate.ts';
+import { checkNumber, describe, invalidParameter, invalidType } from '../errors/index.ts';
+import { toCamel, toSnake } from './state-keys.ts';
 
 /** Hyper-parameters every optimizer has; each optimizer adds its own. */
 export interface Hyperparameters {

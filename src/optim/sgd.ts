@@ -1,5 +1,5 @@
 import { Optimizer, type Hyperparameters, type ParamGroup, type Params } from './optimizer.ts';
-import { checkBoolean, checkNumber } from './validate.ts';
+import { checkBoolean, checkNumber } from '../errors/index.ts';
 
 export interface SGDOptions extends Hyperparameters {
   /** Learning rate; required (in the options or in every group), as in PyTorch. */
@@ -76,8 +76,8 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
         } else {
           // The first step seeds the buffer with the gradient itself, undamped (PyTorch's rule):
           // the later steps' rule on the new, zero buffer with carry 0 and keep 1, exactly. One
-          // loop then serves every step, and V8 has optimized it by the second (resnet18's 11.8M
-          // values in a training step: second step 43 vs 87 ms, later ones 37 vs 44).
+          // loop then serves every step, and V8 has optimized it by the second, which makes the
+          // early steps faster than a loop of its own for the first (bench/NOTES.md, "SGD step").
           const first = state.momentumBuffer === null;
           const buf = state.momentumBuffer ?? (state.momentumBuffer = new Float32Array(w.length));
           const [carry, keep] = first ? [0, 1] : [momentum, 1 - dampening];
@@ -99,7 +99,7 @@ function plainStep(w: Float32Array, grad: Float32Array, lr: number, sign: number
   for (let i = 0; i < n; i++) w[i] -= lr * Math.fround(sign * grad[i] + weightDecay * w[i]);
 }
 
-/** The common case, buf = carry * buf + g; p -= lr * buf: fewer reads and multiplies (27 vs 33 ms for 11.8M). */
+/** The common case, buf = carry * buf + g; p -= lr * buf: fewer reads and multiplies than momentumStep (bench/NOTES.md, "SGD step"). */
 function heavyBallStep(w: Float32Array, grad: Float32Array, buf: Float32Array, lr: number, carry: number): void {
   const n = w.length;
   for (let i = 0; i < n; i++) {

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { checkBoolean, checkChoice, checkInteger, checkString } from '../errors/index.ts';
 
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
 
@@ -47,14 +48,12 @@ export function defaultRuntimeOptions(): RuntimeOptions {
 
 /** Checks an options update at the boundary; returns it unchanged. */
 export function checkRuntimeOptions(update: Partial<RuntimeOptions>): Partial<RuntimeOptions> {
-  if (update.threads !== undefined && !(Number.isInteger(update.threads) && update.threads >= 1 && update.threads <= 1024)) {
-    throw new RangeError(`Expected integer between 1 and 1024 for threads but received ${update.threads}`);
-  }
-  if (update.provider !== undefined && !PROVIDERS.includes(update.provider)) {
-    throw new RangeError(`Expected one of ${PROVIDERS.join(', ')} for provider but received ${String(update.provider)}`);
-  }
-  if (update.maxSessions !== undefined && !(Number.isInteger(update.maxSessions) && update.maxSessions >= 1)) {
-    throw new RangeError(`Expected integer >= 1 for maxSessions but received ${update.maxSessions}`);
-  }
+  if (update.threads !== undefined) checkInteger('threads', update.threads, { min: 1, max: 1024 });
+  if (update.provider !== undefined) checkChoice('provider', update.provider, PROVIDERS);
+  if (update.maxSessions !== undefined) checkInteger('maxSessions', update.maxSessions, { min: 1 });
+  if (update.memoryArena !== undefined) checkBoolean('memoryArena', update.memoryArena);
+  if (update.memoryPattern !== undefined) checkBoolean('memoryPattern', update.memoryPattern);
+  if (update.blockedLayout !== undefined) checkBoolean('blockedLayout', update.blockedLayout);
+  if (update.profilePrefix !== undefined && update.profilePrefix !== null) checkString('profilePrefix', update.profilePrefix, 'a file prefix or null');
   return update;
 }

@@ -2,14 +2,12 @@ import type { Preprocessing } from '../models/catalog.ts';
 import { Compose } from '../data/transforms/compose.ts';
 import { RandomResizedCrop } from '../data/transforms/random-resized-crop.ts';
 import { RandomHorizontalFlip } from '../data/transforms/flip.ts';
-import { ColorJitter } from '../data/transforms/color-jitter.ts';
 import { TrivialAugmentWide } from '../data/transforms/trivial-augment.ts';
 import { Normalize, ToTensor } from '../data/transforms/tensor.ts';
 import { evalPreset } from '../data/transforms/presets.ts';
 import type { Transform } from '../data/transforms/transform.ts';
 
 export type AugmentLevel = 'none' | 'light' | 'standard';
-export const AUGMENT_LEVELS: readonly AugmentLevel[] = ['none', 'light', 'standard'];
 
 /**
  * The training transform for an augmentation level, sized and normalized as the weights expect:
@@ -23,6 +21,3 @@ export function trainTransform(level: AugmentLevel, p: Preprocessing): Transform
   if (level === 'light') return new Compose([crop, new RandomHorizontalFlip(), ...tail]);
   return new Compose([crop, new RandomHorizontalFlip(), new TrivialAugmentWide(), ...tail]);
 }
-
-/** Not used by a level yet, kept beside them for users composing their own: mild colour changes. */
-export const colorJitterLight = () => new ColorJitter({ brightness: 0.2, contrast: 0.2, saturation: 0.2 });

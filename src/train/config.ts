@@ -1,3 +1,4 @@
+import { checkBoolean, checkChoice, checkInteger, checkNumber, checkString, invalidParameter } from '../errors/index.ts';
 import type { AugmentLevel } from './augment.ts';
 
 export type TrainMode = 'frozen' | 'finetune' | 'two-stage';
@@ -53,42 +54,34 @@ export const DEFAULTS: TrainConfig = {
   valSplit: 0.2, labelSmoothing: 0, patience: 0, seed: 0, strict: false,
 };
 
-const oneOf = <T extends string>(name: string, v: string, options: readonly T[]): T => {
-  if (!options.includes(v as T)) throw new RangeError(`Expected one of ${options.join(', ')} for ${name} but received ${JSON.stringify(v)}`);
-  return v as T;
-};
-const int = (name: string, v: number, min: number) => {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`Expected integer >= ${min} for ${name} but received ${v}`);
-  return v;
-};
-const num = (name: string, v: number, min: number, max = Infinity) => {
-  if (!(Number.isFinite(v) && v >= min && v <= max)) throw new RangeError(`Expected number between ${min} and ${max} for ${name} but received ${v}`);
-  return v;
-};
-
 /** Fills defaults and checks every value, naming the option and the valid range. */
 export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   const c = { ...DEFAULTS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as TrainConfig;
-  oneOf('mode', c.mode, ['frozen', 'finetune', 'two-stage'] as const);
-  oneOf('optimizer', c.optimizer, ['sgd', 'adam', 'adamw'] as const);
-  oneOf('scheduler', c.scheduler, ['none', 'step', 'cosine', 'onecycle'] as const);
-  oneOf('augment', c.augment, ['none', 'light', 'standard'] as const);
-  int('epochs', c.epochs, 1);
-  int('batchSize', c.batchSize, 1);
-  int('unfreeze', c.unfreeze, 0);
-  int('frozenEpochs', c.frozenEpochs, 0);
-  int('stepSize', c.stepSize, 1);
-  int('views', c.views, 1);
-  int('patience', c.patience, 0);
-  int('seed', c.seed, 0);
-  num('lr', c.lr, 0);
-  num('momentum', c.momentum, 0, 1);
-  num('weightDecay', c.weightDecay, 0);
-  num('gamma', c.gamma, 0, 1);
-  num('valSplit', c.valSplit, 0, 0.9);
-  num('labelSmoothing', c.labelSmoothing, 0, 1);
+  checkChoice('mode', c.mode, ['frozen', 'finetune', 'two-stage'] as const);
+  checkChoice('optimizer', c.optimizer, ['sgd', 'adam', 'adamw'] as const);
+  checkChoice('scheduler', c.scheduler, ['none', 'step', 'cosine', 'onecycle'] as const);
+  checkChoice('augment', c.augment, ['none', 'light', 'standard'] as const);
+  checkInteger('epochs', c.epochs, { min: 1 });
+  checkInteger('batchSize', c.batchSize, { min: 1 });
+  checkInteger('unfreeze', c.unfreeze, { min: 0 });
+  checkInteger('frozenEpochs', c.frozenEpochs, { min: 0 });
+  checkInteger('stepSize', c.stepSize, { min: 1 });
+  checkInteger('views', c.views, { min: 1 });
+  checkInteger('patience', c.patience, { min: 0 });
+  checkInteger('seed', c.seed, { min: 0 });
+  checkNumber('lr', c.lr, { min: 0 });
+  checkNumber('momentum', c.momentum, { min: 0, max: 1 });
+  checkNumber('weightDecay', c.weightDecay, { min: 0 });
+  checkNumber('gamma', c.gamma, { min: 0, max: 1 });
+  checkNumber('valSplit', c.valSplit, { min: 0, max: 0.9 });
+  checkNumber('labelSmoothing', c.labelSmoothing, { min: 0, max: 1 });
   if (c.mode === 'two-stage' && c.frozenEpochs >= c.epochs) {
-    throw new RangeError(`two-stage needs frozenEpochs (${c.frozenEpochs}) below epochs (${c.epochs})`);
+    throw invalidParameter('frozenEpochs', `integer below epochs (${c.epochs}) in mode "two-stage"`, c.frozenEpochs);
   }
+  checkString('model', c.model, 'an architecture name or a model spec');
+  if (c.weights !== null) checkString('weights', c.weights, 'a weight variant, a weights file or null');
+  if (c.cacheDir !== null) checkString('cacheDir', c.cacheDir, 'a folder or null');
+  checkBoolean('featureCache', c.featureCache);
+  checkBoolean('strict', c.strict);
   return c;
 }

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from '../formats/zip.ts';
+import { writeFileAtomic } from '../formats/atomic-write.ts';
 
 const MAGIC = 0x31434647; // "GFC1"
 const HEADER = 16;
@@ -62,15 +63,8 @@ export class FeatureCache {
     header.setUint32(0, MAGIC, true);
     header.setUint32(4, features.length, true);
     header.setUint32(8, crc32(data), true);
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.write(new Uint8Array(header.buffer));
-      await fh.write(data);
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
+    // No fsync per entry: a torn entry fails its length and CRC check on reading and is a miss.
+    await writeFileAtomic(file, [new Uint8Array(header.buffer), data], { sync: false });
   }
 }
 

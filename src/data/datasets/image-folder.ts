@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { invalidType } from '../errors.ts';
+import { invalidType } from '../../errors/index.ts';
 import { DatasetError, SampleList, type DatasetSample } from './dataset.ts';
 
 /** torchvision's IMG_EXTENSIONS, matched case-insensitively. GIF is not among them, as in torchvision. */

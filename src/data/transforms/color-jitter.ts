@@ -1,4 +1,4 @@
-import { checkRange, invalidParameter } from '../errors.ts';
+import { checkNumber, checkRange, invalidParameter } from '../../errors/index.ts';
 import { expectImage, type RgbImage, type Sample } from '../image.ts';
 import type { Rng } from '../rng.ts';
 import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './color-ops.ts';
@@ -26,7 +26,7 @@ function jitterRange(name: string, value: Jitter | undefined, center: number, bo
   if (value === undefined) return null;
   let range: [number, number];
   if (typeof value === 'number') {
-    if (!(value >= 0)) throw invalidParameter(name, 'non-negative number', value);
+    checkNumber(name, value, { min: 0 });
     range = [center - value, center + value];
     if (clipAtZero) range[0] = Math.max(range[0], 0);
   } else {

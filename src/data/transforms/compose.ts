@@ -1,4 +1,4 @@
-import { invalidType } from '../errors.ts';
+import { invalidType } from '../../errors/index.ts';
 import type { Sample } from '../image.ts';
 import type { Rng } from '../rng.ts';
 import { Normalize, ToTensor, toNormalizedTensor } from './tensor.ts';

@@ -1,4 +1,4 @@
-import { checkNumber } from '../errors.ts';
+import { checkNumber } from '../../errors/index.ts';
 import { imageTensor, rgbImage, type ImageTensor, type RgbImage, type Sample } from '../image.ts';
 import type { Rng } from '../rng.ts';
 import { defaultRng, registerTransform, type Transform, type TransformSpec } from './transform.ts';
@@ -40,7 +40,7 @@ export class RandomHorizontalFlip implements Transform {
   readonly p: number;
 
   constructor(p = 0.5) {
-    this.p = checkNumber('p', p, 0, 1);
+    this.p = checkNumber('p', p, { min: 0, max: 1 });
   }
 
   apply(input: Sample, rng: Rng = defaultRng()): Sample {

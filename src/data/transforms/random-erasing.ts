@@ -1,4 +1,4 @@
-import { checkNumber, checkRange, invalidParameter } from '../errors.ts';
+import { checkNumber, checkRange, invalidParameter } from '../../errors/index.ts';
 import { expectTensor, imageTensor, type ImageTensor, type Sample } from '../image.ts';
 import { normal, type Rng } from '../rng.ts';
 import { defaultRng, registerTransform, roundHalfEven, type Transform, type TransformSpec } from './transform.ts';
@@ -30,9 +30,9 @@ export class RandomErasing implements Transform {
   readonly value: EraseValue;
 
   constructor(options: RandomErasingOptions = {}) {
-    this.p = checkNumber('p', options.p ?? 0.5, 0, 1);
-    this.scale = checkRange('scale', options.scale ?? [0.02, 0.33], 0, 1);
-    this.ratio = checkRange('ratio', options.ratio ?? [0.3, 3.3], Number.MIN_VALUE);
+    this.p = checkNumber('p', options.p ?? 0.5, { min: 0, max: 1 });
+    this.scale = checkRange('scale', options.scale ?? [0.02, 0.33], { min: 0, max: 1 });
+    this.ratio = checkRange('ratio', options.ratio ?? [0.3, 3.3], { minExclusive: 0 });
     const value = options.value ?? 0;
     if (value !== 'random' && typeof value !== 'number' && !(Array.isArray(value) && (value.length === 1 || value.length === 3))) {
       throw invalidParameter('value', "a number, an array of 1 or 3 numbers, or 'random'", value);

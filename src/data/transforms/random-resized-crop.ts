@@ -1,4 +1,4 @@
-import { checkRange } from '../errors.ts';
+import { checkRange } from '../../errors/index.ts';
 import { expectImage, type RgbImage, type Sample } from '../image.ts';
 import type { Rng } from '../rng.ts';
 import { resample, type Interpolation } from './resample.ts';
@@ -29,8 +29,8 @@ export class RandomResizedCrop implements Transform {
   constructor(size: Size, options: RandomResizedCropOptions = {}) {
     const s = checkSize('size', size);
     this.size = typeof s === 'number' ? [s, s] : [s[0], s[1]];
-    this.scale = checkRange('scale', options.scale ?? [0.08, 1], 0);
-    this.ratio = checkRange('ratio', options.ratio ?? [3 / 4, 4 / 3], Number.MIN_VALUE);
+    this.scale = checkRange('scale', options.scale ?? [0.08, 1], { min: 0 });
+    this.ratio = checkRange('ratio', options.ratio ?? [3 / 4, 4 / 3], { minExclusive: 0 });
     this.interpolation = checkInterpolation(options.interpolation ?? 'bilinear');
   }
 

@@ -1,4 +1,4 @@
-import { checkNumber, checkRange, invalidParameter } from '../errors.ts';
+import { checkChoice, checkNumber, checkRange, invalidParameter } from '../../errors/index.ts';
 import { expectImage, type Sample } from '../image.ts';
 import type { Rng } from '../rng.ts';
 import { rotate, type AffineInterpolation } from './affine.ts';
@@ -19,10 +19,8 @@ export class RandomRotation implements Transform {
   readonly fill: [number, number, number];
 
   constructor(degrees: number | readonly [number, number], options: RandomRotationOptions = {}) {
-    this.degrees = typeof degrees === 'number' ? [-checkNumber('degrees', degrees, 0), degrees] : checkRange('degrees', degrees);
-    const interpolation = options.interpolation ?? 'nearest';
-    if (interpolation !== 'nearest' && interpolation !== 'bilinear') throw invalidParameter('interpolation', 'nearest or bilinear', interpolation);
-    this.interpolation = interpolation;
+    this.degrees = typeof degrees === 'number' ? [-checkNumber('degrees', degrees, { min: 0 }), degrees] : checkRange('degrees', degrees);
+    this.interpolation = checkChoice('interpolation', options.interpolation ?? 'nearest', ['nearest', 'bilinear'] as const);
     if (options.center) this.center = [checkNumber('center[0]', options.center[0]), checkNumber('center[1]', options.center[1])];
     this.fill = checkFill(options.fill ?? 0);
   }
@@ -43,10 +41,10 @@ export class RandomRotation implements Transform {
 
 export function checkFill(fill: unknown): [number, number, number] {
   if (typeof fill === 'number') {
-    checkNumber('fill', fill, 0, 255);
+    checkNumber('fill', fill, { min: 0, max: 255 });
     return [fill, fill, fill];
   }
-  if (Array.isArray(fill) && fill.length === 3) return fill.map((v, i) => checkNumber(`fill[${i}]`, v, 0, 255)) as [number, number, number];
+  if (Array.isArray(fill) && fill.length === 3) return fill.map((v, i) => checkNumber(`fill[${i}]`, v, { min: 0, max: 255 })) as [number, number, number];
   throw invalidParameter('fill', 'a number or three numbers between 0 and 255', fill);
 }
 

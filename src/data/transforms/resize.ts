@@ -1,4 +1,4 @@
-import { checkInteger, invalidParameter } from '../errors.ts';
+import { checkChoice, checkInteger, invalidParameter } from '../../errors/index.ts';
 import { expectImage, type RgbImage, type Sample } from '../image.ts';
 import { INTERPOLATIONS, resample, type Interpolation } from './resample.ts';
 import { registerTransform, type Transform, type TransformSpec } from './transform.ts';
@@ -35,18 +35,15 @@ export function resize(image: RgbImage, size: Size, interpolation: Interpolation
 }
 
 export function checkSize(name: string, size: unknown): Size {
-  if (typeof size === 'number') return checkInteger(name, size, 1);
+  if (typeof size === 'number') return checkInteger(name, size, { min: 1 });
   if (Array.isArray(size) && size.length === 2) {
-    return [checkInteger(`${name}[0]`, size[0], 1), checkInteger(`${name}[1]`, size[1], 1)];
+    return [checkInteger(`${name}[0]`, size[0], { min: 1 }), checkInteger(`${name}[1]`, size[1], { min: 1 })];
   }
   throw invalidParameter(name, 'a positive integer or [height, width]', size);
 }
 
 export function checkInterpolation(value: unknown): Interpolation {
-  if (!INTERPOLATIONS.includes(value as Interpolation)) {
-    throw invalidParameter('interpolation', `one of ${INTERPOLATIONS.join(', ')}`, value);
-  }
-  return value as Interpolation;
+  return checkChoice('interpolation', value, INTERPOLATIONS);
 }
 
 /** Resize(256): bilinear with PIL's antialiasing, identical to torchvision on PIL images. */
@@ -59,7 +56,7 @@ export class Resize implements Transform {
   constructor(size: Size, options: ResizeOptions = {}) {
     this.size = checkSize('size', size);
     this.interpolation = checkInterpolation(options.interpolation ?? 'bilinear');
-    if (options.maxSize !== undefined) this.maxSize = checkInteger('maxSize', options.maxSize, 1);
+    if (options.maxSize !== undefined) this.maxSize = checkInteger('maxSize', options.maxSize, { min: 1 });
   }
 
   apply(input: Sample): Sample {

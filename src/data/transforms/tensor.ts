@@ -1,4 +1,4 @@
-import { checkNumber, invalidParameter } from '../errors.ts';
+import { checkNumber, invalidParameter } from '../../errors/index.ts';
 import { expectImage, expectTensor, imageTensor, type ImageTensor, type RgbImage, type Sample } from '../image.ts';
 import { registerTransform, type Transform, type TransformSpec } from './transform.ts';
 

@@ -1,4 +1,4 @@
-import { checkInteger, invalidParameter } from '../errors.ts';
+import { checkChoice, checkInteger } from '../../errors/index.ts';
 import { expectImage, type RgbImage, type Sample } from '../image.ts';
 import type { Rng } from '../rng.ts';
 import { affine, rotate, type AffineInterpolation } from './affine.ts';
@@ -48,10 +48,8 @@ export class TrivialAugmentWide implements Transform {
   readonly fill: [number, number, number];
 
   constructor(options: TrivialAugmentOptions = {}) {
-    this.numMagnitudeBins = checkInteger('numMagnitudeBins', options.numMagnitudeBins ?? 31, 2);
-    const interpolation = options.interpolation ?? 'nearest';
-    if (interpolation !== 'nearest' && interpolation !== 'bilinear') throw invalidParameter('interpolation', 'nearest or bilinear', interpolation);
-    this.interpolation = interpolation;
+    this.numMagnitudeBins = checkInteger('numMagnitudeBins', options.numMagnitudeBins ?? 31, { min: 2 });
+    this.interpolation = checkChoice('interpolation', options.interpolation ?? 'nearest', ['nearest', 'bilinear'] as const);
     this.fill = checkFill(options.fill ?? 0);
   }
 

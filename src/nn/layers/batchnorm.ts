@@ -2,7 +2,7 @@ import type { Tensor } from '../../graph/tensor.ts';
 import { Module } from '../module.ts';
 import { Buffer, Parameter } from '../parameter.ts';
 import * as F from '../functional.ts';
-import { expectInt, expectNumber } from '../validate.ts';
+import { checkInteger, checkNumber } from '../../errors/index.ts';
 import { batchNormTrain } from '../batchnorm-train.ts';
 
 /**
@@ -25,9 +25,9 @@ export class BatchNorm2d extends Module {
 
   constructor(numFeatures: number, opts: { eps?: number; momentum?: number } = {}) {
     super();
-    this.numFeatures = expectInt('numFeatures', numFeatures, 1);
-    this.eps = expectNumber('eps', opts.eps ?? 1e-5, 0);
-    this.momentum = expectNumber('momentum', opts.momentum ?? 0.1, 0, 1);
+    this.numFeatures = checkInteger('numFeatures', numFeatures, { min: 1 });
+    this.eps = checkNumber('eps', opts.eps ?? 1e-5, { min: 0 });
+    this.momentum = checkNumber('momentum', opts.momentum ?? 0.1, { min: 0, max: 1 });
     this.weight = new Parameter(new Float32Array(numFeatures).fill(1), [numFeatures]);
     this.bias = new Parameter(new Float32Array(numFeatures), [numFeatures]);
     this.running_mean = new Buffer(new Float32Array(numFeatures), [numFeatures]);

@@ -1,4 +1,5 @@
 import type { Tensor } from '../../graph/tensor.ts';
+import { invalidType } from '../../errors/index.ts';
 import { Module } from '../module.ts';
 
 /**
@@ -11,7 +12,7 @@ export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
     modules.forEach((m, i) => {
-      if (!(m instanceof Module)) throw new TypeError(`Expected a Module at position ${i} of Sequential but received ${String(m)}`);
+      if (!(m instanceof Module)) throw invalidType(`position ${i} of Sequential`, 'a Module', m);
       this[i] = m;
     });
   }

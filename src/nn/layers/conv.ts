@@ -3,7 +3,7 @@ import { Module } from '../module.ts';
 import { Parameter } from '../parameter.ts';
 import { defaultWeight, uniform } from '../init.ts';
 import * as F from '../functional.ts';
-import { expectInt } from '../validate.ts';
+import { checkInteger, invalidParameter } from '../../errors/index.ts';
 
 export interface Conv2dConfig { stride?: F.Pair; padding?: F.Pair; dilation?: F.Pair; groups?: number; bias?: boolean }
 
@@ -22,15 +22,15 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: F.Pair, cfg: Conv2dConfig = {}) {
     super();
-    this.inChannels = expectInt('inChannels', inChannels, 1);
-    this.outChannels = expectInt('outChannels', outChannels, 1);
+    this.inChannels = checkInteger('inChannels', inChannels, { min: 1 });
+    this.outChannels = checkInteger('outChannels', outChannels, { min: 1 });
     this.kernelSize = pair(kernelSize);
     this.stride = pair(cfg.stride ?? 1);
     this.padding = pair(cfg.padding ?? 0);
     this.dilation = pair(cfg.dilation ?? 1);
-    this.groups = expectInt('groups', cfg.groups ?? 1, 1);
+    this.groups = checkInteger('groups', cfg.groups ?? 1, { min: 1 });
     if (inChannels % this.groups || outChannels % this.groups) {
-      throw new RangeError(`Expected groups to divide inChannels (${inChannels}) and outChannels (${outChannels}) but received ${this.groups}`);
+      throw invalidParameter('groups', `a divisor of inChannels (${inChannels}) and outChannels (${outChannels})`, this.groups);
     }
     const shape = [outChannels, inChannels / this.groups, ...this.kernelSize];
     this.weight = new Parameter(defaultWeight(shape), shape);

@@ -3,7 +3,7 @@ import { Module } from '../module.ts';
 import { Parameter } from '../parameter.ts';
 import { defaultWeight, uniform } from '../init.ts';
 import * as F from '../functional.ts';
-import { expectInt } from '../validate.ts';
+import { checkInteger } from '../../errors/index.ts';
 
 export class Linear extends Module {
   weight: Parameter;
@@ -13,8 +13,8 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, opts: { bias?: boolean } = {}) {
     super();
-    this.inFeatures = expectInt('inFeatures', inFeatures, 1);
-    this.outFeatures = expectInt('outFeatures', outFeatures, 1);
+    this.inFeatures = checkInteger('inFeatures', inFeatures, { min: 1 });
+    this.outFeatures = checkInteger('outFeatures', outFeatures, { min: 1 });
     this.weight = new Parameter(defaultWeight([outFeatures, inFeatures]), [outFeatures, inFeatures]);
     const bound = 1 / Math.sqrt(inFeatures);
     this.bias = opts.bias === false ? null : new Parameter(uniform(outFeatures, -bound, bound), [outFeatures]);

@@ -1,5 +1,5 @@
 import { LRScheduler, type AnyOptimizer } from './lr-scheduler.ts';
-import { checkInteger, checkNumber } from '../validate.ts';
+import { checkInteger, checkNumber } from '../../errors/index.ts';
 
 export interface CosineAnnealingLROptions {
   /** Epochs of one half cosine period: the lr reaches etaMin after tMax epochs, then climbs back. */

@@ -1,5 +1,5 @@
 import { LRScheduler, type AnyOptimizer } from './lr-scheduler.ts';
-import { checkInteger, checkNumber } from '../validate.ts';
+import { checkInteger, checkNumber } from '../../errors/index.ts';
 import { snakeFields } from './scheduler-state.ts';
 
 export interface LinearLROptions {

@@ -1,5 +1,5 @@
 import { Optimizer, type ParamGroup, type Hyperparameters } from '../optimizer.ts';
-import { checkInteger, invalidType } from '../validate.ts';
+import { checkInteger, invalidType } from '../../errors/index.ts';
 import { captureState, restoreState } from './scheduler-state.ts';
 
 export type AnyOptimizer = Optimizer<Hyperparameters, any>;

@@ -1,5 +1,5 @@
 import { LRScheduler, type AnyOptimizer } from './lr-scheduler.ts';
-import { checkBoolean, checkChoice, checkInteger, checkNumber, invalidParameter } from '../validate.ts';
+import { checkBoolean, checkChoice, checkInteger, checkNumber, invalidParameter } from '../../errors/index.ts';
 import type { ParamGroup, SchedulerGroupFields } from '../optimizer.ts';
 
 export interface OneCycleLROptions {

@@ -1,5 +1,5 @@
 import { Optimizer } from '../optimizer.ts';
-import { checkChoice, checkInteger, checkNumber, invalidParameter, invalidType } from '../validate.ts';
+import { checkChoice, checkInteger, checkNumber, invalidParameter, invalidType } from '../../errors/index.ts';
 import type { AnyOptimizer } from './lr-scheduler.ts';
 import { captureState, restoreState, snakeFields } from './scheduler-state.ts';
 
@@ -72,7 +72,7 @@ export class ReduceLROnPlateau {
 
   /** Records one epoch's metric and reduces the lr after more than `patience` epochs without improvement. */
   step(metric: number): void {
-    const current = checkNumber('metric', metric);
+    const current = checkNumber('metric', metric, { infinite: true });
     this.lastEpoch++;
     if (this.isBetter(current, this.best)) {
       this.best = current;

@@ -1,4 +1,5 @@
-import { describe, toSnake } from '../validate.ts';
+import { invalidType } from '../../errors/index.ts';
+import { toSnake } from '../state-keys.ts';
 
 /**
  * A scheduler's state dict: its fields under PyTorch's snake_case names (`last_epoch`,
@@ -12,13 +13,13 @@ export function captureState(owner: object, fields: Record<string, string>): Rec
 
 /** Restores fields saved by `captureState`, after checking every key is present with the right kind of value. */
 export function restoreState(owner: object, fields: Record<string, string>, sd: Record<string, unknown>, what: string): void {
-  if (sd === null || typeof sd !== 'object') throw new TypeError(`Expected an object for the state dict of ${what} but received ${describe(sd)}`);
+  if (sd === null || typeof sd !== 'object') throw invalidType(`the state dict of ${what}`, 'an object', sd);
   const target = owner as Record<string, unknown>;
   for (const [key, prop] of Object.entries(fields)) {
     if (!(key in sd)) throw new RangeError(`The state dict of ${what} has no "${key}"`);
     const kind = kindOf(target[prop]);
     if (kindOf(sd[key]) !== kind) {
-      throw new TypeError(`Expected ${kind} for "${key}" in the state dict of ${what} but received ${describe(sd[key])}`);
+      throw invalidType(`"${key}" in the state dict of ${what}`, kind, sd[key]);
     }
   }
   const known = new Set(Object.keys(fields));
