@@ -1,5 +1,6 @@
 import { Tensor, numel, type TensorData } from '../graph/tensor.ts';
 import { currentRuntime } from './runtime.ts';
+import { invalidType, received } from '../errors/index.ts';
 
 /**
  * The methods that compute a tensor's values, on the prototype: `await x.data()` runs the graph
@@ -26,7 +27,7 @@ Object.assign(Tensor.prototype, {
   },
   async floats(this: Tensor): Promise<Float32Array> {
     const v = await this.data();
-    if (!(v instanceof Float32Array)) throw new TypeError(`Expected a float32 tensor but this one is ${this.dtype}`);
+    if (!(v instanceof Float32Array)) throw invalidType('floats()', 'a float32 tensor', received(`a ${this.dtype} tensor`));
     return v;
   },
   async tolist(this: Tensor): Promise<unknown> {
