@@ -1,6 +1,7 @@
 /**
  * graft: transfer learning for TypeScript. The names follow PyTorch's: `nn`, `F` (functional),
- * `models` (torchvision.models), `tensor`.
+ * `models` (torchvision.models), `tensor`; `jobs` holds what the graft command runs (train,
+ * predict, evaluate, export, loadModel) as library calls.
  */
 import './nn/tensor-api.ts';
 export { Tensor, tensor, constant, scalar, labels } from './graph/tensor.ts';
@@ -12,6 +13,7 @@ export * as optim from './optim/index.ts';
 export { fit, type TrainResult, type TrainEvent, type FitOptions } from './train/fit.ts';
 export type { TrainConfig } from './train/config.ts';
 export { saveModelFolder, loadModelFolder } from './artifacts/model-folder.ts';
+export * as jobs from './jobs/index.ts';
 export * as data from './data/index.ts';
 export { DataLoader, type Batch, type Batch as TensorBatch } from './data/loader.ts';
 export { manualSeed, withSeed } from './data/generators.ts';

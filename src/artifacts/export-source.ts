@@ -2,6 +2,7 @@ import type { Preprocessing } from '../models/catalog.ts';
 import type { Staged } from '../models/stages.ts';
 import { invalidParameter, received } from '../errors/index.ts';
 import { loadModelFolder, type ModelManifest } from './model-folder.ts';
+import { parseModelSpec } from '../models/model-spec.ts';
 
 /** What an export needs to know about a model besides its weights. */
 export type ExportedManifest = Pick<ModelManifest, 'model' | 'classes' | 'preprocessing'>;
@@ -41,7 +42,8 @@ export function exportMetadata(m: ExportedManifest, io: { withPreprocessing: boo
 
 /** A torchvision architecture name, or null with the reason it is not one. */
 export function foreignBackbone(spec: string): string | null {
-  const m = /^(onnx|tfjs):/.exec(spec);
-  if (!m) return null;
-  return m[1] === 'onnx' ? 'an imported ONNX backbone' : 'an imported TF.js model';
+  const kind = parseModelSpec(spec).kind;
+  if (kind === 'onnx') return 'an imported ONNX backbone';
+  if (kind === 'tfjs') return 'an imported TF.js model';
+  return null;
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
 import type { Preprocessing } from '../models/catalog.ts';
 import { createClassifier } from '../models/classifier.ts';
+import { formatModelSpec, parseModelSpec } from '../models/model-spec.ts';
 import type { Staged } from '../models/stages.ts';
 import { readSafetensors, writeSafetensors } from '../formats/safetensors.ts';
 import { writeFileAtomic } from '../formats/atomic-write.ts';
@@ -48,19 +49,18 @@ export async function saveModelFolder(dir: string, model: Staged, manifest: Omit
  * so the folder is self-contained; the manifest names them relative to it.
  */
 async function bundleBackbone(dir: string, spec: string): Promise<string> {
-  const m = /^(onnx|tfjs):(.*)$/.exec(spec);
-  if (!m) return spec;
-  const [, kind, rest] = m;
-  if (kind === 'onnx') {
-    const hash = rest.lastIndexOf('#');
-    const file = hash < 0 ? rest : rest.slice(0, hash);
+  const parsed = parseModelSpec(spec);
+  if (parsed.kind === 'onnx') {
     const target = join(dir, 'backbone.onnx');
-    if (resolve(file) !== resolve(target)) await cp(file, target);
-    return `onnx:backbone.onnx${hash < 0 ? '' : rest.slice(hash)}`;
+    if (resolve(parsed.file) !== resolve(target)) await cp(parsed.file, target);
+    return formatModelSpec({ ...parsed, file: 'backbone.onnx' });
   }
-  const target = join(dir, 'backbone-tfjs');
-  if (resolve(dirname(rest)) !== resolve(target)) await cp(dirname(rest), target, { recursive: true });
-  return `tfjs:backbone-tfjs/${basename(rest)}`;
+  if (parsed.kind === 'tfjs') {
+    const target = join(dir, 'backbone-tfjs');
+    if (resolve(dirname(parsed.modelJson)) !== resolve(target)) await cp(dirname(parsed.modelJson), target, { recursive: true });
+    return formatModelSpec({ ...parsed, modelJson: `backbone-tfjs/${basename(parsed.modelJson)}` });
+  }
+  return spec;
 }
 
 export function isModelFolder(path: string): boolean {
@@ -83,9 +83,10 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
 
 /** Resolves a foreign backbone's path against the folder it was saved in. */
 function modelSpec(dir: string, model: string): string {
-  const m = /^(onnx|tfjs):(.*)$/.exec(model);
-  if (!m || isAbsolute(m[2])) return model;
-  return `${m[1]}:${resolve(dir, m[2])}`;
+  const parsed = parseModelSpec(model);
+  if (parsed.kind === 'onnx' && !isAbsolute(parsed.file)) return formatModelSpec({ ...parsed, file: resolve(dir, parsed.file) });
+  if (parsed.kind === 'tfjs' && !isAbsolute(parsed.modelJson)) return formatModelSpec({ ...parsed, modelJson: resolve(dir, parsed.modelJson) });
+  return model;
 }
 
 /** Loads a trained model folder back: the network with its trained head, in eval mode. */

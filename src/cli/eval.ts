@@ -1,8 +1,11 @@
-import { evaluateFolder } from '../jobs/evaluate.ts';
+import { evaluate } from '../jobs/evaluate.ts';
 import { table } from './table.ts';
 
 export async function evalCommand(modelDir: string, dataDir: string, flags: { json?: boolean; batchSize: number }): Promise<void> {
-  const r = await evaluateFolder(modelDir, dataDir, { batchSize: flags.batchSize, onSkip: (s) => process.stderr.write(`graft: skipping ${s.file}: ${s.reason}\n`) });
+  const r = await evaluate(modelDir, dataDir, {
+    batchSize: flags.batchSize,
+    onEvent: (e) => { if (e.type === 'skip') process.stderr.write(`graft: skipping ${e.file}: ${e.reason}\n`); },
+  });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({
       data: r.root, images: r.count, accuracy: r.acc, top5: r.top5, loss: r.loss, classes: r.classes,

@@ -55,6 +55,7 @@ export function progressReporter(enabled: boolean): { onEvent: (e: TrainEvent) =
       case 'skip': log(`graft: skipping ${e.file}: ${e.reason}`); break;
       case 'resumed': log(`graft: resuming after epoch ${e.epoch}`); break;
       case 'early-stop': log(`graft: no improvement for a while; stopping after epoch ${e.epoch + 1}`); break;
+      case 'stopped': log(`graft: stopped after epoch ${e.epoch + 1}; keeping epoch ${e.bestEpoch + 1}, the best so far`); break;
     }
   };
   return { onEvent, stop: () => { if (active) bar.stop(); } };

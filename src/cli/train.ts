@@ -1,11 +1,5 @@
-import { basename, resolve } from 'node:path';
-import { rm } from 'node:fs/promises';
-import { fit } from '../train/fit.ts';
+import { train } from '../jobs/train.ts';
 import type { TrainConfig } from '../train/config.ts';
-import { saveModelFolder } from '../artifacts/model-folder.ts';
-import { checkpointPath } from '../train/checkpoint.ts';
-import { writeReport } from '../artifacts/report.ts';
-import { reportInput, runSummary } from '../jobs/train-summary.ts';
 import { progressReporter } from './progress.ts';
 import { table } from './table.ts';
 
@@ -19,23 +13,13 @@ export interface TrainFlags {
 
 export async function trainCommand(dataDir: string, f: TrainFlags): Promise<void> {
   const progress = progressReporter(!f.quiet);
-  const out = resolve(f.out);
-  const result = await fit(dataDir, {
+  const { result, summary, out, report } = await train(dataDir, {
     model: f.model, weights: f.weights === 'none' ? null : f.weights, mode: f.mode, unfreeze: f.unfreeze, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, optimizer: f.optimizer, momentum: f.momentum, weightDecay: f.weightDecay,
     scheduler: f.scheduler, stepSize: f.stepSize, gamma: f.gamma, augment: f.augment, views: f.views, valSplit: f.valSplit,
     seed: f.seed, labelSmoothing: f.labelSmoothing, patience: f.patience, frozenEpochs: f.frozenEpochs,
     featureCache: f.cache, cacheDir: f.cacheDir ?? null, strict: f.strict,
-  }, { out, resume: f.resume, onEvent: progress.onEvent }).finally(() => progress.stop());
-
-  const summary = runSummary(result);
-  await saveModelFolder(out, result.model, {
-    model: result.config.model, pretrained: result.config.weights, classes: [...result.classes], preprocessing: result.preprocessing,
-    training: { ...result.config }, metrics: { ...summary, per_class: result.best.perClass, confusion: result.best.confusion },
-    history: result.history,
-  });
-  const report = await writeReport(out, reportInput(result, `${basename(resolve(dataDir))} · ${result.config.model} · ${result.config.mode}`));
-  await rm(checkpointPath(out), { force: true });
+  }, { out: f.out, resume: f.resume, onEvent: progress.onEvent }).finally(() => progress.stop());
 
   if (f.json) {
     process.stdout.write(`${JSON.stringify({ ...summary, peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1), out, report, skipped: result.skipped })}\n`);

@@ -38,14 +38,6 @@ export interface ImportedGraph {
 /** 2^27 floats (512 MiB) per example: far beyond any image model, well short of exhausting memory in the probe. */
 const MAX_INPUT_VALUES = 2 ** 27;
 
-/** Splits `path/to/model.onnx#tensor` into the file and the optional tensor name. */
-export function parseOnnxSpec(spec: string): { file: string; tensor?: string } {
-  const hash = spec.lastIndexOf('#');
-  if (hash < 0) return { file: spec };
-  const tensor = spec.slice(hash + 1);
-  return tensor ? { file: spec.slice(0, hash), tensor } : { file: spec.slice(0, hash) };
-}
-
 export async function readOnnxModel(file: string): Promise<OnnxModel> {
   return parseOnnxModel(await readOnnxBytes(file), file);
 }

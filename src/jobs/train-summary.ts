@@ -12,6 +12,8 @@ export function mostConfidentlyWrong(r: TrainResult, limit = 16): WrongPredictio
 }
 
 /** The numbers a run is judged by, with the names the JSON output uses. */
+export type RunSummary = ReturnType<typeof runSummary>;
+
 export function runSummary(r: TrainResult) {
   return {
     best_val_acc: r.bestValAcc,

@@ -4,6 +4,7 @@ import { BackboneClassifier } from './backbone-classifier.ts';
 import { createOnnxBackbone } from './onnx-backbone.ts';
 import { dequantize } from './dequantize.ts';
 import { createTfjsModel } from './tfjs-model.ts';
+import { parseModelSpec, unknownModelMessage } from './model-spec.ts';
 
 /**
  * A trainable classifier from any model spec: a zoo architecture (with its own head), or an
@@ -20,18 +21,20 @@ export interface ClassifierOptions {
 }
 
 export async function createClassifier(spec: string, opts: ClassifierOptions = {}): Promise<Staged> {
-  if (spec.startsWith('onnx:')) {
-    const file = await createOnnxBackbone(spec.slice('onnx:'.length));
+  const parsed = parseModelSpec(spec);
+  if (parsed.kind === 'onnx') {
+    const file = await createOnnxBackbone(parsed);
     const backbone = opts.trainableBackbone ? dequantize(file) : file;
     return new BackboneClassifier(backbone, file.numFeatures, opts.numClasses ?? 2, file.preprocessing);
   }
-  if (spec.startsWith('tfjs:')) {
-    const tm = await createTfjsModel(spec.slice('tfjs:'.length), { weights: opts.weights === null ? undefined : opts.weights ?? undefined });
+  if (parsed.kind === 'tfjs') {
+    const tm = await createTfjsModel(parsed.modelJson, { weights: opts.weights === null ? undefined : opts.weights ?? undefined });
     if (tm.numFeatures === null) throw new TypeError(`${spec} has no Dense head to cut before; it cannot serve as a backbone`);
     if (tm.preprocessing === null) throw new TypeError(`${spec} leaves its input size open, so graft cannot tell how to prepare images for it`);
     return new BackboneClassifier(tm.backbone(), tm.numFeatures, opts.numClasses ?? tm.numClasses ?? 2, tm.preprocessing);
   }
-  const model = await createModel(spec, opts);
+  if (parsed.kind === 'folder') throw new RangeError(unknownModelMessage(spec, 'not accepted'));
+  const model = await createModel(parsed.arch, opts);
   if (!isStaged(model)) throw new TypeError(`${spec} cannot be trained: it does not expose its stages`);
   return model;
 }

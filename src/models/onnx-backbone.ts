@@ -2,7 +2,8 @@ import { Module } from '../nn/module.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { apply } from '../graph/op.ts';
 import { inlineGraphAttrs, onnxSubgraph, type InlineGraphAttrs } from '../graph/ops/onnx-subgraph.ts';
-import { importOnnx, parseOnnxSpec, type ImportedGraph, type OnnxImportOptions } from '../formats/onnx-import.ts';
+import { importOnnx, type ImportedGraph, type OnnxImportOptions } from '../formats/onnx-import.ts';
+import { parseOnnxLocation, type OnnxModelSpec } from './model-spec.ts';
 import type { Preprocessing } from './catalog.ts';
 import { IMAGENET_EVAL } from '../data/transforms/presets.ts';
 
@@ -68,22 +69,26 @@ export interface OnnxBackboneOptions extends OnnxImportOptions {
  * of files with free spatial dimensions defaults to the preprocessing's crop.
  */
 export async function loadOnnxBackbone(spec: string, opts: OnnxBackboneOptions = {}): Promise<OnnxBackbone> {
-  const { file, tensor } = parseOnnxSpec(spec);
-  if (opts.cut !== undefined && tensor !== undefined && opts.cut !== tensor) {
+  const { file, tensor } = parseOnnxLocation(spec);
+  if (opts.cut !== undefined && tensor !== null && opts.cut !== tensor) {
     throw new RangeError(`The cut tensor is given twice: "#${tensor}" in "${spec}" and cut: "${opts.cut}"`);
   }
+  return importBackbone(file, { ...opts, cut: opts.cut ?? tensor ?? undefined });
+}
+
+async function importBackbone(file: string, opts: OnnxBackboneOptions): Promise<OnnxBackbone> {
   const preprocessing = { ...IMAGENET_EVAL, ...opts.preprocessing };
-  const imported = await importOnnx(file, { imageSize: preprocessing.cropSize, ...opts, cut: opts.cut ?? tensor });
+  const imported = await importOnnx(file, { imageSize: preprocessing.cropSize, ...opts });
   return new OnnxBackbone(imported, preprocessing);
 }
 
 /** `createModel('onnx:path/to/model.onnx#tensor')`: the weights come from the file, and there is no head. */
-export async function createOnnxBackbone(spec: string, opts: { numClasses?: number; weights?: string | null } = {}): Promise<OnnxBackbone> {
+export async function createOnnxBackbone(spec: OnnxModelSpec, opts: { numClasses?: number; weights?: string | null } = {}): Promise<OnnxBackbone> {
   if (opts.weights !== undefined && opts.weights !== null) {
-    throw new RangeError(`weights "${opts.weights}" cannot be combined with onnx:${spec}, whose weights come from the file`);
+    throw new RangeError(`weights "${opts.weights}" cannot be combined with ${spec.spec}, whose weights come from the file`);
   }
   if (opts.numClasses !== undefined) {
-    throw new RangeError(`numClasses cannot be given for onnx:${spec}: it is a backbone without a head; put a Linear(backbone.numFeatures, numClasses) on backbone.features(x)`);
+    throw new RangeError(`numClasses cannot be given for ${spec.spec}: it is a backbone without a head; put a Linear(backbone.numFeatures, numClasses) on backbone.features(x)`);
   }
-  return loadOnnxBackbone(spec);
+  return importBackbone(spec.file, { cut: spec.tensor ?? undefined });
 }

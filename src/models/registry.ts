@@ -3,10 +3,8 @@ import { WEIGHTS_CATALOG, type WeightsEntry } from './catalog.ts';
 import { IMAGENET_CATEGORIES } from './imagenet-categories.ts';
 import { resolveWeights } from '../formats/download.ts';
 import { readWeightsFile } from '../formats/weights-file.ts';
-import * as resnet from './resnet.ts';
-import * as vgg from './vgg.ts';
-import * as mnv2 from './mobilenetv2.ts';
-import * as mnv3 from './mobilenetv3.ts';
+import { listModels, registerModel, zooBuilder, type Builder } from './zoo.ts';
+import { parseModelSpec, unknownModelMessage } from './model-spec.ts';
 import { createTfjsModel } from './tfjs-model.ts';
 import { createOnnxBackbone } from './onnx-backbone.ts';
 
@@ -20,31 +18,6 @@ export interface ModelOptions {
   weights?: string | null;
   /** Show a download progress bar (default: when stderr is a terminal). */
   progress?: boolean;
-}
-
-type Builder = (cfg: { numClasses?: number }) => Module;
-
-const builders = new Map<string, Builder>();
-
-/** Adds an architecture to the zoo; a name can be registered once. */
-export function registerModel(name: string, builder: Builder): void {
-  if (builders.has(name)) throw new Error(`A model named "${name}" is already registered`);
-  builders.set(name, builder);
-}
-
-// In the order torchvision documents them (module namespaces list their exports alphabetically).
-const ZOO: [string, Builder][] = [
-  ['resnet18', resnet.resnet18], ['resnet34', resnet.resnet34], ['resnet50', resnet.resnet50],
-  ['resnet101', resnet.resnet101], ['resnet152', resnet.resnet152],
-  ['resnext50_32x4d', resnet.resnext50_32x4d], ['wide_resnet50_2', resnet.wide_resnet50_2],
-  ['vgg11', vgg.vgg11], ['vgg11_bn', vgg.vgg11_bn], ['vgg13', vgg.vgg13], ['vgg13_bn', vgg.vgg13_bn],
-  ['vgg16', vgg.vgg16], ['vgg16_bn', vgg.vgg16_bn], ['vgg19', vgg.vgg19], ['vgg19_bn', vgg.vgg19_bn],
-  ['mobilenet_v2', mnv2.mobilenet_v2], ['mobilenet_v3_small', mnv3.mobilenet_v3_small], ['mobilenet_v3_large', mnv3.mobilenet_v3_large],
-];
-for (const [name, build] of ZOO) registerModel(name, build);
-
-export function listModels(): string[] {
-  return [...builders.keys()];
 }
 
 export function weightsFor(arch: string): WeightsEntry[] {
@@ -64,7 +37,7 @@ export function findWeights(arch: string, variant: string): WeightsEntry {
 const isVariantName = (s: string) => /^(DEFAULT|IMAGENET1K_\w+)$/.test(s);
 
 export function modelBuilder(arch: string): Builder {
-  const b = builders.get(arch);
+  const b = zooBuilder(arch);
   if (!b) throw new RangeError(`Unknown model "${arch}"; expected one of ${listModels().join(', ')}`);
   return b;
 }
@@ -75,10 +48,14 @@ export function modelBuilder(arch: string): Builder {
  * must match exactly. `tfjs:path/to/model.json` imports a TF.js layers model (a Teachable Machine
  * export), weights included: see TfjsLayersModel for its labels, preprocessing and `features`.
  * `onnx:path/to/model.onnx#tensor` imports an ONNX model cut at a tensor as a frozen backbone.
+ * A trained model folder is not built here but loaded (`loadModelFolder`, `jobs.loadModel`).
  */
-export async function createModel(arch: string, opts: ModelOptions = {}): Promise<Module> {
-  if (arch.startsWith('tfjs:')) return createTfjsModel(arch.slice('tfjs:'.length), opts);
-  if (arch.startsWith('onnx:')) return createOnnxBackbone(arch.slice('onnx:'.length), opts);
+export async function createModel(spec: string, opts: ModelOptions = {}): Promise<Module> {
+  const parsed = parseModelSpec(spec);
+  if (parsed.kind === 'tfjs') return createTfjsModel(parsed.modelJson, opts);
+  if (parsed.kind === 'onnx') return createOnnxBackbone(parsed, opts);
+  if (parsed.kind === 'folder') throw new RangeError(unknownModelMessage(spec, 'not accepted'));
+  const arch = parsed.arch;
   const build = modelBuilder(arch);
   const weights = opts.weights ?? null;
   if (weights !== null && isVariantName(weights)) {
@@ -96,4 +73,4 @@ export async function createModel(arch: string, opts: ModelOptions = {}): Promis
   return model;
 }
 
-export { IMAGENET_CATEGORIES };
+export { IMAGENET_CATEGORIES, listModels, registerModel };

@@ -7,6 +7,7 @@ import type { Transform } from '../data/transforms/transform.ts';
 import type { DatasetSample } from '../data/datasets/dataset.ts';
 import type { SkippedFile } from '../data/loader.ts';
 import { FeatureCache, fileDigest } from './feature-cache.ts';
+import { throwIfAborted } from './abort.ts';
 
 export interface EmbedOptions {
   transform: Transform;
@@ -18,6 +19,8 @@ export interface EmbedOptions {
   strict?: boolean;
   onSkip?: (s: SkippedFile) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Checked between batches: an aborted signal stops the pass with an AbortError. */
+  signal?: AbortSignal;
 }
 
 export interface Embeddings {
@@ -93,6 +96,7 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
     let done = 0;
     o.onProgress?.(0, total);
     for (let start = 0; start < missing.length; start += batchSize) {
+      throwIfAborted(o.signal, 'Feature extraction');
       const items = missing.slice(start, start + batchSize);
       const rows = await loadRows(items);
       const ok = items.map((it, k) => ({ it, row: rows[k] })).filter((r) => r.row !== null);

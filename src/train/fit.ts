@@ -1,5 +1,6 @@
 import { preprocessingFor } from '../models/preprocessing.ts';
 import { createClassifier } from '../models/classifier.ts';
+import { parseModelSpec } from '../models/model-spec.ts';
 import { splitAtHead, runStages, type Staged } from '../models/stages.ts';
 import type { Preprocessing } from '../models/catalog.ts';
 import type { Tensor } from '../graph/tensor.ts';
@@ -21,6 +22,7 @@ import { makeOptimizer, makeSchedule } from './optimizer-setup.ts';
 import { trainEpochOnImages, trainEpochOnFeatures, evaluateImages, evaluateFeatures, type StepReport } from './loops.ts';
 import type { EvalResult } from './metrics.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { AbortError, throwIfAborted } from './abort.ts';
 import type { EpochRecord } from './history.ts';
 import type { StateDict } from '../nn/state-dict.ts';
 
@@ -32,6 +34,7 @@ export type TrainEvent =
   | { type: 'epoch-end'; record: EpochRecord; improved: boolean }
   | { type: 'resumed'; epoch: number }
   | { type: 'early-stop'; epoch: number }
+  | { type: 'stopped'; epoch: number; bestEpoch: number }
   | { type: 'skip'; file: string; reason: string };
 
 export interface FitOptions {
@@ -42,6 +45,12 @@ export interface FitOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Where the graphs run; the calling code's runtime by default. */
   runtime?: Runtime;
+  /**
+   * Stops the run at the next step boundary (or batch of feature extraction). After an epoch has
+   * ended, the run returns as if it had finished there, with the best epoch so far and `stopped`
+   * set; before that there is nothing to keep, and it rejects with an AbortError.
+   */
+  signal?: AbortSignal;
 }
 
 export interface TrainResult {
@@ -59,6 +68,8 @@ export interface TrainResult {
   valImages: number;
   wallSeconds: number;
   featureCacheHits: number;
+  /** The signal stopped the run before its last epoch; `history` holds the epochs that ended. */
+  stopped: boolean;
 }
 
 interface Phase { name: string; start: number; end: number; unfrozen: number; lr: number; discriminative: boolean }
@@ -103,6 +114,8 @@ export async function fit(data: string | DatasetSplits, partial: Partial<TrainCo
 async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: FitOptions): Promise<TrainResult> {
   const started = performance.now();
   const emit = opts.onEvent ?? (() => {});
+  const signal = opts.signal;
+  throwIfAborted(signal, 'The training run');
   const splits = typeof data === 'string' ? loadImageFolders(data, { valFraction: cfg.valSplit, seed: cfg.seed }) : data;
   const classes = splits.classes;
   if (classes.length < 2) throw new DatasetError(`Found ${classes.length} class; a classifier needs at least two class folders`);
@@ -110,7 +123,7 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
   if (splits.val.samples.length === 0) throw new DatasetError('The validation split has no images; add a val/ folder or raise valSplit');
   emit({ type: 'dataset', classes, train: splits.train.samples.length, val: splits.val.samples.length, source: splits.source });
 
-  const foreign = /^(onnx|tfjs):/.test(cfg.model);
+  const foreign = parseModelSpec(cfg.model).kind !== 'zoo';
   const model = await createClassifier(cfg.model, { weights: foreign ? null : cfg.weights, trainableBackbone: cfg.mode !== 'frozen' || cfg.unfreeze > 0 });
   const preprocessing = preprocessingFor(cfg.model, cfg.weights, model);
   manualSeed(cfg.seed);
@@ -140,8 +153,8 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
     const run = (x: Tensor) => runStages(backbone, x);
     const common = { seed: cfg.seed, strict: cfg.strict, onSkip, batchSize: 32 };
     const views = cfg.augment === 'none' ? 1 : cfg.views;
-    const train = await embed(run, splits.train.samples, { ...common, transform: trainTf, views, cache: cache(JSON.stringify(trainTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'train', done, total }) });
-    const val = await embed(run, splits.val.samples, { ...common, transform: evalTf, views: 1, cache: cache(JSON.stringify(evalTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'val', done, total }) });
+    const train = await embed(run, splits.train.samples, { ...common, signal, transform: trainTf, views, cache: cache(JSON.stringify(trainTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'train', done, total }) });
+    const val = await embed(run, splits.val.samples, { ...common, signal, transform: evalTf, views: 1, cache: cache(JSON.stringify(evalTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'val', done, total }) });
     cacheHits = train.cacheHits + val.cacheHits;
     features = { train, val };
     return features;
@@ -157,6 +170,7 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
   let bestEval: (EvalResult & { files: string[] }) | null = null;
   let sinceBest = 0;
   let startEpoch = 0;
+  let stopped = false;
   const resumed = opts.resume && opts.out ? await loadCheckpoint(opts.out) : null;
   if (resumed) {
     model.loadStateDict(resumed.model, { source: 'the checkpoint' });
@@ -189,11 +203,11 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
       let train, val;
       if (onFeatures) {
         const f = await getFeatures();
-        train = await trainEpochOnFeatures(headForward, headModules, f.train, trainTargets, epoch, cfg.seed, cfg.batchSize, optimizer, schedule, cfg.labelSmoothing, onStep);
-        val = await evaluateFeatures(headForward, headModules, f.val, valTargets, valFiles, classes, 64);
+        train = await trainEpochOnFeatures(headForward, headModules, f.train, trainTargets, epoch, cfg.seed, cfg.batchSize, optimizer, schedule, cfg.labelSmoothing, onStep, signal);
+        val = await evaluateFeatures(headForward, headModules, f.val, valTargets, valFiles, classes, 64, signal);
       } else {
-        train = await trainEpochOnImages(model, trainLoader, epoch, optimizer, schedule, cfg.labelSmoothing, onStep);
-        val = await evaluateImages(model, valLoader, classes);
+        train = await trainEpochOnImages(model, trainLoader, epoch, optimizer, schedule, cfg.labelSmoothing, onStep, signal);
+        val = await evaluateImages(model, valLoader, classes, signal);
       }
       schedule.afterEpoch();
       const record: EpochRecord = {
@@ -223,6 +237,13 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
     }
   }
 
+  } catch (e) {
+    if (!(e instanceof AbortError)) throw e;
+    if (!bestEval) {
+      throw new AbortError('The training run was stopped before its first epoch ended, so there is no epoch to keep', { cause: e.cause });
+    }
+    stopped = true;
+    emit({ type: 'stopped', epoch: history[history.length - 1].epoch, bestEpoch });
   } finally {
     await Promise.all([trainLoader.close(), valLoader.close()]);
   }
@@ -236,5 +257,6 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
     valImages: splits.val.samples.length - [...skipped.keys()].filter((f) => splits.val.samples.some((s) => s.path === f)).length,
     wallSeconds: (performance.now() - started) / 1000,
     featureCacheHits: cacheHits,
+    stopped,
   };
 }

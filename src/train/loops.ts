@@ -9,6 +9,7 @@ import { Rng } from '../data/rng.ts';
 import { MetricAccumulator, type EvalResult } from './metrics.ts';
 import type { Embeddings } from './embeddings.ts';
 import type { Schedule } from './optimizer-setup.ts';
+import { throwIfAborted } from './abort.ts';
 
 export interface StepReport { batch: number; batches: number; loss: number; images: number }
 
@@ -38,13 +39,14 @@ function tally(acc: { lossSum: number; correct: number; n: number }, loss: numbe
 /** An epoch of training on images: every trainable parameter learns. */
 export async function trainEpochOnImages(
   model: Module, loader: DataLoader, epoch: number, optimizer: Optimizer, schedule: Schedule, labelSmoothing: number,
-  onStep?: (r: StepReport) => void,
+  onStep?: (r: StepReport) => void, signal?: AbortSignal,
 ): Promise<EpochStats> {
   model.train();
   loader.epoch = epoch;
   const acc = { lossSum: 0, correct: 0, n: 0 };
   let b = 0;
   for await (const batch of loader) {
+    throwIfAborted(signal, 'Training');
     const y = batch.labels as Int32Array;
     const { loss, logits } = await step((x) => model.forward(x), tensor(batch.images, batch.shape), y, optimizer, labelSmoothing);
     schedule.afterBatch();
@@ -61,6 +63,7 @@ export async function trainEpochOnImages(
 export async function trainEpochOnFeatures(
   head: (x: Tensor) => Tensor, headModules: Module[], emb: Embeddings, targets: readonly number[], epoch: number, seed: number,
   batchSize: number, optimizer: Optimizer, schedule: Schedule, labelSmoothing: number, onStep?: (r: StepReport) => void,
+  signal?: AbortSignal,
 ): Promise<EpochStats> {
   for (const m of headModules) m.train();
   const rng = new Rng([seed, epoch, 0x4845]);
@@ -69,6 +72,7 @@ export async function trainEpochOnFeatures(
   const batches = Math.ceil(usable.length / batchSize);
   const acc = { lossSum: 0, correct: 0, n: 0 };
   for (let b = 0; b < batches; b++) {
+    throwIfAborted(signal, 'Training');
     const idx = Array.from(order.subarray(b * batchSize, (b + 1) * batchSize), (k) => usable[k]);
     const x = new Float32Array(idx.length * emb.dim);
     idx.forEach((i, k) => {
@@ -96,7 +100,9 @@ async function evalBatch(forward: (x: Tensor) => Tensor, x: Tensor, y: ArrayLike
  * graph, so ONNX Runtime folds batch norm into the convolutions and prepacks their kernels; that
  * graph serves this pass only and is released after it.
  */
-export async function evaluateImages(model: Module, loader: DataLoader, classes: readonly string[]): Promise<EvalResult & { files: string[] }> {
+export async function evaluateImages(
+  model: Module, loader: DataLoader, classes: readonly string[], signal?: AbortSignal, onBatch?: (images: number) => void,
+): Promise<EvalResult & { files: string[] }> {
   model.eval();
   const thawed = [...model.parameters()].filter((p) => p.requiresGrad);
   for (const p of thawed) p.requiresGrad = false;
@@ -105,8 +111,10 @@ export async function evaluateImages(model: Module, loader: DataLoader, classes:
       const m = new MetricAccumulator(classes);
       const files: string[] = [];
       for await (const batch of loader) {
+        throwIfAborted(signal, 'Evaluation');
         await evalBatch((x) => model.forward(x), tensor(batch.images, batch.shape), batch.labels as Int32Array, m);
         files.push(...batch.files);
+        onBatch?.(batch.files.length);
       }
       return { ...m.result(), files };
     });
@@ -118,12 +126,13 @@ export async function evaluateImages(model: Module, loader: DataLoader, classes:
 /** Validation of the head on cached features of the validation images (one view, the eval transform). */
 export async function evaluateFeatures(
   head: (x: Tensor) => Tensor, headModules: Module[], emb: Embeddings, targets: readonly number[], files: readonly string[],
-  classes: readonly string[], batchSize: number,
+  classes: readonly string[], batchSize: number, signal?: AbortSignal,
 ): Promise<EvalResult & { files: string[] }> {
   for (const m of headModules) m.eval();
   const usable = targets.map((_, i) => i).filter((i) => emb.usable[i]);
   const m = new MetricAccumulator(classes);
   for (let s = 0; s < usable.length; s += batchSize) {
+    throwIfAborted(signal, 'Evaluation');
     const idx = usable.slice(s, s + batchSize);
     const x = new Float32Array(idx.length * emb.dim);
     idx.forEach((i, k) => x.set(emb.views[0].subarray(i * emb.dim, (i + 1) * emb.dim), k * emb.dim));

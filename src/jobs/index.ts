@@ -1,0 +1,14 @@
+/**
+ * The jobs, as library calls: config in, events out, an AbortSignal, a result. The CLI only
+ * parses arguments and formats what these return; servers call them the same way.
+ */
+export { train, type TrainOptions, type TrainJobResult } from './train.ts';
+export { predict, topK, type PredictInput, type PredictOptions, type PredictEvent, type Prediction, type TopK } from './predict.ts';
+export { evaluate, evaluationRoot, type EvaluateOptions, type EvaluateEvent, type EvaluateResult } from './evaluate.ts';
+export { exportModel, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportResult } from './export.ts';
+export { loadModel, type LoadedModel, type LoadModelOptions } from './load-model.ts';
+export { parseModelSpec, formatModelSpec, MODEL_SPEC_FORMS, type ModelSpec } from '../models/model-spec.ts';
+export { AbortError } from '../train/abort.ts';
+export type { TrainEvent, TrainResult } from '../train/fit.ts';
+export type { TrainConfig } from '../train/config.ts';
+export type { RunSummary } from './train-summary.ts';

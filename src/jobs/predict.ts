@@ -1,0 +1,124 @@
+import { tensor } from '../graph/tensor.ts';
+import { checkInteger, invalidType } from '../errors/index.ts';
+import * as F from '../nn/functional.ts';
+import { decodeImage, DecodeError } from '../data/decode.ts';
+import type { ImageTensor, RgbImage } from '../data/image.ts';
+import type { Transform } from '../data/transforms/transform.ts';
+import type { ModelSpec } from '../models/model-spec.ts';
+import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
+import { throwIfAborted } from '../train/abort.ts';
+import { loadModel, type LoadedModel, type LoadModelOptions } from './load-model.ts';
+
+/** An image to classify: a file path, the bytes of an encoded image (a Buffer), or a decoded image. */
+export type PredictInput = string | Uint8Array | RgbImage;
+
+export interface TopK { index: number; label: string; prob: number }
+
+export interface Prediction {
+  /** The input's position in the list given. */
+  input: number;
+  /** The path, for inputs given as one. */
+  file?: string;
+  /** The k most probable classes, most probable first; empty when the input failed. */
+  top: TopK[];
+  /** Why this input could not be classified (the others are not affected). */
+  error?: string;
+}
+
+export type PredictEvent = { type: 'batch'; done: number; total: number };
+
+export interface PredictOptions extends Pick<LoadModelOptions, 'weights'> {
+  /** Classes per input (default 5, at most the model's output count). */
+  topk?: number;
+  /** Inputs per forward pass (default 16). */
+  batchSize?: number;
+  /** Checked before every batch: an aborted signal rejects with an AbortError. */
+  signal?: AbortSignal;
+  onEvent?: (e: PredictEvent) => void;
+  /** Where the graphs run; the calling code's runtime by default. */
+  runtime?: Runtime;
+}
+
+/** The k largest entries of one row, largest first. */
+export function topK(row: Float32Array, k: number, labels: readonly string[]): TopK[] {
+  const idx = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, k);
+  return idx.map((i) => ({ index: i, label: labels[i] ?? String(i), prob: row[i] }));
+}
+
+const positiveInt = (name: string, v: number) => checkInteger(name, v, { min: 1 });
+
+function checkInput(input: unknown, i: number): PredictInput {
+  if (typeof input === 'string' || input instanceof Uint8Array) return input;
+  if (typeof input === 'object' && input !== null && (input as RgbImage).kind === 'image') return input as RgbImage;
+  throw invalidType(`inputs[${i}]`, 'a file path, the bytes of an encoded image or a decoded RgbImage', input);
+}
+
+/** Decodes (when needed) and preprocesses one input; failures carry the input's name. */
+async function prepare(input: PredictInput, i: number, transform: Transform): Promise<ImageTensor> {
+  let image: RgbImage;
+  if (typeof input === 'string') image = await decodeImage(input);
+  else if (input instanceof Uint8Array) {
+    image = await decodeImage(input).catch((e: unknown) => {
+      throw e instanceof DecodeError ? new DecodeError(`inputs[${i}] (${input.length} bytes)`, e.reason) : e;
+    });
+  } else {
+    const expected = input.width * input.height * 3;
+    if (!Number.isInteger(input.width) || !Number.isInteger(input.height) || input.width < 1 || input.height < 1
+      || !(input.data instanceof Uint8Array) || input.data.length !== expected) {
+      throw new RangeError(`inputs[${i}] is not a valid RgbImage: expected width x height x 3 bytes of data for ${input.width}x${input.height} but received ${input.data?.length ?? 'none'}`);
+    }
+    image = input;
+  }
+  const out = transform.apply(image);
+  if (out.kind !== 'tensor') throw new TypeError('the predict transform must end with ToTensor (and Normalize)');
+  return out;
+}
+
+/**
+ * Classifies images with a loaded model (or a spec, loaded for this call). Inputs go through in
+ * batches; one that cannot be read or decoded gets an `error` and no prediction, and the others
+ * are unaffected. Every batch is padded to the same size so all of them share one compiled
+ * session (padding rows are discarded; eval mode makes rows independent).
+ */
+export async function predict(model: LoadedModel | string | ModelSpec, inputs: readonly PredictInput[], opts: PredictOptions = {}): Promise<Prediction[]> {
+  if (!Array.isArray(inputs)) throw invalidType('inputs', 'an array', inputs);
+  const checked = inputs.map(checkInput);
+  const topk = positiveInt('topk', opts.topk ?? 5);
+  const batchSize = Math.min(positiveInt('batchSize', opts.batchSize ?? 16), Math.max(1, checked.length));
+  const runtime = opts.runtime ?? currentRuntime();
+  const loaded = isLoaded(model) ? model : await loadModel(model, { weights: opts.weights, runtime });
+  return runtime.run(async () => {
+    loaded.model.eval();
+    const labels = loaded.labels ?? [];
+    const results: Prediction[] = [];
+    const named = (i: number) => (typeof checked[i] === 'string' ? { input: i, file: checked[i] as string } : { input: i });
+    for (let start = 0; start < checked.length; start += batchSize) {
+      throwIfAborted(opts.signal, 'Prediction');
+      const chunk = checked.slice(start, start + batchSize);
+      const prepared = await Promise.all(chunk.map((input, k) => prepare(input, start + k, loaded.transform).then((t) => ({ t }), (e: Error) => ({ e }))));
+      const ok = prepared.flatMap((r, k) => ('t' in r ? [{ i: start + k, t: r.t }] : []));
+      if (ok.length) {
+        const { channels, height, width } = ok[0].t;
+        const per = channels * height * width;
+        const batch = new Float32Array(batchSize * per);
+        ok.forEach(({ i, t }, k) => {
+          if (t.data.length !== per) throw new RangeError(`inputs[${i}]: preprocessed to ${t.channels}x${t.height}x${t.width}, expected ${channels}x${height}x${width}`);
+          batch.set(t.data, k * per);
+        });
+        const out = loaded.model.forward(tensor(batch, [batchSize, channels, height, width]));
+        if (out.ndim !== 2) throw new RangeError(`${loaded.spec.spec} outputs [${out.shape}] per batch; predict reads class scores, [N, classes]`);
+        const probs = await (loaded.outputs === 'probabilities' ? out : F.softmax(out, 1)).floats();
+        const classes = out.shape[1];
+        const k = Math.min(topk, classes);
+        for (const [row, { i }] of ok.entries()) results[i] = { ...named(i), top: topK(probs.subarray(row * classes, (row + 1) * classes), k, labels) };
+      }
+      prepared.forEach((r, k) => { if ('e' in r) results[start + k] = { ...named(start + k), top: [], error: r.e.message }; });
+      opts.onEvent?.({ type: 'batch', done: Math.min(start + batchSize, checked.length), total: checked.length });
+    }
+    return results;
+  });
+}
+
+function isLoaded(m: LoadedModel | string | ModelSpec): m is LoadedModel {
+  return typeof m === 'object' && m !== null && 'model' in m && 'transform' in m;
+}

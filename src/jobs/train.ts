@@ -1,0 +1,71 @@
+import { basename, dirname, join, resolve } from 'node:path';
+import { invalidType } from '../errors/index.ts';
+import { rm } from 'node:fs/promises';
+import type { DatasetSplits } from '../data/datasets/folders.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { fit, type TrainEvent, type TrainResult } from '../train/fit.ts';
+import type { TrainConfig } from '../train/config.ts';
+import { checkpointPath } from '../train/checkpoint.ts';
+import { MODEL_FILE, saveModelFolder } from '../artifacts/model-folder.ts';
+import { writeReport } from '../artifacts/report.ts';
+import { reportInput, runSummary, type RunSummary } from './train-summary.ts';
+
+export interface TrainOptions {
+  /** The model folder to write (created when missing); checkpoints go there during the run. */
+  out: string;
+  /** Continue from the checkpoint in `out`. */
+  resume?: boolean;
+  /**
+   * Stops the run at the next step boundary. Once an epoch has ended, the folder is written with
+   * the best epoch so far and the checkpoint stays, so `resume` can continue; before that, the
+   * job rejects with an AbortError and writes nothing.
+   */
+  signal?: AbortSignal;
+  onEvent?: (e: TrainEvent) => void;
+  /** Where the graphs run; the calling code's runtime by default. */
+  runtime?: Runtime;
+  /** The report's title; by default "<data folder> · <model> · <mode>". */
+  title?: string;
+}
+
+export interface TrainJobResult {
+  /** What fit returned; `result.stopped` says whether the signal ended it early. */
+  result: TrainResult;
+  /** The numbers the run is judged by, as graft.json and `graft train --json` name them. */
+  summary: RunSummary;
+  /** The model folder (absolute) and the files written into it. */
+  out: string;
+  weights: string;
+  report: string;
+  /** The checkpoint kept for `resume` after a stopped run; null when the run finished. */
+  checkpoint: string | null;
+}
+
+/** The data's name for the report: the dataset folder, above its train/ when it has one. */
+function dataName(data: string | DatasetSplits): string {
+  if (typeof data === 'string') return basename(resolve(data));
+  return basename(resolve(data.source === 'folders' ? dirname(data.train.root) : data.train.root));
+}
+
+/**
+ * The whole training job: fit, then the model folder (weights, labels, graft.json with config and
+ * history), the HTML report, and the checkpoint removed once the run has finished.
+ */
+export async function train(data: string | DatasetSplits, config: Partial<TrainConfig>, opts: TrainOptions): Promise<TrainJobResult> {
+  if (typeof opts?.out !== 'string' || opts.out === '') {
+    throw invalidType('out', 'the path of the model folder to write', opts?.out);
+  }
+  const out = resolve(opts.out);
+  const result = await fit(data, config, { out, resume: opts.resume, signal: opts.signal, onEvent: opts.onEvent, runtime: opts.runtime });
+  const summary = runSummary(result);
+  await saveModelFolder(out, result.model, {
+    model: result.config.model, pretrained: result.config.weights, classes: [...result.classes], preprocessing: result.preprocessing,
+    training: { ...result.config }, metrics: { ...summary, per_class: result.best.perClass, confusion: result.best.confusion },
+    history: result.history,
+  });
+  const title = opts.title ?? `${dataName(data)} · ${result.config.model} · ${result.config.mode}`;
+  const report = await writeReport(out, reportInput(result, title));
+  const checkpoint = checkpointPath(out);
+  if (!result.stopped) await rm(checkpoint, { force: true });
+  return { result, summary, out, weights: join(out, MODEL_FILE), report, checkpoint: result.stopped ? checkpoint : null };
+}
