@@ -1,11 +1,11 @@
 import * as ort from 'onnxruntime-node';
 import type { SideOutput, Tensor, TensorData } from '../graph/tensor.ts';
-import { compile, inputName, outputName, trace } from '../graph/trace.ts';
+import { compile, inputName, outputName, trace, type Trace } from '../graph/trace.ts';
 import type { Executable } from './session.ts';
 
 /** What realizing needs of a runtime (runtime.ts): its sessions and its machine's blocked layout. */
 export interface SessionSource {
-  session(signature: string, build: () => Uint8Array): Promise<Executable>;
+  session(signature: string, build: () => Uint8Array, describe: () => string): Promise<Executable>;
   blockedLayoutBlockSize(): Promise<number>;
 }
 
@@ -24,6 +24,15 @@ function sideOutputsIn(nodes: readonly Tensor[]): { anchor: Tensor; entry: SideO
   return found;
 }
 
+/** A name for a traced graph in errors: a digest of its signature, its size and the modules it spans. */
+export function describeTrace(tr: Trace): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tr.signature.length; i++) h = Math.imul(h ^ tr.signature.charCodeAt(i), 0x01000193);
+  const scopes = tr.nodes.map((t) => t.scope).filter((s) => s !== '');
+  const span = scopes.length === 0 ? '' : scopes[0] === scopes[scopes.length - 1] ? `, in ${scopes[0]}` : `, ${scopes[0]} to ${scopes[scopes.length - 1]}`;
+  return `graph ${(h >>> 0).toString(16).padStart(8, '0')} (${tr.nodes.length} ops${span})`;
+}
+
 /**
  * Computes the targets in one run: traces what they need, compiles it to ONNX (or reuses the
  * session compiled for the same graph signature), feeds the leaves and stores the results.
@@ -36,7 +45,7 @@ export async function realizeWith(rt: SessionSource, targets: readonly Tensor[])
   const extra = sides.flatMap(({ entry }) => entry.tensors).filter((t) => !pending.includes(t));
   if (extra.length) tr = trace([...pending, ...extra]);
   const blockSize = await rt.blockedLayoutBlockSize();
-  const session = await rt.session(`${tr.signature}|b${blockSize}`, () => compile(tr, { blockSize }));
+  const session = await rt.session(`${tr.signature}|b${blockSize}`, () => compile(tr, { blockSize }), () => describeTrace(tr));
   const feeds: Record<string, ort.Tensor> = {};
   tr.feeds.forEach((t, i) => {
     if (t.value === null) throw new Error(`Internal: leaf ${t} has no value to feed`);
