@@ -18,7 +18,12 @@ function convNet(): nn.Module {
   );
 }
 
-const batch = () => tensor(Float32Array.from({ length: 4 * 3 * 16 * 16 }, (_, i) => Math.sin(i * 0.37)), [4, 3, 16, 16]);
+/** A batch in shared memory, as the loader's worker threads write them (onnxruntime-node takes no such view). */
+function batch(): Tensor {
+  const values = new Float32Array(new SharedArrayBuffer(4 * 3 * 16 * 16 * 4));
+  values.forEach((_, i) => { values[i] = Math.sin(i * 0.37); });
+  return tensor(values, [4, 3, 16, 16]);
+}
 
 /** A forward pass, then one SGD step: the logits, the loss, every gradient and every updated weight. */
 async function forwardAndStep(rt: Runtime): Promise<Float32Array[]> {

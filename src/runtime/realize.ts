@@ -9,12 +9,9 @@ export interface SessionSource {
   blockedLayoutBlockSize(): Promise<number>;
 }
 
+/** The leaf as ONNX Runtime's tensor, over the same memory (the executor copies what it must). */
 function toOrt(t: Tensor): ort.Tensor {
-  // onnxruntime-node rejects views of a SharedArrayBuffer ("Invalid argument"); the loader's
-  // worker threads write batches into one, so those are copied here.
-  const v = t.value as TensorData;
-  const data = v.buffer instanceof SharedArrayBuffer ? v.slice() : v;
-  return new ort.Tensor(t.dtype, data, t.shape as number[]);
+  return new ort.Tensor(t.dtype, t.value as TensorData, t.shape as number[]);
 }
 
 /** The side outputs of the ops a traced graph computes (see Tensor.sideOutputs). */

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import type { Executable, SessionOptions } from './session.ts';
 import { RuntimeBusyError, WorkerCrashError } from './errors.ts';
-import { pack, unpack, SESSION_WORKER_ROLE, type FromWorker, type ToWorker, type WireTensor } from './worker-messages.ts';
+import { stageFeeds, toOrtTensors, SESSION_WORKER_ROLE, type FromWorker, type ToWorker } from './worker-messages.ts';
 
 /**
  * The built .js worker runs directly. Run from TypeScript sources, a worker does not inherit the
@@ -28,8 +28,8 @@ interface PooledModel {
 /** A run waiting for a worker or running in one; without feeds it only creates the model's session. */
 interface Job {
   readonly model: PooledModel;
-  readonly feeds: Record<string, WireTensor> | null;
-  readonly transfer: ArrayBuffer[];
+  /** Read when the job starts, as ONNX Runtime reads inline feeds when the run starts. */
+  readonly feeds: Record<string, ort.Tensor> | null;
   resolve(outputs: Record<string, ort.Tensor> | null): void;
   reject(error: Error): void;
 }
@@ -45,6 +45,8 @@ interface Slot {
   readonly sessions: Set<PooledModel>;
   /** Releases sent and not yet acknowledged, by message id. */
   readonly releases: Map<number, () => void>;
+  /** The buffer feeds are copied into; with the worker during a run, else here. */
+  staging: ArrayBuffer | null;
   lastError: Error | null;
 }
 
@@ -69,7 +71,8 @@ const START_ATTEMPTS = 3;
  *   it. So a lone job's sequential runs stay with one session, while concurrent requests for one
  *   model spread over the workers, at the price of one compilation and one copy of the model's
  *   memory per worker that serves it. New models go to the idle worker holding fewest sessions.
- * - Feeds are copied to the worker, results come back as transferred buffers.
+ * - Feeds are copied into a buffer of the worker's that goes there and back with each run (see
+ *   stageFeeds); results come back as transferred buffers, not copied.
  * - Releasing a model releases its session in every worker that holds one.
  * - A worker that stops rejects its run with a WorkerCrashError naming the session, and a fresh
  *   worker takes its place; queued runs go on.
@@ -149,9 +152,8 @@ export class SessionPool {
     if (!model.bytes) return Promise.reject(new Error(`${model.label} was released`));
     const slot = this.queue.length === 0 ? this.pick(model) : null;
     if (!slot && this.queue.length >= this.maxQueuedRuns) return Promise.reject(new RuntimeBusyError(this.queue.length, this.size));
-    const packed = feeds ? pack(feeds, { copy: true }) : null;
     return new Promise((resolve, reject) => {
-      const job: Job = { model, feeds: packed?.wire ?? null, transfer: packed?.transfer ?? [], resolve, reject };
+      const job: Job = { model, feeds, resolve, reject };
       if (slot) this.start(slot, job);
       else this.queue.push(job);
     });
@@ -177,7 +179,13 @@ export class SessionPool {
     model.holders.add(slot);
     const message = this.nextMessage++;
     slot.running = { job, message };
-    this.post(slot, { kind: 'run', id: message, session: model.id, model: create ? model.bytes : null, options: model.options, feeds: job.feeds }, job.transfer);
+    const staged = job.feeds ? stageFeeds(job.feeds, slot.staging) : null;
+    slot.staging = null;
+    const run: ToWorker = {
+      kind: 'run', id: message, session: model.id, model: create ? model.bytes : null, options: model.options,
+      feeds: staged?.wire ?? null, staging: staged?.staging ?? null,
+    };
+    this.post(slot, run, staged ? [staged.staging] : []);
   }
 
   private dispatch(): void {
@@ -212,12 +220,13 @@ export class SessionPool {
     } else if (slot.running?.message === m.id) {
       const { job } = slot.running;
       slot.running = null;
+      slot.staging = m.staging ?? slot.staging;
       if (!m.holds) {
         slot.sessions.delete(job.model);
         job.model.holders.delete(slot);
       }
       if (m.error) job.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
-      else job.resolve(m.outputs ? unpack(m.outputs) : null);
+      else job.resolve(m.outputs ? toOrtTensors(m.outputs) : null);
       this.dispatch();
     }
     this.keepAliveWhileBusy(slot);
@@ -244,7 +253,7 @@ export class SessionPool {
     let exited!: () => void;
     const slot: Slot = {
       index, thread, exited: new Promise((resolve) => { exited = resolve; }),
-      ready: false, running: null, sessions: new Set(), releases: new Map(), lastError: null,
+      ready: false, running: null, sessions: new Set(), releases: new Map(), staging: null, lastError: null,
     };
     thread.on('message', (m: FromWorker) => this.onMessage(slot, m));
     thread.on('error', (e) => { slot.lastError = e; });

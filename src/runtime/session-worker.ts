@@ -1,6 +1,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createSession, type Executable } from './session.ts';
-import { pack, unpack, SESSION_WORKER_ROLE, type FromWorker, type ToWorker } from './worker-messages.ts';
+import { packOutputs, toOrtTensors, SESSION_WORKER_ROLE, type FromWorker, type ToWorker } from './worker-messages.ts';
 
 /**
  * One thread of the session pool: holds the sessions created in it, by the pool's session id, and
@@ -16,9 +16,11 @@ function serve(port: MessagePort): void {
       const s = sessions.get(m.session);
       sessions.delete(m.session);
       await s?.then((e) => e.release()).catch(() => {});
-      reply({ kind: 'done', id: m.id, holds: false, outputs: null, error: null });
+      reply({ kind: 'done', id: m.id, holds: false, outputs: null, staging: null, error: null });
       return;
     }
+    // The staging buffer goes back with every answer, for the pool to fill again.
+    const staging = m.staging ? [m.staging] : [];
     try {
       let session = sessions.get(m.session);
       if (!session) {
@@ -31,14 +33,14 @@ function serve(port: MessagePort): void {
         throw e;
       });
       if (!m.feeds) {
-        reply({ kind: 'done', id: m.id, holds: true, outputs: null, error: null });
+        reply({ kind: 'done', id: m.id, holds: true, outputs: null, staging: m.staging, error: null }, staging);
         return;
       }
-      const { wire, transfer } = pack(await executable.run(unpack(m.feeds)), { copy: false });
-      reply({ kind: 'done', id: m.id, holds: true, outputs: wire, error: null }, transfer);
+      const { wire, transfer } = packOutputs(await executable.run(toOrtTensors(m.feeds)), m.staging);
+      reply({ kind: 'done', id: m.id, holds: true, outputs: wire, staging: m.staging, error: null }, [...transfer, ...staging]);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      reply({ kind: 'done', id: m.id, holds: sessions.has(m.session), outputs: null, error: { name: error.name, message: error.message } });
+      reply({ kind: 'done', id: m.id, holds: sessions.has(m.session), outputs: null, staging: m.staging, error: { name: error.name, message: error.message } }, staging);
     }
   }
 
