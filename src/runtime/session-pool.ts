@@ -112,8 +112,9 @@ export class SessionPool {
 
   /** Creates the model's session in a worker; `label` names it in errors. */
   async createSession(bytes: Uint8Array, options: SessionOptions, label: string): Promise<Executable> {
-    // A view of a larger buffer would send the whole buffer to each worker.
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+    // A view of a larger buffer (small Buffers share one pool) would send that whole buffer to each
+    // worker; a copy has its own. (Buffer's slice() is a view, hence the constructor.)
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
     const model: PooledModel = { id: this.nextModel++, label, options: { ...options }, bytes: own, holders: new Set() };
     this.models.add(model);
     try {
