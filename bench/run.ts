@@ -2,8 +2,9 @@
  * `npm run bench`: graft against PyTorch on this machine, both measured in the same run.
  * `npm run bench -- --json` prints one JSON object per line: {case, unit, graft, pytorch, ratio},
  * ratio = graft / pytorch (below 1 means graft is faster or smaller). pytorch is null when
- * PyTorch is not installed. `-- --only forward,training,loader` picks sections; `-- --rounds N`
- * sets how many alternating graft / PyTorch runs each training case takes (3).
+ * PyTorch is not installed. `-- --only forward,training,loader,event-loop` picks sections;
+ * `-- --rounds N` sets how many alternating graft / PyTorch runs each training case takes, and how
+ * many alternating workers / inline runs each event-loop case takes (3).
  */
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +20,7 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 /** The value of `--name=v` or `--name v`. */
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
-const sections = new Set((flag('only') ?? 'forward,training,loader').split(','));
+const sections = new Set((flag('only') ?? 'forward,training,loader,event-loop').split(','));
 const THREADS = 2;
 const BATCH = 16;
 /** Alternating graft / PyTorch runs per training case (`-- --rounds N`). */
@@ -71,6 +72,11 @@ if (sections.has('training') && existsSync(resolve(here, 'training.ts'))) {
 if (sections.has('loader') && existsSync(resolve(here, 'loader.ts'))) {
   const { benchLoader } = await import('./loader.ts');
   for (const r of await benchLoader({})) report(r);
+}
+if (sections.has('event-loop') && existsSync(resolve(here, 'event-loop.ts'))) {
+  // How long a training job in the process stalls the event loop, per executor (no PyTorch side).
+  const { benchEventLoop } = await import('./event-loop.ts');
+  for (const r of benchEventLoop({ rounds: ROUNDS })) report(r);
 }
 
 if (!json) {

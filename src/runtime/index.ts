@@ -6,7 +6,9 @@ import './tensor-values.ts';
 export { Runtime, currentRuntime } from './runtime.ts';
 export { backward, zeroGrad } from './backward.ts';
 export { createSession, type Executable } from './session.ts';
-export type { RuntimeOptions, ExecutionProvider } from './options.ts';
+export { SessionPool, type SessionPoolOptions } from './session-pool.ts';
+export { RuntimeBusyError, WorkerCrashError } from './errors.ts';
+export type { RuntimeOptions, ExecutionProvider, Executor } from './options.ts';
 
 // The current runtime's options and sessions, as free functions for scripts and the one-shot CLI.
 

@@ -1,20 +1,17 @@
 import * as ort from 'onnxruntime-node';
 import type { SideOutput, Tensor, TensorData } from '../graph/tensor.ts';
-import { compile, inputName, outputName, trace } from '../graph/trace.ts';
+import { compile, inputName, outputName, trace, type Trace } from '../graph/trace.ts';
 import type { Executable } from './session.ts';
 
 /** What realizing needs of a runtime (runtime.ts): its sessions and its machine's blocked layout. */
 export interface SessionSource {
-  session(signature: string, build: () => Uint8Array): Promise<Executable>;
+  session(signature: string, build: () => Uint8Array, describe: () => string): Promise<Executable>;
   blockedLayoutBlockSize(): Promise<number>;
 }
 
+/** The leaf as ONNX Runtime's tensor, over the same memory (the executor copies what it must). */
 function toOrt(t: Tensor): ort.Tensor {
-  // onnxruntime-node rejects views of a SharedArrayBuffer ("Invalid argument"); the loader's
-  // worker threads write batches into one, so those are copied here.
-  const v = t.value as TensorData;
-  const data = v.buffer instanceof SharedArrayBuffer ? v.slice() : v;
-  return new ort.Tensor(t.dtype, data, t.shape as number[]);
+  return new ort.Tensor(t.dtype, t.value as TensorData, t.shape as number[]);
 }
 
 /** The side outputs of the ops a traced graph computes (see Tensor.sideOutputs). */
@@ -31,6 +28,15 @@ function sideOutputsIn(nodes: readonly Tensor[]): { anchor: Tensor; entry: SideO
   return found;
 }
 
+/** A name for a traced graph in errors: a digest of its signature, its size and the modules it spans. */
+export function describeTrace(tr: Trace): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tr.signature.length; i++) h = Math.imul(h ^ tr.signature.charCodeAt(i), 0x01000193);
+  const scopes = tr.nodes.map((t) => t.scope).filter((s) => s !== '');
+  const span = scopes.length === 0 ? '' : scopes[0] === scopes[scopes.length - 1] ? `, in ${scopes[0]}` : `, ${scopes[0]} to ${scopes[scopes.length - 1]}`;
+  return `graph ${(h >>> 0).toString(16).padStart(8, '0')} (${tr.nodes.length} ops${span})`;
+}
+
 /**
  * Computes the targets in one run: traces what they need, compiles it to ONNX (or reuses the
  * session compiled for the same graph signature), feeds the leaves and stores the results.
@@ -43,7 +49,7 @@ export async function realizeWith(rt: SessionSource, targets: readonly Tensor[])
   const extra = sides.flatMap(({ entry }) => entry.tensors).filter((t) => !pending.includes(t));
   if (extra.length) tr = trace([...pending, ...extra]);
   const blockSize = await rt.blockedLayoutBlockSize();
-  const session = await rt.session(`${tr.signature}|b${blockSize}`, () => compile(tr, { blockSize }));
+  const session = await rt.session(`${tr.signature}|b${blockSize}`, () => compile(tr, { blockSize }), () => describeTrace(tr));
   const feeds: Record<string, ort.Tensor> = {};
   tr.feeds.forEach((t, i) => {
     if (t.value === null) throw new Error(`Internal: leaf ${t} has no value to feed`);

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Tensor } from '../graph/tensor.ts';
-import { checkRuntimeOptions, defaultRuntimeOptions, type RuntimeOptions } from './options.ts';
+import { checkRuntimeOptions, defaultRuntimeOptions, workerThreads, type RuntimeOptions } from './options.ts';
 import { createSession, type Executable } from './session.ts';
+import { SessionPool } from './session-pool.ts';
 import { probeBlockedLayout } from './blocked-layout.ts';
 import { realizeWith } from './realize.ts';
 
@@ -12,7 +13,9 @@ interface TransientScope { readonly sessions: Map<string, Promise<Executable>>; 
  * Where graphs run: the options, the compiled sessions (by graph signature, least recently used
  * first) and what was learned of the machine. A job owns one, or shares one on purpose (a server
  * shares its sessions between requests); releasing it releases everything it compiled. Code that
- * runs inside `rt.run(fn)` (and everything it awaits) realizes tensors with `rt`.
+ * runs inside `rt.run(fn)` (and everything it awaits) realizes tensors with `rt`. With the
+ * 'workers' executor it also owns a pool of worker threads (session-pool.ts), started with its
+ * first session and stopped by `release()` once no session lives in it, or by `close()`.
  */
 export class Runtime {
   readonly options: RuntimeOptions;
@@ -20,6 +23,8 @@ export class Runtime {
   private readonly scopes = new AsyncLocalStorage<TransientScope>();
   private readonly openScopes = new Set<TransientScope>();
   private blockSize: Promise<number> | undefined;
+  private pool: SessionPool | null = null;
+  private closed = false;
 
   constructor(options: Partial<RuntimeOptions> = {}) {
     this.options = { ...defaultRuntimeOptions(), ...checkRuntimeOptions(options) };
@@ -44,12 +49,20 @@ export class Runtime {
   /** The block of ONNX Runtime's blocked CPU layout here, or 0 where it is off or missing. */
   blockedLayoutBlockSize(): Promise<number> {
     if (!this.options.blockedLayout || this.options.provider !== 'cpu') return Promise.resolve(0);
-    this.blockSize ??= probeBlockedLayout(this.options);
+    this.blockSize ??= probeBlockedLayout((bytes) => this.createExecutable(bytes, 'the blocked-layout probe'));
     return this.blockSize;
   }
 
-  /** The session compiled for `signature`, compiling it with `build` the first time. */
-  session(signature: string, build: () => Uint8Array): Promise<Executable> {
+  /** A session for ONNX bytes, on the executor the options name; `label` names it in errors. */
+  createExecutable(bytes: Uint8Array, label: string): Promise<Executable> {
+    if (this.closed) return Promise.reject(new Error('This runtime was closed; create a new Runtime to run graphs'));
+    if (this.options.executor === 'inline') return createSession(bytes, this.options);
+    this.pool ??= new SessionPool({ workers: this.options.workers, maxQueuedRuns: this.options.maxQueuedRuns });
+    return this.pool.createSession(bytes, { ...this.options, threads: workerThreads(this.options) }, label);
+  }
+
+  /** The session compiled for `signature`, compiling it with `build` the first time; `describe` names it in errors. */
+  session(signature: string, build: () => Uint8Array, describe: () => string = () => 'a graph'): Promise<Executable> {
     const scope = this.scopes.getStore() ?? null;
     for (let s = scope; s; s = s.parent) {
       const found = s.sessions.get(signature);
@@ -61,7 +74,7 @@ export class Runtime {
       this.cache.set(signature, cached);
       return cached;
     }
-    const created = createSession(build(), this.options);
+    const created = this.createExecutable(build(), describe());
     const home = scope ? scope.sessions : this.cache;
     home.set(signature, created);
     created.catch(() => home.delete(signature));
@@ -97,11 +110,39 @@ export class Runtime {
     return n;
   }
 
-  /** Releases every cached session (at the end of a job, or before measuring memory). */
+  /** Worker threads running now: the pool's size while it is started, else 0. */
+  get workerThreads(): number {
+    return this.pool?.size ?? 0;
+  }
+
+  /**
+   * Releases every cached session (at the end of a job, or before measuring memory), and stops the
+   * worker threads when no session lives in them any more; a later run starts them again.
+   */
   async release(): Promise<void> {
     const all = [...this.cache.values()];
     this.cache.clear();
     await Promise.all(all.map((s) => s.then((e) => e.release()).catch(() => {})));
+    if (this.pool && this.pool.sessionCount === 0) await this.stopPool();
+  }
+
+  /**
+   * Releases every session, transient ones included, and stops the worker threads: for a server
+   * shutting down. Runs still in flight reject; the runtime refuses work from then on.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.cache.values(), ...[...this.openScopes].flatMap((s) => [...s.sessions.values()])];
+    this.cache.clear();
+    for (const s of this.openScopes) s.sessions.clear();
+    await this.stopPool();
+    await Promise.all(all.map((s) => s.then((e) => e.release()).catch(() => {})));
+  }
+
+  private async stopPool(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
   }
 }
 

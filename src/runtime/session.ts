@@ -12,6 +12,20 @@ export interface Executable {
 
 export type SessionOptions = Pick<RuntimeOptions, 'threads' | 'provider' | 'memoryArena' | 'memoryPattern' | 'profilePrefix'>;
 
+/**
+ * onnxruntime-node rejects views of a SharedArrayBuffer ("Invalid argument"); the loader's worker
+ * threads write batches into one, so those are copied. (The worker pool copies every feed into a
+ * buffer of its own anyway, and sends none of these.)
+ */
+function unshared(feeds: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) {
+    const data = t.data as Float32Array;
+    out[name] = ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer ? new ort.Tensor(t.type, data.slice(), t.dims) : t;
+  }
+  return out;
+}
+
 export async function createSession(model: Uint8Array, opts: SessionOptions): Promise<Executable> {
   const profilePrefix = opts.profilePrefix;
   const session = await ort.InferenceSession.create(model, {
@@ -25,7 +39,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions): Pr
     ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
   });
   return {
-    run: (feeds) => session.run(feeds) as Promise<Record<string, ort.Tensor>>,
+    run: (feeds) => session.run(unshared(feeds)) as Promise<Record<string, ort.Tensor>>,
     release: async () => {
       if (profilePrefix) session.endProfiling();
       await session.release();
