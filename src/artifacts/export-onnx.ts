@@ -5,7 +5,6 @@ import { tensor } from '../graph/tensor.ts';
 import { emitTrace, trace } from '../graph/trace.ts';
 import * as F from '../graph/functional.ts';
 import type { Staged } from '../models/stages.ts';
-import { createSession } from '../runtime/session.ts';
 import { currentRuntime } from '../runtime/runtime.ts';
 import { writeFileAtomic } from '../formats/atomic-write.ts';
 import { emitPreprocessing } from './export-preprocessing.ts';
@@ -119,7 +118,7 @@ function docString(m: ExportedManifest, withPreprocessing: boolean, outputName: 
  * compares it with graft's forward on the same seeded inputs.
  */
 async function verifyAnyBatch(bytes: Uint8Array, model: Staged, manifest: ExportedManifest, softmax: boolean): Promise<void> {
-  const session = await createSession(bytes, currentRuntime().options);
+  const session = await currentRuntime().createExecutable(bytes, 'the exported graph under verification');
   try {
     for (const batch of [1, 3]) {
       const shape = inputShape(manifest, batch);

@@ -3,7 +3,6 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder, OPSET } from '../graph/emit.ts';
 import { createHash } from 'node:crypto';
 import type { InlineGraph } from '../graph/ops/onnx-subgraph.ts';
-import { createSession } from '../runtime/session.ts';
 import { currentRuntime } from '../runtime/runtime.ts';
 import { invalidParameter } from '../errors/index.ts';
 import { onnxError, parseOnnxModel, type OnnxModel } from './onnx-model.ts';
@@ -111,7 +110,7 @@ async function probeFeatureShape(
   b.addOutput({ name: cut.output, dtype: 'float32', shape: null });
   let session;
   try {
-    session = await createSession(b.serialize(), currentRuntime().options);
+    session = await currentRuntime().createExecutable(b.serialize(), `the feature-shape probe of "${file}"`);
   } catch (e) {
     throw onnxError(file, `ONNX Runtime cannot run the graph cut at "${cut.tensor}" after conversion to opset ${OPSET}: ${(e as Error).message}`);
   }

@@ -122,7 +122,7 @@ export class Runtime {
   async release(): Promise<void> {
     const all = [...this.cache.values()];
     this.cache.clear();
-    await Promise.all(all.map((s) => s.then((e) => e.release()).catch(() => {})));
+    await Promise.all(all.map(releaseQuietly));
     if (this.pool && this.pool.sessionCount === 0) await this.stopPool();
   }
 
@@ -136,7 +136,7 @@ export class Runtime {
     this.cache.clear();
     for (const s of this.openScopes) s.sessions.clear();
     await this.stopPool();
-    await Promise.all(all.map((s) => s.then((e) => e.release()).catch(() => {})));
+    await Promise.all(all.map(releaseQuietly));
   }
 
   private async stopPool(): Promise<void> {
@@ -146,8 +146,9 @@ export class Runtime {
   }
 }
 
-function releaseQuietly(s: Promise<Executable>): void {
-  s.then((e) => e.release()).catch(() => {});
+/** Releases a session that may have failed to compile; a failed one has nothing to release. */
+function releaseQuietly(s: Promise<Executable>): Promise<void> {
+  return s.then((e) => e.release()).catch(() => {});
 }
 
 const runtimeContext = new AsyncLocalStorage<Runtime>();
