@@ -10,7 +10,7 @@ import type { ModelSpec } from '../models/model-spec.ts';
 import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
 import { evaluateImages } from '../train/loops.ts';
 import type { EvalResult } from '../train/metrics.ts';
-import { loadModel, type LoadedModel, type LoadModelOptions } from './load-model.ts';
+import { loadedModel, type LoadedModel, type LoadModelOptions } from './load-model.ts';
 
 export type EvaluateEvent =
   | { type: 'skip'; file: string; reason: string }
@@ -57,7 +57,7 @@ class LogOfProbabilities extends Module {
  */
 export async function evaluate(model: LoadedModel | string | ModelSpec, data: string, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
   const runtime = opts.runtime ?? currentRuntime();
-  const loaded = typeof model === 'object' && 'transform' in model ? model : await loadModel(model, { weights: opts.weights, runtime });
+  const loaded = await loadedModel(model, { weights: opts.weights, runtime });
   if (!loaded.labels) throw new TypeError(`${loaded.spec.spec} does not name its classes, so its predictions cannot be matched to class folders`);
   const classes = [...loaded.labels];
   const root = evaluationRoot(data);

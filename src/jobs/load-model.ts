@@ -53,6 +53,12 @@ export async function loadModel(spec: string | ModelSpec, opts: LoadModelOptions
   return runtime.run(() => load(resolveSpec(spec), opts.weights === undefined ? 'DEFAULT' : opts.weights));
 }
 
+/** A model already loaded, as it is; a spec, loaded now (the jobs take either). */
+export function loadedModel(model: LoadedModel | string | ModelSpec, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const loaded = typeof model === 'object' && model !== null && 'model' in model && 'transform' in model;
+  return loaded ? Promise.resolve(model) : loadModel(model, opts);
+}
+
 /**
  * A folder that happens to carry a zoo name (`graft train --out mobilenet_v2`) is what its owner
  * means: `graft predict` has always looked for the folder first.

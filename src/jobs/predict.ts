@@ -7,7 +7,7 @@ import type { Transform } from '../data/transforms/transform.ts';
 import type { ModelSpec } from '../models/model-spec.ts';
 import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
 import { throwIfAborted } from '../train/abort.ts';
-import { loadModel, type LoadedModel, type LoadModelOptions } from './load-model.ts';
+import { loadedModel, type LoadedModel, type LoadModelOptions } from './load-model.ts';
 
 /** An image to classify: a file path, the bytes of an encoded image (a Buffer), or a decoded image. */
 export type PredictInput = string | Uint8Array | RgbImage;
@@ -86,7 +86,7 @@ export async function predict(model: LoadedModel | string | ModelSpec, inputs: r
   const topk = positiveInt('topk', opts.topk ?? 5);
   const batchSize = Math.min(positiveInt('batchSize', opts.batchSize ?? 16), Math.max(1, checked.length));
   const runtime = opts.runtime ?? currentRuntime();
-  const loaded = isLoaded(model) ? model : await loadModel(model, { weights: opts.weights, runtime });
+  const loaded = await loadedModel(model, { weights: opts.weights, runtime });
   return runtime.run(async () => {
     loaded.model.eval();
     const labels = loaded.labels ?? [];
@@ -117,8 +117,4 @@ export async function predict(model: LoadedModel | string | ModelSpec, inputs: r
     }
     return results;
   });
-}
-
-function isLoaded(m: LoadedModel | string | ModelSpec): m is LoadedModel {
-  return typeof m === 'object' && m !== null && 'model' in m && 'transform' in m;
 }
