@@ -1,18 +1,8 @@
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from './worker-entry.ts';
 import { DecodeError } from './decode.ts';
 import { imageTensor, type ImageTensor } from './image.ts';
 import type { TransformSpec } from './transforms/transform.ts';
-
-/**
- * The built .js worker runs directly. Run from TypeScript sources, a worker does not inherit the
- * parent's module hooks, so a small bootstrap registers tsx's loader before importing the .ts file.
- */
-function workerEntry(): { script: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./loader-worker.js', import.meta.url), eval: false };
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const worker = new URL('./loader-worker.ts', import.meta.url).href;
-  return { script: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
-}
 
 interface Pending { resolve: (t: ImageTensor) => void; reject: (e: Error) => void; worker: number; slot?: Slot }
 
@@ -34,7 +24,7 @@ export class WorkerPool {
   private nextId = 0;
 
   constructor(size: number, spec: TransformSpec | null, maxPixels?: number, nativeCrop = true) {
-    const entry = workerEntry();
+    const entry = workerEntry(import.meta.url, 'loader-worker');
     this.workers = Array.from({ length: size }, (_, w) => {
       const worker = new Worker(entry.script, { eval: entry.eval, workerData: { spec, maxPixels, nativeCrop } });
       worker.on('message', (m) => this.onMessage(m));

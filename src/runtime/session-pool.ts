@@ -1,20 +1,9 @@
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../data/worker-entry.ts';
 import type * as ort from 'onnxruntime-node';
 import type { Executable, SessionOptions } from './session.ts';
 import { RuntimeBusyError, WorkerCrashError } from './errors.ts';
 import { stageFeeds, toOrtTensors, SESSION_WORKER_ROLE, type FromWorker, type ToWorker } from './worker-messages.ts';
-
-/**
- * The built .js worker runs directly. Run from TypeScript sources, a worker does not inherit the
- * parent's module hooks, so a small bootstrap registers tsx's loader before importing the .ts file
- * (as the data loader's pool does).
- */
-function workerEntry(): { script: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./session-worker.js', import.meta.url), eval: false };
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const worker = new URL('./session-worker.ts', import.meta.url).href;
-  return { script: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
-}
 
 /** A model given to the pool. Its bytes stay here while it lives, so a worker without its session can create one. */
 interface PooledModel {
@@ -249,7 +238,7 @@ export class SessionPool {
   }
 
   private spawn(index: number): Slot {
-    const entry = workerEntry();
+    const entry = workerEntry(import.meta.url, 'session-worker');
     const thread = new Worker(entry.script, { eval: entry.eval, workerData: { role: SESSION_WORKER_ROLE } });
     let exited!: () => void;
     const slot: Slot = {
