@@ -4,7 +4,8 @@ import { DataType } from '../graph/onnx-schema.ts';
 import { tensor } from '../graph/tensor.ts';
 import { emitTrace, trace } from '../graph/trace.ts';
 import * as F from '../graph/functional.ts';
-import type { Staged } from '../models/stages.ts';
+import type { Module } from '../nn/module.ts';
+import type { Executable } from '../runtime/session.ts';
 import { currentRuntime } from '../runtime/runtime.ts';
 import { writeFileAtomic } from '../formats/atomic-write.ts';
 import { emitPreprocessing } from './export-preprocessing.ts';
@@ -44,25 +45,37 @@ export async function exportOnnx(source: ExportSource, opts: ExportOnnxOptions =
   const { model, manifest } = await resolveSource(source);
   const outputName = opts.softmax ? 'probabilities' : 'logits';
   const softmax = opts.softmax ?? false;
-  const core = traceInference(model, manifest, softmax);
+  const core = traceInference(model, manifest.preprocessing.cropSize, softmax);
   const plain = core.serialize(false, outputName, manifest);
-  if (opts.verify ?? true) await verifyAnyBatch(plain, model, manifest, softmax);
+  if (opts.verify ?? true) {
+    const session = await currentRuntime().createExecutable(plain, 'the exported graph under verification');
+    try {
+      await verifyAnyBatch(session, model, manifest, softmax);
+    } finally {
+      await session.release();
+    }
+  }
   const bytes = opts.withPreprocessing ? core.serialize(true, outputName, manifest) : plain;
   if (opts.out) await writeFileAtomic(opts.out, [bytes]);
   return bytes;
 }
 
-interface TracedInference {
+export interface TracedInference {
+  /** What one image's row of the output holds: [classes] for a classifier. */
+  readonly outputShape: readonly number[];
   serialize(withPreprocessing: boolean, outputName: string, manifest: ExportedManifest): Uint8Array;
 }
 
-function inputShape(manifest: ExportedManifest, batch: number): number[] {
-  return [batch, 3, manifest.preprocessing.cropSize, manifest.preprocessing.cropSize];
+function inputShape(cropSize: number, batch: number): number[] {
+  return [batch, 3, cropSize, cropSize];
 }
 
-/** Traces forward (eval mode, every parameter baked) at one batch size. */
-function traceInference(model: Staged, manifest: ExportedManifest, softmax: boolean): TracedInference {
-  const x = tensor(new Float32Array(TRACE_BATCH * 3 * manifest.preprocessing.cropSize ** 2), inputShape(manifest, TRACE_BATCH));
+/**
+ * Traces forward (eval mode, every parameter baked) at one batch size; the graph it serializes
+ * takes any batch size. Also what a server compiles once to answer requests (jobs/predictor.ts).
+ */
+export function traceInference(model: Module, cropSize: number, softmax: boolean): TracedInference {
+  const x = tensor(new Float32Array(TRACE_BATCH * 3 * cropSize ** 2), inputShape(cropSize, TRACE_BATCH));
   // Traced while frozen: the trace decides then which state is baked.
   const tr = withEvalFrozen(model, () => {
     const logits = model.forward(x);
@@ -73,6 +86,7 @@ function traceInference(model: Staged, manifest: ExportedManifest, softmax: bool
     throw new Error(`The traced forward reads ${tr.feeds.length - 1} values fed at run time besides the image batch; an exported graph can only read the image batch`);
   }
   return {
+    outputShape: y.shape.slice(1),
     serialize(withPreprocessing, outputName, m) {
       const b = new GraphBuilder();
       b.symbolicBatch = true;
@@ -92,7 +106,7 @@ function traceInference(model: Staged, manifest: ExportedManifest, softmax: bool
 }
 
 /** Runs `fn` with the model in eval mode and every parameter frozen (baked), then restores both. */
-function withEvalFrozen<T>(model: Staged, fn: () => T): T {
+function withEvalFrozen<T>(model: Module, fn: () => T): T {
   const wasTraining = model.training;
   const params = [...model.parameters()];
   const requires = params.map((p) => p.requiresGrad);
@@ -114,30 +128,25 @@ function docString(m: ExportedManifest, withPreprocessing: boolean, outputName: 
 }
 
 /**
- * Runs the exported graph (without preprocessing) at batch sizes other than the traced one and
- * compares it with graft's forward on the same seeded inputs.
+ * Runs the session of an exported graph (without preprocessing) at batch sizes other than the
+ * traced one and compares its one output with graft's forward on the same seeded inputs.
  */
-async function verifyAnyBatch(bytes: Uint8Array, model: Staged, manifest: ExportedManifest, softmax: boolean): Promise<void> {
-  const session = await currentRuntime().createExecutable(bytes, 'the exported graph under verification');
-  try {
-    for (const batch of [1, 3]) {
-      const shape = inputShape(manifest, batch);
-      const data = seededInput(shape.reduce((a, b) => a * b, 1), batch);
-      const exported = (await session.run({ [INPUT_NAME]: new ort.Tensor('float32', data, shape) }))[softmax ? 'probabilities' : 'logits'].data as Float32Array;
-      const own = await withEvalFrozen(model, () => {
-        const logits = model.forward(tensor(data, shape));
-        return softmax ? F.softmax(logits, 1) : logits;
-      }).floats();
-      const { maxDiff, scale } = compare(exported, own);
-      if (!(maxDiff <= VERIFY_TOLERANCE * Math.max(1, scale))) {
-        throw new Error(
-          `The exported graph disagrees with graft's forward at batch size ${batch} (largest difference ${maxDiff.toExponential(2)}, ` +
-            `outputs up to ${scale.toPrecision(3)}): some op of ${manifest.model} bakes the traced batch size into a shape`,
-        );
-      }
+export async function verifyAnyBatch(session: Executable, model: Module, manifest: ExportedManifest, softmax: boolean): Promise<void> {
+  for (const batch of [1, 3]) {
+    const shape = inputShape(manifest.preprocessing.cropSize, batch);
+    const data = seededInput(shape.reduce((a, b) => a * b, 1), batch);
+    const exported = Object.values(await session.run({ [INPUT_NAME]: new ort.Tensor('float32', data, shape) }))[0].data as Float32Array;
+    const own = await withEvalFrozen(model, () => {
+      const logits = model.forward(tensor(data, shape));
+      return softmax ? F.softmax(logits, 1) : logits;
+    }).floats();
+    const { maxDiff, scale } = compare(exported, own);
+    if (!(maxDiff <= VERIFY_TOLERANCE * Math.max(1, scale))) {
+      throw new Error(
+        `The exported graph disagrees with graft's forward at batch size ${batch} (largest difference ${maxDiff.toExponential(2)}, ` +
+          `outputs up to ${scale.toPrecision(3)}): some op of ${manifest.model} bakes the traced batch size into a shape`,
+      );
     }
-  } finally {
-    await session.release();
   }
 }
 

@@ -7,7 +7,7 @@ import { transformFromSpec, type TransformSpec } from './transforms/transform.ts
 import type { Slot } from './worker-pool.ts';
 
 /** Runs decode + transform for the loader off the main thread; replies carry transferred buffers. */
-interface Task { id: number; file: string; seeds: number[]; slot?: Slot }
+interface Task { id: number; file: string | Uint8Array; seeds: number[]; slot?: Slot }
 /** Serves one loader's tasks; started only when this file runs as the loader's worker thread. */
 function serve(port: MessagePort): void {
   const { spec, maxPixels, nativeCrop } = workerData as { spec: TransformSpec | null; maxPixels?: number; nativeCrop: boolean };
@@ -26,7 +26,7 @@ function serve(port: MessagePort): void {
       else port.postMessage({ id: task.id, shape, data: t.data }, [t.data.buffer as ArrayBuffer]);
     } catch (error) {
       const bad = error instanceof DecodeError;
-      port.postMessage({ id: task.id, error: { bad, file: bad ? error.file : task.file, message: bad ? error.reason : String((error as Error).stack ?? error) } });
+      port.postMessage({ id: task.id, error: { bad, file: bad ? error.file : typeof task.file === 'string' ? task.file : '<buffer>', message: bad ? error.reason : String((error as Error).stack ?? error) } });
     }
   });
 }

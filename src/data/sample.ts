@@ -29,7 +29,7 @@ export interface LoadSampleOptions {
  * Decode one file and run the transform with a generator seeded from (seed, epoch, index): the
  * result is the same whichever thread computes it and in whatever order.
  */
-export async function loadSample(file: string, transform: Transform | undefined, seeds: readonly number[], options: LoadSampleOptions = {}): Promise<ImageTensor> {
+export async function loadSample(file: string | Uint8Array, transform: Transform | undefined, seeds: readonly number[], options: LoadSampleOptions = {}): Promise<ImageTensor> {
   const { maxPixels, nativeCrop = true, syncRead = false, out } = options;
   const rng = new Rng(seeds);
   const steps = transform instanceof Compose ? transform.transforms : transform ? [transform] : [];
@@ -62,7 +62,7 @@ export async function loadSample(file: string, transform: Transform | undefined,
  * (a tensor tail follows, see tensorTail) the crop comes back at its own size for
  * resizedCropToTensor; otherwise libvips also resizes it.
  */
-async function decodeRandomCrop(file: string, rrc: RandomResizedCrop, rng: Rng, maxPixels: number | undefined, syncRead: boolean, cropOnly: boolean): Promise<Sample> {
+async function decodeRandomCrop(file: string | Uint8Array, rrc: RandomResizedCrop, rng: Rng, maxPixels: number | undefined, syncRead: boolean, cropOnly: boolean): Promise<Sample> {
   const [outHeight, outWidth] = rrc.size;
   const cropResize = (width: number, height: number) => {
     const box = RandomResizedCrop.getParams(width, height, rrc.scale, rrc.ratio, rng);

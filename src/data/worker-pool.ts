@@ -35,7 +35,11 @@ export class WorkerPool {
     this.busy = new Array(size).fill(0);
   }
 
-  run(file: string, seeds: number[], slot?: Slot): Promise<ImageTensor> {
+  /**
+   * Decodes and transforms one image: a file the worker reads, or encoded bytes, which are
+   * transferred to the worker (the caller gives up the buffer).
+   */
+  run(file: string | Uint8Array, seeds: number[], slot?: Slot): Promise<ImageTensor> {
     const id = this.nextId++;
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.busy[i] < this.busy[w]) w = i;
@@ -43,7 +47,7 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: w, slot });
       this.workers[w].ref();
-      this.workers[w].postMessage({ id, file, seeds, slot });
+      this.workers[w].postMessage({ id, file, seeds, slot }, typeof file === 'string' ? [] : [file.buffer as ArrayBuffer]);
     });
   }
 

@@ -7,6 +7,7 @@ export { predict, topK, type PredictInput, type PredictOptions, type PredictEven
 export { evaluate, evaluationRoot, type EvaluateOptions, type EvaluateEvent, type EvaluateResult } from './evaluate.ts';
 export { exportModel, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportResult } from './export.ts';
 export { loadModel, type LoadedModel, type LoadModelOptions } from './load-model.ts';
+export { createPredictor, type Predictor } from './predictor.ts';
 export { parseModelSpec, formatModelSpec, MODEL_SPEC_FORMS, type ModelSpec } from '../models/model-spec.ts';
 export { AbortError } from '../train/abort.ts';
 export type { TrainEvent, TrainResult } from '../train/fit.ts';
