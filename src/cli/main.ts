@@ -6,6 +6,7 @@ import { predictCommand } from './predict.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand, exportFormat } from './export.ts';
+import { serveCommand } from './serve.ts';
 
 /** The graft command: each subcommand lives in its own file. */
 const program = new Command();
@@ -98,6 +99,26 @@ program.command('export')
   .option('--no-verify', 'onnx: skip running the exported graph against graft at batch sizes 1 and 3')
   .option('--json', 'print JSON')
   .action(exportCommand);
+
+program.command('serve')
+  .description('serve models over HTTP: the Open Inference Protocol (KServe v2) and TorchServe\'s POST /predictions/{name}')
+  .argument('<models...>', 'trained model folders or zoo names (ImageNet weights); name=<folder|arch> serves one under another name')
+  .option('--host <address>', 'address to listen on (another machine can reach the server only if you say so)', '127.0.0.1')
+  .option('--port <n>', 'port (0: any free one)', nonNegativeInt('--port'), 8080)
+  .option('--weights <file|variant>', 'zoo models: weights variant or file', 'DEFAULT')
+  .option('--workers <n>', 'worker threads running ONNX Runtime (batches in parallel)', positiveInt('--workers'), 1)
+  .option('--decode-workers <n>', 'worker threads decoding images, per model (default: 2, or 1 on one core)', positiveInt('--decode-workers'))
+  .option('--max-batch <n>', 'images per forward pass at most', positiveInt('--max-batch'), 16)
+  .option('--max-wait-ms <n>', 'how long a batch may wait for more images while more are coming', nonNegativeInt('--max-wait-ms'), 5)
+  .option('--max-queue <n>', 'images per model in flight at most; beyond it requests get 503 with Retry-After', positiveInt('--max-queue'), 128)
+  .option('--timeout-ms <n>', 'a request still unanswered after this long gets 503', positiveInt('--timeout-ms'), 30000)
+  .option('--max-body-mb <x>', 'largest request body, in MiB (413 above)', number('--max-body-mb'), 16)
+  .option('--max-pixels <n>', 'largest image, in pixels (413 above; checked before decoding)', positiveInt('--max-pixels'), 40_000_000)
+  .option('--topk <k>', 'classes per answer of /predictions', positiveInt('--topk'), 5)
+  .option('--token <token>', 'require "Authorization: Bearer <token>" (default: $GRAFT_TOKEN; health probes stay open)')
+  .option('--cors <origin>', 'let browsers on this origin call the server')
+  .option('--json', 'log one JSON line per request on stdout')
+  .action(serveCommand);
 
 // `graft models | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -128,7 +128,7 @@ export class ServedModel {
 function decodeFailure(error: Error, name: string, maxPixels: number): Error {
   if (!(error instanceof DecodeError)) return error;
   if (/pixel limit|too many pixels|decompression bomb/i.test(error.reason)) {
-    return tooLarge(`${name}: the image has more pixels than this server decodes (${maxPixels}): ${error.reason}`);
+    return tooLarge(`${name}: the image has more pixels than the ${maxPixels} this server decodes (its --max-pixels)`);
   }
   return badRequest(`${name}: cannot decode the image: ${error.reason}`);
 }

@@ -40,8 +40,8 @@ export interface ServerContext {
   readonly options: ServeOptions;
   readonly metrics: ServerMetrics;
   readonly version: string;
-  /** What a finished request is recorded under (set by the route that served it). */
-  tag(request: FastifyRequest, model: string, images: number): void;
+  /** How many images a request carried, for its log line (set by the route that served it). */
+  tag(request: FastifyRequest, images: number): void;
   /** The served model a URL names, or a 404 that lists them. */
   model(name: string): ServedModel;
 }
@@ -85,10 +85,10 @@ export async function serve(models: readonly (string | ModelToServe)[], given: P
     await closeAll();
     throw error;
   }
-  const tags = new WeakMap<FastifyRequest, { model: string; images: number }>();
+  const tags = new WeakMap<FastifyRequest, number>();
   const context: ServerContext = {
     models: served, options, metrics, version: VERSION,
-    tag: (request, model, images) => tags.set(request, { model, images }),
+    tag: (request, images) => tags.set(request, images),
     model(name) {
       const m = served.get(name);
       if (!m) throw new HttpError(404, `no model named ${JSON.stringify(name).slice(0, 140)} is served here; served: ${[...served.keys()].join(', ')}`);
@@ -135,7 +135,7 @@ function defaultName(spec: ModelSpec): string {
   }
 }
 
-function buildApp(context: ServerContext, tags: WeakMap<FastifyRequest, { model: string; images: number }>): FastifyInstance {
+function buildApp(context: ServerContext, tags: WeakMap<FastifyRequest, number>): FastifyInstance {
   const { options, metrics } = context;
   const app = Fastify({
     bodyLimit: options.maxBodyBytes,
@@ -164,14 +164,16 @@ function buildApp(context: ServerContext, tags: WeakMap<FastifyRequest, { model:
   }
 
   app.addHook('onResponse', async (request, reply) => {
-    const tag = tags.get(request) ?? { model: NO_MODEL, images: 0 };
+    // Counted under the model the URL names when it is served (also when its body was refused), else under none.
+    const named = (request.params as { name?: string } | undefined)?.name;
+    const model = named !== undefined && context.models.has(named) ? named : NO_MODEL;
     const endpoint = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
-    metrics.onResponse(tag.model, endpoint, reply.statusCode, seconds);
+    metrics.onResponse(model, endpoint, reply.statusCode, seconds);
     if (options.json) {
       options.log(JSON.stringify({
         time: new Date().toISOString(), method: request.method, url: request.url.slice(0, 300), status: reply.statusCode,
-        model: tag.model || null, images: tag.images, ms: Math.round(seconds * 1e4) / 10,
+        model: model || null, images: tags.get(request) ?? 0, ms: Math.round(seconds * 1e4) / 10,
       }));
     }
   });

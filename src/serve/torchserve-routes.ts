@@ -15,7 +15,7 @@ export function torchServeRoutes(app: FastifyInstance, ctx: ServerContext): void
     const model = ctx.model(request.params.name);
     const k = topkOf(request.query.topk, ctx.options.topk, model.predictor.classes);
     const image = await uploadedImage(request);
-    ctx.tag(request, model.name, 1);
+    ctx.tag(request, 1);
     const [row] = await model.classifyImages([image.bytes], [image.name]);
     return Object.fromEntries(topK(row, k, model.predictor.labels).map((t) => [t.label, t.prob]));
   });

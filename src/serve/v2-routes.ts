@@ -48,7 +48,7 @@ export function v2Routes(app: FastifyInstance, ctx: ServerContext): void {
       const header = request.headers['inference-header-content-length'];
       const parsed = parseInferRequest(body(request.body), Array.isArray(header) ? header[0] : header, inputsOf(model, ctx));
       const n = parsed.input.kind === 'tensor' ? parsed.input.n : parsed.input.images.length;
-      ctx.tag(request, model.name, n);
+      ctx.tag(request, n);
       const rows = parsed.input.kind === 'tensor'
         ? await model.classifyTensors(parsed.input.data, parsed.input.n)
         : await model.classifyImages(parsed.input.images, parsed.input.images.map((_, i) => `inputs[0].data[${i}]`));
