@@ -95,7 +95,8 @@ export async function serve(models: readonly (string | ModelToServe)[], given: P
       return m;
     },
   };
-  const app = buildApp(context, tags);
+  const lifecycle = { closing: false };
+  const app = buildApp(context, tags, lifecycle);
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
@@ -110,7 +111,10 @@ export async function serve(models: readonly (string | ModelToServe)[], given: P
     url: `http://${host}:${port}`,
     port,
     models: [...served.keys()],
-    close: () => (closing ??= app.close().then(closeAll)),
+    close: () => {
+      lifecycle.closing = true;
+      return (closing ??= app.close().then(closeAll));
+    },
   };
 }
 
@@ -135,7 +139,7 @@ function defaultName(spec: ModelSpec): string {
   }
 }
 
-function buildApp(context: ServerContext, tags: WeakMap<FastifyRequest, number>): FastifyInstance {
+function buildApp(context: ServerContext, tags: WeakMap<FastifyRequest, number>, lifecycle: { closing: boolean }): FastifyInstance {
   const { options, metrics } = context;
   const app = Fastify({
     bodyLimit: options.maxBodyBytes,
@@ -162,6 +166,11 @@ function buildApp(context: ServerContext, tags: WeakMap<FastifyRequest, number>)
       }
     });
   }
+
+  // While closing, answers end their connection: a kept-alive one would hold close() until it times out.
+  app.addHook('onSend', async (_request, reply) => {
+    if (lifecycle.closing) reply.header('connection', 'close');
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     // Counted under the model the URL names when it is served (also when its body was refused), else under none.
