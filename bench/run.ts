@@ -2,9 +2,10 @@
  * `npm run bench`: graft against PyTorch on this machine, both measured in the same run.
  * `npm run bench -- --json` prints one JSON object per line: {case, unit, graft, pytorch, ratio},
  * ratio = graft / pytorch (below 1 means graft is faster or smaller). pytorch is null when
- * PyTorch is not installed. `-- --only forward,training,loader,event-loop` picks sections;
+ * PyTorch is not installed. `-- --only forward,training,loader,event-loop,serve` picks sections;
  * `-- --rounds N` sets how many alternating graft / PyTorch runs each training case takes, and how
- * many alternating workers / inline runs each event-loop case takes (3).
+ * many alternating workers / inline runs each event-loop case takes (3); `-- --seconds N` how long
+ * each serve load runs (10).
  */
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -14,13 +15,14 @@ import { benchForward } from './forward.ts';
 import { pytorchSpeed } from './pytorch.ts';
 import { table } from '../src/cli/table.ts';
 
-export interface Row { case: string; unit: string; graft: number; pytorch: number | null; ratio: number | null }
+/** `pytorch` is the reference value; `against` names it where the reference is not PyTorch (the serve section's raw ONNX Runtime). */
+export interface Row { case: string; unit: string; graft: number; pytorch: number | null; ratio: number | null; against?: string }
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 /** The value of `--name=v` or `--name v`. */
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined);
-const sections = new Set((flag('only') ?? 'forward,training,loader,event-loop').split(','));
+const sections = new Set((flag('only') ?? 'forward,training,loader,event-loop,serve').split(','));
 const THREADS = 2;
 const BATCH = 16;
 /** Alternating graft / PyTorch runs per training case (`-- --rounds N`). */
@@ -32,7 +34,7 @@ function report(row: Omit<Row, 'ratio'>): void {
   const r: Row = { ...row, graft: +row.graft.toFixed(3), ratio: row.pytorch ? +(row.graft / row.pytorch).toFixed(3) : null };
   rows.push(r);
   if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
-  else process.stderr.write(`  ${r.case}: graft ${r.graft} ${r.unit}, pytorch ${r.pytorch ?? 'n/a'}, ratio ${r.ratio ?? 'n/a'}\n`);
+  else process.stderr.write(`  ${r.case}: graft ${r.graft} ${r.unit}, ${r.against ?? 'pytorch'} ${r.pytorch ?? 'n/a'}, ratio ${r.ratio ?? 'n/a'}\n`);
 }
 
 const ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2'];
@@ -79,7 +81,14 @@ if (sections.has('event-loop') && existsSync(resolve(here, 'event-loop.ts'))) {
   for (const r of benchEventLoop({ rounds: ROUNDS })) report(r);
 }
 
+if (sections.has('serve') && existsSync(resolve(here, 'serve.ts'))) {
+  // A real `graft serve` process under autocannon, against raw ONNX Runtime on the same graph.
+  const { benchServe } = await import('./serve.ts');
+  const seconds = Number(flag('seconds') ?? 10);
+  for (const r of await benchServe({ seconds })) report({ case: r.case, unit: r.unit, graft: r.graft, pytorch: r.reference, against: r.against });
+}
+
 if (!json) {
-  process.stdout.write(table(['case', 'unit', 'graft', 'pytorch', 'ratio'],
-    rows.map((r) => [r.case, r.unit, String(r.graft), String(r.pytorch ?? 'n/a'), r.ratio === null ? 'n/a' : `${r.ratio}x`])));
+  process.stdout.write(table(['case', 'unit', 'graft', 'reference', 'ratio', 'reference is'],
+    rows.map((r) => [r.case, r.unit, String(r.graft), String(r.pytorch ?? 'n/a'), r.ratio === null ? 'n/a' : `${r.ratio}x`, r.against ?? 'PyTorch'])));
 }
