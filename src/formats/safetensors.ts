@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { SourceDType, StateDict } from '../nn/state-dict.ts';
 import { numel } from '../graph/tensor.ts';
 import { describe, invalidType } from '../errors/index.ts';
-import { cannotRead, truncated } from './errors.ts';
+import { cannotRead, isCount, truncated } from './errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, storedDType } from './element-codec.ts';
 
@@ -104,7 +104,6 @@ function parseEntry(key: string, value: unknown, dataLength: number, name: strin
   if (typeof value !== 'object' || value === null) throw cannotRead(name, `${where} is not an object`);
   const dtype = typeof v.dtype === 'string' && Object.hasOwn(DTYPE_NAMES, v.dtype) ? DTYPE_NAMES[v.dtype] : undefined;
   if (!dtype) throw cannotRead(name, `${where} has dtype ${describe(v.dtype)}; expected one of ${Object.keys(DTYPE_NAMES).join(', ')}`);
-  const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
   if (!Array.isArray(v.shape) || !v.shape.every(isCount)) throw cannotRead(name, `${where} has shape ${JSON.stringify(v.shape)}; expected non-negative integers`);
   const offsets = v.data_offsets;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
