@@ -8,6 +8,7 @@ import { invalidParameter } from '../errors/index.ts';
 import { onnxError, parseOnnxModel, type OnnxModel } from './onnx-model.ts';
 import { cutModel, type OnnxCut } from './onnx-cut.ts';
 import { convertNodes } from './onnx-opset.ts';
+import { checkGraphBounds } from './onnx-bounds.ts';
 
 /**
  * Imports an ONNX model as a frozen backbone: read and check the file, cut it at a tensor, bring
@@ -65,6 +66,8 @@ export async function importOnnx(file: string, opts: OnnxImportOptions = {}): Pr
   if (perImage > MAX_INPUT_VALUES) {
     throw onnxError(file, `input "${cut.input.name}" of shape [${cut.input.shape}] holds ${perImage} values per example; graft backbones take at most ${MAX_INPUT_VALUES}`);
   }
+  // Before ONNX Runtime allocates anything: a file can ask for gigabytes in a few bytes.
+  checkGraphBounds({ file, input: cut.input.name, inputShape, nodes, initializers });
   const featureShape = await probeFeatureShape(cut, { nodes, initializers, opsets }, inputShape);
   const id = createHash('sha256').update(bytes).update(`#${cut.tensor}[${inputShape}]`).digest('hex').slice(0, 16);
   const graph: InlineGraph = {
