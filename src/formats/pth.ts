@@ -63,16 +63,25 @@ export function readPthBuffer(bytes: Uint8Array, name: string, options: ReadPthO
   const tensors = checkTensors(dict, name, options.stripPrefix);
   const specs = new Map<string, TensorSpec>(tensors.map((t) => [t.key, { dtype: widened(t.storage.dtype), shape: t.view.shape }]));
   const keys = matchExpected(specs, name, options);
-  const storageBudget = newBudget(name, options.expected);
+  checkSizes(tensors, name, options);
+  return materialize(tensors, keys, load);
+}
+
+/**
+ * What decoding will allocate, before it does: the storages (once each, however many tensors
+ * share them) within what the model can need, and the tensors themselves, which a stride of 0
+ * can make far larger than their storage, within the global cap.
+ */
+function checkSizes(tensors: CheckedTensor[], name: string, options: ReadWeightsOptions): void {
+  const storages = newBudget(name, options.expected);
   const seen = new Set<string>();
   for (const { storage } of tensors) {
     if (seen.has(storage.key)) continue;
     seen.add(storage.key);
-    storageBudget.take(storage.numel * widenedSize(storage.dtype), `storage "${storage.key}" (${storage.numel} ${storage.dtype} elements)`);
+    storages.take(storage.numel * widenedSize(storage.dtype), `storage "${storage.key}" (${storage.numel} ${storage.dtype} elements)`);
   }
-  const tensorBudget = new ByteBudget(name, MAX_CHECKPOINT_BYTES, 'the most graft reads from one checkpoint');
-  for (const t of tensors) tensorBudget.take(numel(t.view.shape) * widenedSize(t.storage.dtype), `tensor "${t.rawKey}" of shape [${t.view.shape.join(', ')}]`);
-  return materialize(tensors, keys, load);
+  const views = new ByteBudget(name, MAX_CHECKPOINT_BYTES, 'the most graft reads from one checkpoint');
+  for (const t of tensors) views.take(numel(t.view.shape) * widenedSize(t.storage.dtype), `tensor "${t.rawKey}" of shape [${t.view.shape.join(', ')}]`);
 }
 
 const widened = (dtype: SourceDType): 'float32' | 'int64' => (isFloatDType(dtype) ? 'float32' : 'int64');
