@@ -13,8 +13,9 @@ import { ELEMENT_TYPES, onnxError, tensorValues, type AttributeObject, type Node
 const SIZED_BY_VALUE = new Set(['ConstantOfShape', 'Expand', 'Tile', 'Resize', 'Range']);
 
 /**
- * 2^27 values (512 MiB of float32) per example: the limit graft puts on a backbone's input, and
- * some hundred times the largest activation of an ImageNet network at 224x224.
+ * 2^27 values (512 MiB of float32) per example, for a backbone's input and for any tensor whose
+ * size is a value: some hundred times the largest activation of an ImageNet network at 224x224,
+ * well short of exhausting memory.
  */
 export const MAX_TENSOR_VALUES = 2 ** 27;
 
