@@ -18,5 +18,5 @@ export * as data from './data/index.ts';
 export { DataLoader, type Batch, type Batch as TensorBatch } from './data/loader.ts';
 export { manualSeed, withSeed } from './data/generators.ts';
 export { Runtime, currentRuntime, setRuntimeOptions, runtimeOptions, releaseSessions, type RuntimeOptions, type ExecutionProvider } from './runtime/index.ts';
-export type { StateDict, HostTensor } from './nn/state-dict.ts';
-export { readWeightsFile } from './formats/weights-file.ts';
+export { specOf, type StateDict, type HostTensor, type StateDictSpec, type TensorSpec } from './nn/state-dict.ts';
+export { readWeightsFile, type ReadWeightsOptions } from './formats/weights-file.ts';

@@ -60,7 +60,7 @@ test('deflated archives (re-zipped by other tools) read the same', async () => {
   const { readZipDirectory, readZipEntry } = await import('../src/formats/zip.ts');
   const bytes = await readFile(fixture('tiny.pth'));
   const files: Record<string, Uint8Array> = {};
-  for (const entry of readZipDirectory(bytes, 'tiny.pth').values()) files[entry.name] = readZipEntry(bytes, entry, 'tiny.pth');
+  for (const entry of readZipDirectory(bytes, 'tiny.pth').values()) files[entry.name] = readZipEntry(bytes, entry, 'tiny.pth', entry.size);
   assertMatchesExpected(readPthBuffer(zipSync(files, { level: 6 }), 'deflated.pth'));
 });
 

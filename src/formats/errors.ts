@@ -39,3 +39,8 @@ export function truncated(file: string, what: string, need: number | bigint, off
     `truncated or corrupt: ${what} needs ${need} bytes at offset ${offset} but the data ends at ${size}`,
   );
 }
+
+/** A size, index or offset read from a file: a non-negative integer that a number holds exactly. */
+export function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}

@@ -8,6 +8,7 @@ import { invalidParameter } from '../errors/index.ts';
 import { onnxError, parseOnnxModel, type OnnxModel } from './onnx-model.ts';
 import { cutModel, type OnnxCut } from './onnx-cut.ts';
 import { convertNodes } from './onnx-opset.ts';
+import { MAX_TENSOR_VALUES, checkGraphBounds } from './onnx-bounds.ts';
 
 /**
  * Imports an ONNX model as a frozen backbone: read and check the file, cut it at a tensor, bring
@@ -34,8 +35,6 @@ export interface ImportedGraph {
   readonly featureShape: readonly number[];
 }
 
-/** 2^27 floats (512 MiB) per example: far beyond any image model, well short of exhausting memory in the probe. */
-const MAX_INPUT_VALUES = 2 ** 27;
 
 export async function readOnnxModel(file: string): Promise<OnnxModel> {
   return parseOnnxModel(await readOnnxBytes(file), file);
@@ -62,9 +61,11 @@ export async function importOnnx(file: string, opts: OnnxImportOptions = {}): Pr
   const initializers = [...cut.initializers.map((t) => t.proto), ...converted.initializers];
   const inputShape = resolveInputShape(cut, opts.inputShape, opts.imageSize);
   const perImage = inputShape.slice(1).reduce((p, d) => p * d, 1);
-  if (perImage > MAX_INPUT_VALUES) {
-    throw onnxError(file, `input "${cut.input.name}" of shape [${cut.input.shape}] holds ${perImage} values per example; graft backbones take at most ${MAX_INPUT_VALUES}`);
+  if (perImage > MAX_TENSOR_VALUES) {
+    throw onnxError(file, `input "${cut.input.name}" of shape [${cut.input.shape}] holds ${perImage} values per example; graft backbones take at most ${MAX_TENSOR_VALUES}`);
   }
+  // Before ONNX Runtime allocates anything: a file can ask for gigabytes in a few bytes.
+  checkGraphBounds({ file, input: cut.input.name, inputShape, nodes, initializers });
   const featureShape = await probeFeatureShape(cut, { nodes, initializers, opsets }, inputShape);
   const id = createHash('sha256').update(bytes).update(`#${cut.tensor}[${inputShape}]`).digest('hex').slice(0, 16);
   const graph: InlineGraph = {

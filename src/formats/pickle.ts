@@ -9,7 +9,7 @@
  */
 import type { SourceDType } from '../nn/state-dict.ts';
 import { describe } from '../errors/index.ts';
-import { UnsafePickleError, cannotRead, truncated } from './errors.ts';
+import { UnsafePickleError, cannotRead, isCount, truncated } from './errors.ts';
 
 /** A Python dict or OrderedDict: insertion-ordered like the checkpoint. */
 export class PyDict {
@@ -83,10 +83,6 @@ function orderedDict(args: unknown[], file: string): PyDict {
   return dict;
 }
 
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
 function rebuildTensor(args: unknown[], file: string): TensorRef {
   // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
   const [storage, offset, shape, stride] = args;
@@ -140,6 +136,12 @@ function resolveGlobal(module: string, name: string, file: string): unknown {
   if (module === 'torch' && Object.hasOwn(STORAGE_DTYPES, name)) return new StorageType(name, STORAGE_DTYPES[name]);
   throw new UnsafePickleError(file, qualified);
 }
+
+/**
+ * The widest integer torch.save writes: the 80-bit magic number that opens a legacy checkpoint.
+ * Sizes, offsets and strides fit in 64 bits.
+ */
+const MAX_LONG_BYTES = 10;
 
 const utf8 = new TextDecoder('utf-8');
 const latin1 = new TextDecoder('latin1');
@@ -217,7 +219,12 @@ class Unpickler {
     this.pos = end + 1;
     return text;
   }
-  private long(n: number): number | bigint {
+  private long(n: number, at: number): number | bigint {
+    // Decoding a LONG into a bigint is quadratic in its length, so a megabyte-long integer would
+    // hang the reader; nothing in a checkpoint is wider than the legacy format's magic number.
+    if (n > MAX_LONG_BYTES) {
+      this.fail(`a ${n}-byte integer; a checkpoint holds none wider than ${MAX_LONG_BYTES} bytes (${MAX_LONG_BYTES * 8} bits)`, at);
+    }
     const data = this.slice(n, 'a LONG integer');
     let value = 0n;
     for (let i = n - 1; i >= 0; i--) value = (value << 8n) | BigInt(data[i]);
@@ -312,12 +319,12 @@ class Unpickler {
       case 0x4d: // BININT2
         return this.push(this.u16('an int'));
       case 0x8a: // LONG1
-        return this.push(this.long(this.u8('a LONG length')));
+        return this.push(this.long(this.u8('a LONG length'), at));
       case 0x8b: {
         // LONG4
         const n = this.i32('a LONG length');
         if (n < 0) this.fail(`negative LONG length ${n}`, at);
-        return this.push(this.long(n));
+        return this.push(this.long(n, at));
       }
       case 0x47: // BINFLOAT: big-endian, unlike everything else
         return this.push(this.view.getFloat64(this.need(8, 'a float'), false));

@@ -10,25 +10,27 @@
  * Either way the pickle is read by the restricted unpickler, which never executes code.
  */
 import { readFile } from 'node:fs/promises';
-import type { HostTensor, SourceDType, StateDict } from '../nn/state-dict.ts';
+import type { HostTensor, SourceDType, StateDict, TensorSpec } from '../nn/state-dict.ts';
 import { numel } from '../graph/tensor.ts';
 import { describe } from '../errors/index.ts';
-import { UnsafePickleError, cannotRead, truncated } from './errors.ts';
+import { UnsafePickleError, cannotRead, isCount, truncated } from './errors.ts';
 import { PyDict, StorageType, TensorRef, unpickle } from './pickle.ts';
-import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, storedDType } from './element-codec.ts';
+import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, isFloatDType, storedDType } from './element-codec.ts';
 import { PickleWriter } from './pickle-writer.ts';
 import { encodeZip, isZip, readZipDirectory, readZipEntry } from './zip.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { MAX_CHECKPOINT_BYTES, ByteBudget, matchExpected, newBudget, type ReadWeightsOptions } from './expected-state.ts';
 
-export interface ReadPthOptions {
+export interface ReadPthOptions extends ReadWeightsOptions {
   /**
    * The entry of a wrapping checkpoint (`{"epoch": 3, "model": {...}}`) that holds the state
    * dict. By default: the file itself if it is a dict of tensors, else "state_dict", else "model".
    */
   entry?: string;
   /**
-   * A key prefix to remove where present, e.g. "module." that DataParallel adds. Never removed
-   * unless asked: a key is a name, and renaming it silently would hide a mismatch.
+   * A key prefix to remove where present, e.g. "module." that DataParallel adds. Without a model
+   * to match (`expected`), never removed unless asked: a key is a name, and renaming it silently
+   * would hide a mismatch.
    */
   stripPrefix?: string;
 }
@@ -51,13 +53,44 @@ export async function readPth(path: string, options: ReadPthOptions = {}): Promi
   return readPthBuffer(await readFile(path), path, options);
 }
 
+/**
+ * Every key, shape, stride and storage size is checked (and, given `expected`, compared with the
+ * model) before any storage is inflated or any tensor allocated.
+ */
 export function readPthBuffer(bytes: Uint8Array, name: string, options: ReadPthOptions = {}): StateDict {
   const { root, load } = isZip(bytes) ? openZip(bytes, name) : openLegacy(bytes, name);
   const dict = selectStateDict(root, name, options.entry);
-  return materialize(dict, load, name, options.stripPrefix);
+  const tensors = checkTensors(dict, name, options.stripPrefix);
+  const specs = new Map<string, TensorSpec>(tensors.map((t) => [t.key, { dtype: widened(t.storage.dtype), shape: t.view.shape }]));
+  const keys = matchExpected(specs, name, options);
+  checkSizes(tensors, name, options);
+  return materialize(tensors, keys, load);
 }
 
+/**
+ * What decoding will allocate, before it does: the storages (once each, however many tensors
+ * share them) within what the model can need, and the tensors themselves, which a stride of 0
+ * can make far larger than their storage, within the global cap.
+ */
+function checkSizes(tensors: CheckedTensor[], name: string, options: ReadWeightsOptions): void {
+  const storages = newBudget(name, options.expected);
+  const seen = new Set<string>();
+  for (const { storage } of tensors) {
+    if (seen.has(storage.key)) continue;
+    seen.add(storage.key);
+    storages.take(storage.numel * widenedSize(storage.dtype), `storage "${storage.key}" (${storage.numel} ${storage.dtype} elements)`);
+  }
+  const views = new ByteBudget(name, MAX_CHECKPOINT_BYTES, 'the most graft reads from one checkpoint');
+  for (const t of tensors) views.take(numel(t.view.shape) * widenedSize(t.storage.dtype), `tensor "${t.rawKey}" of shape [${t.view.shape.join(', ')}]`);
+}
+
+const widened = (dtype: SourceDType): 'float32' | 'int64' => (isFloatDType(dtype) ? 'float32' : 'int64');
+const widenedSize = (dtype: SourceDType): number => (isFloatDType(dtype) ? 4 : 8);
+
 // --- zip format ---
+
+/** The pickle of a state dict takes about 150 bytes a tensor: 16 MiB is room for 100,000 tensors. */
+const MAX_PICKLE_BYTES = 16 * 2 ** 20;
 
 function openZip(bytes: Uint8Array, name: string): { root: unknown; load: StorageLoader } {
   const entries = readZipDirectory(bytes, name);
@@ -66,10 +99,10 @@ function openZip(bytes: Uint8Array, name: string): { root: unknown; load: Storag
   if (!pkl) throw cannotRead(name, 'a zip archive without <archive>/data.pkl is not a PyTorch checkpoint');
   const prefix = pkl.slice(0, -'data.pkl'.length);
   const byteOrder = entries.get(`${prefix}byteorder`);
-  if (byteOrder && new TextDecoder().decode(readZipEntry(bytes, byteOrder, name)).trim() !== 'little') {
+  if (byteOrder && new TextDecoder().decode(readZipEntry(bytes, byteOrder, name, 16)).trim() !== 'little') {
     throw cannotRead(name, 'the checkpoint was saved on a big-endian machine; graft reads little-endian checkpoints only');
   }
-  const root = unpickle(readZipEntry(bytes, entries.get(pkl)!, name), {
+  const root = unpickle(readZipEntry(bytes, entries.get(pkl)!, name, MAX_PICKLE_BYTES), {
     file: name,
     persistentLoad: (pid) => zipStorageRef(pid, name),
   }).value;
@@ -77,11 +110,13 @@ function openZip(bytes: Uint8Array, name: string): { root: unknown; load: Storag
     const entryName = `${prefix}data/${ref.key}`;
     const entry = entries.get(entryName);
     if (!entry) throw cannotRead(name, `storage "${ref.key}" is missing: no entry ${entryName} in the archive`);
+    // torch.save writes each storage as exactly its elements: an entry of any other size is
+    // refused before it is inflated, so a small file cannot claim gigabytes behind a small storage.
     const need = ref.numel * ELEMENT_SIZE[ref.dtype];
-    if (entry.size < need) {
+    if (entry.size !== need) {
       throw cannotRead(name, `storage "${ref.key}" holds ${ref.numel} ${ref.dtype} elements (${need} bytes) but ${entryName} has ${entry.size} bytes`);
     }
-    return decodeElements(readZipEntry(bytes, entry, name), ref.dtype, ref.numel);
+    return decodeElements(readZipEntry(bytes, entry, name, need), ref.dtype, ref.numel);
   };
   return { root, load };
 }
@@ -181,10 +216,6 @@ function legacyStorageRef(pid: unknown, name: string, refs: Map<string, StorageR
   return new StorageRef(viewKey, type.dtype, viewSize, { rootKey, offset });
 }
 
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
 function describePid(pid: unknown): string {
   if (!Array.isArray(pid)) return describe(pid);
   return `(${pid.map((p) => (p instanceof StorageType ? `torch.${p.name}` : describe(p))).join(', ')})`;
@@ -217,34 +248,53 @@ function selectStateDict(root: unknown, name: string, entry: string | undefined)
   );
 }
 
-function materialize(dict: PyDict, load: StorageLoader, name: string, stripPrefix: string | undefined): StateDict {
+interface CheckedTensor {
+  rawKey: string;
+  /** After `stripPrefix`. */
+  key: string;
+  view: TensorRef;
+  storage: StorageRef;
+}
+
+/** Each entry is a tensor on a storage of the file, and its view stays inside that storage. */
+function checkTensors(dict: PyDict, name: string, stripPrefix: string | undefined): CheckedTensor[] {
+  const out: CheckedTensor[] = [];
+  const keys = new Set<string>();
+  for (const [rawKey, view] of dict.items) {
+    if (typeof rawKey !== 'string') throw cannotRead(name, `state dict key ${describe(rawKey)} is not a string`);
+    if (!(view instanceof TensorRef)) throw cannotRead(name, `state dict entry "${rawKey}" is ${describe(view)}, not a tensor`);
+    const storage = view.storage;
+    if (!(storage instanceof StorageRef)) throw cannotRead(name, `tensor "${rawKey}" is built on ${describe(storage)}, not on a storage of the file`);
+    const key = stripPrefix && rawKey.startsWith(stripPrefix) ? rawKey.slice(stripPrefix.length) : rawKey;
+    if (keys.has(key)) throw cannotRead(name, `removing the prefix "${stripPrefix}" makes two entries named "${key}"`);
+    keys.add(key);
+    let last = view.offset;
+    for (let d = 0; d < view.shape.length; d++) last += (view.shape[d] - 1) * view.stride[d];
+    if (numel(view.shape) > 0 && last >= storage.numel) {
+      throw cannotRead(
+        name,
+        `tensor "${rawKey}" (shape [${view.shape.join(', ')}], stride [${view.stride.join(', ')}], offset ${view.offset}) reaches element ${last} of a storage of ${storage.numel}`,
+      );
+    }
+    out.push({ rawKey, key, view, storage });
+  }
+  return out;
+}
+
+function materialize(tensors: CheckedTensor[], keys: Map<string, string>, load: StorageLoader): StateDict {
   const storages = new Map<string, Float32Array | BigInt64Array>();
   const out: StateDict = new Map();
-  for (const [rawKey, value] of dict.items) {
-    if (typeof rawKey !== 'string') throw cannotRead(name, `state dict key ${describe(rawKey)} is not a string`);
-    if (!(value instanceof TensorRef)) throw cannotRead(name, `state dict entry "${rawKey}" is ${describe(value)}, not a tensor`);
-    const ref = value.storage;
-    if (!(ref instanceof StorageRef)) throw cannotRead(name, `tensor "${rawKey}" is built on ${describe(ref)}, not on a storage of the file`);
+  for (const { key, view, storage: ref } of tensors) {
     let storage = storages.get(ref.key);
     if (!storage) storages.set(ref.key, (storage = load(ref)));
-    const key = stripPrefix && rawKey.startsWith(stripPrefix) ? rawKey.slice(stripPrefix.length) : rawKey;
-    if (out.has(key)) throw cannotRead(name, `removing the prefix "${stripPrefix}" makes two entries named "${key}"`);
-    out.set(key, gather(storage, ref.dtype, value, rawKey, name));
+    out.set(keys.get(key) ?? key, gather(storage, ref.dtype, view));
   }
   return out;
 }
 
 /** The tensor's elements, in row-major order, from its (offset, shape, stride) view of a storage. */
-function gather(storage: Float32Array | BigInt64Array, sourceDtype: SourceDType, t: TensorRef, key: string, name: string): HostTensor {
+function gather(storage: Float32Array | BigInt64Array, sourceDtype: SourceDType, t: TensorRef): HostTensor {
   const n = numel(t.shape);
-  let last = t.offset;
-  for (let d = 0; d < t.shape.length; d++) last += (t.shape[d] - 1) * t.stride[d];
-  if (n > 0 && last >= storage.length) {
-    throw cannotRead(
-      name,
-      `tensor "${key}" (shape [${t.shape.join(', ')}], stride [${t.stride.join(', ')}], offset ${t.offset}) reaches element ${last} of a storage of ${storage.length}`,
-    );
-  }
   const data = isContiguous(t) ? storage.slice(t.offset, t.offset + n) : gatherStrided(storage, t, n);
   return data instanceof Float32Array
     ? { dtype: 'float32', shape: [...t.shape], data, sourceDtype }

@@ -6,9 +6,11 @@ import { readFile } from 'node:fs/promises';
 import type { SourceDType, StateDict } from '../nn/state-dict.ts';
 import { numel } from '../graph/tensor.ts';
 import { describe, invalidType } from '../errors/index.ts';
-import { cannotRead, truncated } from './errors.ts';
+import { cannotRead, isCount, truncated } from './errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, storedDType } from './element-codec.ts';
+import { ELEMENT_SIZE, checkTensor, decodeElements, encodeElements, isFloatDType, storedDType } from './element-codec.ts';
+import { matchExpected, type ReadWeightsOptions } from './expected-state.ts';
+import { topLevelKeys } from './json-keys.ts';
 
 const DTYPE_NAMES: Record<string, SourceDType> = {
   F32: 'float32',
@@ -35,19 +37,22 @@ interface HeaderEntry {
   end: number;
 }
 
-export async function readSafetensors(path: string): Promise<StateDict> {
-  return readSafetensorsBuffer(await readFile(path), path);
+export async function readSafetensors(path: string, options: ReadWeightsOptions = {}): Promise<StateDict> {
+  return readSafetensorsBuffer(await readFile(path), path, options);
 }
 
-export function readSafetensorsBuffer(bytes: Uint8Array, name: string): StateDict {
+/** Given `expected`, the header is compared with the model before any tensor is decoded. */
+export function readSafetensorsBuffer(bytes: Uint8Array, name: string, options: ReadWeightsOptions = {}): StateDict {
   const { entries, dataStart } = parseHeader(bytes, name);
+  const specs = new Map(entries.map((e) => [e.key, { dtype: isFloatDType(e.dtype) ? ('float32' as const) : ('int64' as const), shape: e.shape }]));
+  const keys = matchExpected(specs, name, options);
   const out: StateDict = new Map();
   for (const e of entries) {
     const data = decodeElements(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, numel(e.shape));
     const tensor = data instanceof Float32Array
       ? { dtype: 'float32' as const, shape: e.shape, data, sourceDtype: e.dtype }
       : { dtype: 'int64' as const, shape: e.shape, data, sourceDtype: e.dtype };
-    out.set(e.key, tensor);
+    out.set(keys.get(e.key) ?? e.key, tensor);
   }
   return out;
 }
@@ -68,13 +73,21 @@ function parseHeader(bytes: Uint8Array, name: string): { entries: HeaderEntry[];
   if (headerLength < 2n) throw cannotRead(name, `safetensors header length is ${headerLength}, too short for a JSON object`);
   const dataStart = 8 + Number(headerLength);
   let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
+    header = JSON.parse(text);
   } catch (error) {
     throw cannotRead(name, `safetensors header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw cannotRead(name, 'safetensors header is not a JSON object');
+  }
+  // JSON.parse keeps the last of two equal keys: the file would load a tensor it does not show.
+  const seen = new Set<string>();
+  for (const key of topLevelKeys(text)) {
+    if (seen.has(key)) throw cannotRead(name, `safetensors header names "${key}" twice`);
+    seen.add(key);
   }
   const dataLength = bytes.length - dataStart;
   let metadata: Record<string, string> = {};
@@ -84,8 +97,32 @@ function parseHeader(bytes: Uint8Array, name: string): { entries: HeaderEntry[];
     else entries.push(parseEntry(key, value, dataLength, name));
   }
   // The file's own order, which JSON key order does not guarantee.
-  entries.sort((a, b) => a.begin - b.begin);
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  checkLayout(entries, dataLength, name);
   return { entries, dataStart, metadata };
+}
+
+/**
+ * As the reference implementation: the tensors tile the data exactly, each starting where the one
+ * before ends. An overlap would let two tensors share (and silently alter) bytes; a gap or bytes
+ * after the last tensor hold data no tensor shows.
+ */
+function checkLayout(entries: readonly HeaderEntry[], dataLength: number, name: string): void {
+  let end = 0;
+  let previous: HeaderEntry | undefined;
+  for (const e of entries) {
+    if (e.begin < end) {
+      throw cannotRead(name, `safetensors entries "${previous!.key}" (bytes ${previous!.begin}..${previous!.end}) and "${e.key}" (bytes ${e.begin}..${e.end}) overlap`);
+    }
+    if (e.begin > end) {
+      throw cannotRead(name, `safetensors data has a gap: bytes ${end}..${e.begin} belong to no tensor (before "${e.key}")`);
+    }
+    end = e.end;
+    previous = e;
+  }
+  if (end !== dataLength) {
+    throw cannotRead(name, `safetensors data has ${dataLength - end} bytes after the last tensor (its tensors end at byte ${end} of ${dataLength})`);
+  }
 }
 
 function parseMetadata(value: unknown, name: string): Record<string, string> {
@@ -104,7 +141,6 @@ function parseEntry(key: string, value: unknown, dataLength: number, name: strin
   if (typeof value !== 'object' || value === null) throw cannotRead(name, `${where} is not an object`);
   const dtype = typeof v.dtype === 'string' && Object.hasOwn(DTYPE_NAMES, v.dtype) ? DTYPE_NAMES[v.dtype] : undefined;
   if (!dtype) throw cannotRead(name, `${where} has dtype ${describe(v.dtype)}; expected one of ${Object.keys(DTYPE_NAMES).join(', ')}`);
-  const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
   if (!Array.isArray(v.shape) || !v.shape.every(isCount)) throw cannotRead(name, `${where} has shape ${JSON.stringify(v.shape)}; expected non-negative integers`);
   const offsets = v.data_offsets;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {

@@ -131,8 +131,15 @@ function applyZip64Extra(f: Fields, entry: ZipEntry, start: number, length: numb
   }
 }
 
-/** The uncompressed bytes of `entry`, CRC-checked. Stored entries are views into `bytes`. */
-export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): Uint8Array {
+/**
+ * The uncompressed bytes of `entry`, CRC-checked. Stored entries are views into `bytes`. An entry
+ * larger than `maxSize` (what the caller can need from it) is refused before it is inflated:
+ * deflate's own 1032:1 limit still lets a megabyte become a gigabyte.
+ */
+export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string, maxSize: number): Uint8Array {
+  if (entry.size > maxSize) {
+    throw cannotRead(file, `zip entry "${entry.name}" claims ${entry.size} bytes; what is read from it can need at most ${maxSize}`);
+  }
   const f = new Fields(bytes, file);
   const header = entry.localHeaderOffset;
   f.check(header, 30, `the zip local header of "${entry.name}"`);

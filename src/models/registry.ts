@@ -3,6 +3,7 @@ import { WEIGHTS_CATALOG, type WeightsEntry } from './catalog.ts';
 import { IMAGENET_CATEGORIES } from './imagenet-categories.ts';
 import { resolveWeights } from '../formats/download.ts';
 import { readWeightsFile } from '../formats/weights-file.ts';
+import { specOf } from '../nn/state-dict.ts';
 import { listModels, registerModel, zooBuilder, type Builder } from './zoo.ts';
 import { parseModelSpec, unknownModelMessage } from './model-spec.ts';
 import { createTfjsModel } from './tfjs-model.ts';
@@ -65,11 +66,11 @@ export async function createModel(spec: string, opts: ModelOptions = {}): Promis
     }
     const file = await resolveWeights({ url: entry.url, fileName: entry.fileName, sha256Prefix: entry.sha256Prefix, progress: opts.progress });
     const model = build({});
-    model.loadStateDict(await readWeightsFile(file), { source: file });
+    model.loadStateDict(await readWeightsFile(file, { expected: specOf(model.stateDict()) }), { source: file });
     return model;
   }
   const model = build({ numClasses: opts.numClasses });
-  if (weights !== null) model.loadStateDict(await readWeightsFile(weights), { source: weights });
+  if (weights !== null) model.loadStateDict(await readWeightsFile(weights, { expected: specOf(model.stateDict()) }), { source: weights });
   return model;
 }
 

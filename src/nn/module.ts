@@ -1,18 +1,10 @@
 import './tensor-api.ts';
 import { Tensor } from '../graph/tensor.ts';
-import type { DType } from '../graph/dtype.ts';
 import { withScope } from '../graph/scope.ts';
-import type { HostTensor, StateDict } from './state-dict.ts';
+import { compareStateDicts, isCleanLoad, type HostTensor, type LoadReport, type StateDict } from './state-dict.ts';
 import { Parameter, Buffer } from './parameter.ts';
 
-export interface LoadReport {
-  missingKeys: string[];
-  unexpectedKeys: string[];
-  /** Keys present on both sides with different shapes; never loaded. */
-  shapeMismatches: { key: string; expected: number[]; received: number[] }[];
-  /** Keys present on both sides with the same shape but int64 on one side and float32 on the other; never loaded. */
-  dtypeMismatches: { key: string; expected: DType; received: DType }[];
-}
+export type { LoadReport } from './state-dict.ts';
 
 /** Raised by a strict `loadStateDict` that found anything but an exact match; lists every key. */
 export class StateDictError extends Error {
@@ -127,20 +119,13 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const entries = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = new Map(this.namedState());
-    const report: LoadReport = { missingKeys: [], unexpectedKeys: [], shapeMismatches: [], dtypeMismatches: [] };
-    const matched: [Parameter | Buffer, HostTensor][] = [];
-    for (const [key, t] of own) {
+    const report = compareStateDicts(own, entries);
+    if (strict && !isCleanLoad(report)) throw new StateDictError(report, opts.source ?? 'the state dict');
+    const refused = new Set([...report.shapeMismatches, ...report.dtypeMismatches].map((m) => m.key));
+    const matched = [...own].flatMap(([key, t]) => {
       const v = entries.get(key);
-      if (!v) report.missingKeys.push(key);
-      else if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
-        report.shapeMismatches.push({ key, expected: [...t.shape], received: [...v.shape] });
-      } else if ((v.dtype === 'int64') !== (t.dtype === 'int64')) {
-        report.dtypeMismatches.push({ key, expected: t.dtype, received: v.dtype });
-      } else matched.push([t, v]);
-    }
-    for (const key of entries.keys()) if (!own.has(key)) report.unexpectedKeys.push(key);
-    const clean = !report.missingKeys.length && !report.unexpectedKeys.length && !report.shapeMismatches.length && !report.dtypeMismatches.length;
-    if (strict && !clean) throw new StateDictError(report, opts.source ?? 'the state dict');
+      return v && !refused.has(key) ? [[t, v] as const] : [];
+    });
     for (const [t, v] of matched) (t as Buffer).assign(v.data.slice() as Float32Array);
     return report;
   }
