@@ -44,7 +44,7 @@ export interface TrainJobResult {
 /** The data's name for the report: the dataset folder, above its train/ when it has one. */
 function dataName(data: string | DatasetSplits): string {
   if (typeof data === 'string') return basename(resolve(data));
-  return basename(resolve(data.source === 'folders' ? dirname(data.train.root) : data.train.root));
+  return basename(resolve(data.source === 'split' ? data.train.root : dirname(data.train.root)));
 }
 
 /**
