@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { jobs, type TrainConfig, type TrainEvent } from '../src/index.ts';
@@ -55,4 +55,17 @@ test('graft train --json carries the test figures; data without a test split has
   const job = await jobs.train(plain, { ...config, epochs: 1 }, { out: join(dir, 'plain-model') });
   assert.equal(job.test, null);
   assert.equal('test_acc' in job.summary, false);
+});
+
+test('a bad file in test/ is skipped and reported, even under strict: the trained model is kept', async () => {
+  const broken = smallDataset(join(dir, 'broken'), { train: 6, val: 2 });
+  renameSync(join(broken, 'val'), join(broken, 'test'));
+  const corrupt = join(broken, 'test', 'bees', 'corrupt.jpg');
+  writeFileSync(corrupt, readFileSync(join(broken, 'train', 'ants', readdirSync(join(broken, 'train', 'ants'))[0])).subarray(0, 300));
+  const skips: string[] = [];
+  const job = await jobs.train(broken, { ...config, epochs: 1, strict: true }, { out: join(dir, 'broken-model'), onEvent: (e) => { if (e.type === 'skip') skips.push(e.file); } });
+  assert.deepEqual(job.test?.skipped.map((s) => s.file), [corrupt]);
+  assert.deepEqual(skips, [corrupt], 'reported as it happened');
+  assert.equal(job.summary.test_images, 4);
+  assert.equal(job.summary.test_skipped_files, 1);
 });

@@ -24,13 +24,14 @@ export interface TestEvaluationOptions {
 /**
  * Evaluates the run's kept model (its best epoch, as fit returns it) on the test split, with the
  * validation transform: the test images take no part in choosing the epoch, so this is the
- * figure to expect on new images.
+ * figure to expect on new images. A file that cannot be read is skipped and reported even under
+ * `strict`: the training is done by now, and failing would throw it away.
  */
 export async function evaluateTestSplit(result: TrainResult, test: SampleList, opts: TestEvaluationOptions): Promise<TestEvaluation> {
   const skipped: SkippedFile[] = [];
   const onWarning = (s: SkippedFile) => { skipped.push(s); opts.onSkip?.(s); };
   const loader = new DataLoader(test, {
-    batchSize: Math.max(result.config.batchSize, 16), transform: evalPreset(result.preprocessing), strict: result.config.strict, onWarning,
+    batchSize: Math.max(result.config.batchSize, 16), transform: evalPreset(result.preprocessing), onWarning,
   });
   try {
     const r = await opts.runtime.run(() => evaluateImages(result.model, loader, result.classes, opts.signal));
