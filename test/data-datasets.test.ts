@@ -38,6 +38,9 @@ describe('ImageFolder', () => {
       ['Zebra/z.webp', 0], ['ants/with space.jpg', 1], ['ants/x.jpg', 1], ['bees/a.png', 2], ['bees/b.JPG', 2], ['bees/nested/c.jpeg', 2],
     ]);
     assert.deepEqual(ds.classCounts(), [1, 2, 3]);
+    assert.deepEqual(ds.skipped.map((s) => [path.relative(root, s.file), s.reason, s.byExtension]), [
+      ['ants/anim.gif', ".gif files are not read, as torchvision's ImageFolder does not read them", true],
+    ], 'a GIF counts as skipped, with the reason; a .txt is not an image and is not counted');
     const withGif = new ImageFolder(root, { extensions: ['.jpg', '.jpeg', '.png', '.webp', '.gif'] });
     assert.ok(withGif.samples.some((s) => s.path.endsWith('anim.gif')));
   });
@@ -61,6 +64,32 @@ describe('train/val folders and splits', () => {
     assert.deepEqual(s.test!.samples.map((x) => x.target), [0]);
     const unknown = tree({ 'train/ants/a.jpg': null, 'train/bees/b.jpg': null, 'val/wasps/c.jpg': null });
     assert.throws(() => loadImageFolders(unknown), /"wasps" .* not among the expected classes/);
+  });
+
+  test('train/ and test/ without val/: validation is held out from train/ as from one folder, test/ kept whole', () => {
+    const files: Record<string, null> = {};
+    for (let i = 0; i < 20; i++) files[`train/cats/c${i}.jpg`] = files[`train/dogs/d${i}.jpg`] = null;
+    for (let i = 0; i < 3; i++) files[`test/cats/t${i}.jpg`] = files[`test/dogs/u${i}.jpg`] = null;
+    files['test/dogs/anim.gif'] = null;
+    const root = tree(files);
+    const s = loadImageFolders(root, { valFraction: 0.25, seed: 4 });
+    assert.equal(s.source, 'train-split');
+    assert.deepEqual(s.classes, ['cats', 'dogs']);
+    assert.equal(s.train.samples.length + s.val.samples.length, 40);
+    assert.ok(s.val.samples.some((x) => x.target === 0) && s.val.samples.some((x) => x.target === 1), 'stratified');
+    const flat = loadImageFolders(path.join(root, 'train'), { valFraction: 0.25, seed: 4 });
+    assert.deepEqual(s.val.samples, flat.val.samples, 'the same files as a split of train/ on its own: hash-stable');
+    assert.deepEqual(s.test!.samples.map((x) => [path.basename(x.path), x.target]), [['t0.jpg', 0], ['t1.jpg', 0], ['t2.jpg', 0], ['u0.jpg', 1], ['u1.jpg', 1], ['u2.jpg', 1]]);
+    assert.deepEqual(s.test!.skipped.map((x) => path.basename(x.file)), ['anim.gif']);
+    // testFraction draws a test split only when there is no test/ to use.
+    const withFraction = loadImageFolders(root, { valFraction: 0.25, testFraction: 0.2, seed: 4 });
+    assert.equal(withFraction.train.samples.length + withFraction.val.samples.length, 40);
+    assert.equal(withFraction.test!.samples.length, 6);
+    rmSync(path.join(root, 'test'), { recursive: true });
+    const alone = loadImageFolders(root, { valFraction: 0.25, seed: 4 });
+    assert.equal(alone.source, 'train-split');
+    assert.deepEqual(alone.val.samples, flat.val.samples);
+    assert.equal(alone.test, undefined);
   });
 
   test('a single folder is split by a seeded, stratified hash that is stable when files are added', () => {

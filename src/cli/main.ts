@@ -50,7 +50,7 @@ const number = (name: string) => (v: string) => {
 };
 
 program.command('train')
-  .description('train a classifier on a folder of images (class per subfolder; train/ and val/ subfolders, or split)')
+  .description('train a classifier on a folder of images (class per subfolder; train/ and val/ subfolders, train/ alone or with test/, or one folder split); a test/ split is evaluated at the end')
   .argument('<data>', 'image folder')
   .option('--model <arch>', 'architecture (graft models lists them), or onnx:<file>[#tensor] / tfjs:<model.json>', 'mobilenet_v2')
   .option('--weights <file|variant>', 'pretrained weights: a variant (DEFAULT, IMAGENET1K_V1, ...), a .pth/.safetensors file, or none', 'DEFAULT')
@@ -70,7 +70,7 @@ program.command('train')
   .option('--views <n>', 'augmented views cached per image with a frozen backbone (default 5)', positiveInt('--views'))
   .option('--label-smoothing <x>', 'label smoothing (default 0)', number('--label-smoothing'))
   .option('--patience <n>', 'stop after n epochs without improvement (default 0: never)', nonNegativeInt('--patience'))
-  .option('--val-split <f>', 'share held out for validation when the folder has no val/ (default 0.2)', number('--val-split'))
+  .option('--val-split <f>', 'share held out for validation (from train/ or the folder) when there is no val/ (default 0.2)', number('--val-split'))
   .option('--seed <n>', 'seed for shuffling, augmentation and the new head (default 0)', nonNegativeInt('--seed'))
   .option('--no-cache', 'do not keep backbone features on disk')
   .option('--cache-dir <dir>', 'feature cache folder (default: ~/.cache/graft/features)')

@@ -29,7 +29,7 @@ export function progressReporter(enabled: boolean): { onEvent: (e: TrainEvent) =
     if (!enabled) return;
     switch (e.type) {
       case 'dataset':
-        log(`graft: ${e.classes.length} classes (${e.classes.slice(0, 8).join(', ')}${e.classes.length > 8 ? ', ...' : ''}), ${e.train} training and ${e.val} validation images${e.source === 'split' ? ' (split from one folder)' : ''}`);
+        log(`graft: ${e.classes.length} classes (${e.classes.slice(0, 8).join(', ')}${e.classes.length > 8 ? ', ...' : ''}), ${e.train} training and ${e.val} validation images${e.source === 'split' ? ' (split from one folder)' : e.source === 'train-split' ? ' (validation held out from train/)' : ''}`);
         break;
       case 'features':
         if (e.done === 0) start(`features ${e.split}`.padEnd(14), e.total, 'images');

@@ -13,7 +13,7 @@ export interface TrainFlags {
 
 export async function trainCommand(dataDir: string, f: TrainFlags): Promise<void> {
   const progress = progressReporter(!f.quiet);
-  const { result, summary, out, report } = await train(dataDir, {
+  const { result, summary, out, report, test } = await train(dataDir, {
     model: f.model, weights: f.weights === 'none' ? null : f.weights, mode: f.mode, unfreeze: f.unfreeze, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, optimizer: f.optimizer, momentum: f.momentum, weightDecay: f.weightDecay,
     scheduler: f.scheduler, stepSize: f.stepSize, gamma: f.gamma, augment: f.augment, views: f.views, valSplit: f.valSplit,
@@ -22,7 +22,7 @@ export async function trainCommand(dataDir: string, f: TrainFlags): Promise<void
   }, { out: f.out, resume: f.resume, onEvent: progress.onEvent }).finally(() => progress.stop());
 
   if (f.json) {
-    process.stdout.write(`${JSON.stringify({ ...summary, peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1), out, report, skipped: result.skipped })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...summary, peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1), out, report, skipped: [...result.skipped, ...(test?.skipped ?? [])] })}\n`);
     return;
   }
   const rows = result.history.map((h) => [
@@ -31,5 +31,6 @@ export async function trainCommand(dataDir: string, f: TrainFlags): Promise<void
   ]);
   process.stdout.write(`\n${table(['epoch', 'phase', 'train loss', 'train acc', 'val loss', 'val acc', 'lr', 'seconds'], rows)}`);
   process.stdout.write(`\nbest val acc ${(summary.best_val_acc * 100).toFixed(2)}% at epoch ${summary.best_epoch + 1} · ${summary.train_images} train / ${summary.val_images} val images · ${summary.skipped_files} skipped · ${summary.wall_s.toFixed(1)} s\n`);
+  if (test) process.stdout.write(`test acc ${(test.acc * 100).toFixed(2)}% (epoch ${summary.best_epoch + 1}'s model) on ${test.count} images in ${test.root}${test.skipped.length ? ` · ${test.skipped.length} skipped` : ''}\n`);
   process.stdout.write(`model: ${out}\nreport: ${report}\n`);
 }

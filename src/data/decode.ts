@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { decodeBmp, isBmp, readBmpHeader, BmpError } from './bmp.ts';
 import { checkInteger } from '../errors/index.ts';
@@ -7,6 +5,7 @@ import { rgbImage, type RgbImage } from './image.ts';
 import { crop } from './transforms/crop.ts';
 import { resample, type Region } from './transforms/resample.ts';
 import { orientedSize, readJpegHeader } from './jpeg-header.ts';
+import { readRegularFile, readRegularFileSync, UnreadableFileError } from './regular-file.ts';
 
 /**
  * PIL refuses images above 2 * Image.MAX_IMAGE_PIXELS (89,478,485) as decompression bombs;
@@ -55,12 +54,7 @@ export class DecodeError extends Error {
 export async function decodeImage(source: string | Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
   const maxPixels = checkInteger('maxPixels', options.maxPixels ?? DEFAULT_MAX_PIXELS, { min: 1 });
   const file = typeof source === 'string' ? source : '<buffer>';
-  let bytes: Uint8Array;
-  try {
-    bytes = typeof source !== 'string' ? source : options.syncRead ? readFileSync(source) : await readFile(source);
-  } catch (error) {
-    throw new DecodeError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message);
-  }
+  const bytes = typeof source !== 'string' ? source : await readImageFile(source, !!options.syncRead);
   if (bytes.length === 0) throw new DecodeError(file, 'empty file (0 bytes)');
   try {
     if (!isBmp(bytes)) return await decodeWithSharp(bytes, maxPixels, options.cropResize);
@@ -130,12 +124,22 @@ function muldiv255(a: number, b: number): number {
   return ((t >> 8) + t) >> 8;
 }
 
+/** A file's bytes, when it is a regular file of an image's size; otherwise a DecodeError saying why not. */
+export async function readImageFile(file: string, sync = false): Promise<Uint8Array> {
+  try {
+    return sync ? readRegularFileSync(file) : await readRegularFile(file);
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw new DecodeError(file, error.reason);
+    throw new DecodeError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message);
+  }
+}
+
 /** Reads only the header: width and height after EXIF orientation. */
 export async function readImageSize(source: string | Uint8Array, options: DecodeOptions = {}): Promise<{ width: number; height: number }> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const file = typeof source === 'string' ? source : '<buffer>';
   try {
-    const bytes = typeof source === 'string' ? await readFile(source) : source;
+    const bytes = typeof source === 'string' ? await readImageFile(source) : source;
     if (bytes.length === 0) throw new DecodeError(file, 'empty file (0 bytes)');
     if (isBmp(bytes)) return readBmpHeader(bytes);
     const meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();

@@ -23,9 +23,11 @@ export {
 } from './transforms/color-ops.ts';
 export { DataLoader, Batch, type DataLoaderOptions, type LoaderSummary, type SkippedFile } from './loader.ts';
 export { SampleList, DatasetError, type DatasetSample, type ImageDataset } from './datasets/dataset.ts';
-export { ImageFolder, IMG_EXTENSIONS, scanImageFolder, type ImageFolderOptions } from './datasets/image-folder.ts';
+export { ImageFolder, IMG_EXTENSIONS, scanImageFolder, type ImageFolderOptions, type ScannedFolder } from './datasets/image-folder.ts';
 export { loadImageFolders, type DatasetSplits } from './datasets/folders.ts';
 export { csvDataset, parseCsv, type CsvOptions } from './datasets/csv.ts';
 export { stratifiedSplit, type Split, type SplitOptions } from './split.ts';
 export { loadSample, PIXEL_PIPELINE_VERSION } from './sample.ts';
 export { registerTransform } from './transforms/transform.ts';
+export { readRegularFile, readRegularFileSync, unreadableReason, UnreadableFileError, MAX_IMAGE_FILE_BYTES } from './regular-file.ts';
+export { PixelBudget } from './pixel-budget.ts';

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { DecodeError } from './decode.ts';
 import { checkBoolean, checkInteger, invalidType } from '../errors/index.ts';
 import type { ImageTensor } from './image.ts';
-import type { DatasetSample, ImageDataset } from './datasets/dataset.ts';
+import type { DatasetSample, ImageDataset, SkippedFile } from './datasets/dataset.ts';
 import { Rng } from './rng.ts';
 import { loadSample } from './sample.ts';
 import { transformFromSpec, type Transform, type TransformSpec } from './transforms/transform.ts';
@@ -10,12 +10,7 @@ import { WorkerPool, type Slot } from './worker-pool.ts';
 import { rgbImage } from './image.ts';
 import { Batch } from './batch.ts';
 
-export { Batch };
-
-export interface SkippedFile {
-  file: string;
-  reason: string;
-}
+export { Batch, type SkippedFile };
 
 export interface LoaderSummary {
   loaded: number;
@@ -33,7 +28,7 @@ export interface DataLoaderOptions {
   workers?: number;
   /** Batches prepared ahead of the consumer; bounds memory together with batchSize. */
   prefetch?: number;
-  /** Throw on the first bad file instead of skipping it with a warning. */
+  /** Throw on the first bad file (a special file the scan left out included) instead of skipping it with a warning. */
   strict?: boolean;
   maxPixels?: number;
   /**
@@ -90,6 +85,11 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (options.maxPixels !== undefined) this.maxPixels = checkInteger('maxPixels', options.maxPixels, { min: 1 });
     this.nativeCrop = checkBoolean('nativeCrop', options.nativeCrop ?? true);
     this.onWarning = options.onWarning ?? ((s) => console.warn(`graft: skipping ${s.file}: ${s.reason}`));
+    // What the folder scan left out is reported now, before any epoch, like the bad files found later.
+    for (const s of dataset.skipped ?? []) {
+      if (this.strict && !s.byExtension) throw new DecodeError(s.file, s.reason);
+      this.onWarning(s);
+    }
     this.spec = this.transform ? portableSpec(this.transform) : null;
     const defaultWorkers = Math.min(2, availableParallelism());
     this.workers = checkInteger('workers', options.workers ?? (this.spec || !this.transform ? defaultWorkers : 0), { min: 0, max: 64 });
@@ -105,7 +105,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   }
 
   summary(): LoaderSummary {
-    return { loaded: this.loaded, skipped: [...this.bad].map(([file, reason]) => ({ file, reason })) };
+    return { loaded: this.loaded, skipped: [...(this.dataset.skipped ?? []), ...[...this.bad].map(([file, reason]) => ({ file, reason }))] };
   }
 
   /** Sample order for an epoch: a seeded permutation when shuffling. */

@@ -13,3 +13,4 @@ export { AbortError } from '../train/abort.ts';
 export type { TrainEvent, TrainResult } from '../train/fit.ts';
 export type { TrainConfig } from '../train/config.ts';
 export type { RunSummary } from './train-summary.ts';
+export type { TestEvaluation } from './test-split.ts';

@@ -1,8 +1,9 @@
 import { tensor } from '../graph/tensor.ts';
 import { checkInteger, invalidType } from '../errors/index.ts';
 import * as F from '../nn/functional.ts';
-import { decodeImage, DecodeError } from '../data/decode.ts';
-import type { ImageTensor, RgbImage } from '../data/image.ts';
+import { decodeImage, DecodeError, readImageFile, readImageSize } from '../data/decode.ts';
+import { PixelBudget } from '../data/pixel-budget.ts';
+import type { ImageTensor, RgbImage, Sample } from '../data/image.ts';
 import type { Transform } from '../data/transforms/transform.ts';
 import type { ModelSpec } from '../models/model-spec.ts';
 import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
@@ -27,11 +28,20 @@ export interface Prediction {
 
 export type PredictEvent = { type: 'batch'; done: number; total: number };
 
+/** 2^26 pixels, about 200 MB as RGB: a batch of photos decodes at once, a huge image alone. */
+export const DEFAULT_MAX_DECODED_PIXELS = 1 << 26;
+
 export interface PredictOptions extends Pick<LoadModelOptions, 'weights'> {
   /** Classes per input (default 5, at most the model's output count). */
   topk?: number;
   /** Inputs per forward pass (default 16). */
   batchSize?: number;
+  /**
+   * Pixels of full-resolution images held at once while a batch is decoded and preprocessed
+   * (default DEFAULT_MAX_DECODED_PIXELS): images decode in parallel within it, and one larger
+   * than it decodes alone, so memory follows this bound rather than batch size times image size.
+   */
+  maxDecodedPixels?: number;
   /** Checked before every batch: an aborted signal rejects with an AbortError. */
   signal?: AbortSignal;
   onEvent?: (e: PredictEvent) => void;
@@ -53,23 +63,31 @@ function checkInput(input: unknown, i: number): PredictInput {
   throw invalidType(`inputs[${i}]`, 'a file path, the bytes of an encoded image or a decoded RgbImage', input);
 }
 
-/** Decodes (when needed) and preprocesses one input; failures carry the input's name. */
-async function prepare(input: PredictInput, i: number, transform: Transform): Promise<ImageTensor> {
-  let image: RgbImage;
-  if (typeof input === 'string') image = await decodeImage(input);
-  else if (input instanceof Uint8Array) {
-    image = await decodeImage(input).catch((e: unknown) => {
-      throw e instanceof DecodeError ? new DecodeError(`inputs[${i}] (${input.length} bytes)`, e.reason) : e;
-    });
-  } else {
-    const expected = input.width * input.height * 3;
-    if (!Number.isInteger(input.width) || !Number.isInteger(input.height) || input.width < 1 || input.height < 1
-      || !(input.data instanceof Uint8Array) || input.data.length !== expected) {
-      throw new RangeError(`inputs[${i}] is not a valid RgbImage: expected width x height x 3 bytes of data for ${input.width}x${input.height} but received ${input.data?.length ?? 'none'}`);
+/**
+ * Decodes (when needed) and preprocesses one input; failures carry the input's name. An encoded
+ * image's size is read from its header first, and its full-resolution pixels live only inside
+ * the budget's reservation: the tensor that leaves is the model's input size.
+ */
+async function prepare(input: PredictInput, i: number, transform: Transform, budget: PixelBudget): Promise<ImageTensor> {
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    const name = typeof input === 'string' ? input : `inputs[${i}] (${input.length} bytes)`;
+    try {
+      const bytes = typeof input === 'string' ? await readImageFile(input) : input;
+      const { width, height } = await readImageSize(bytes);
+      return await budget.use(width * height, async () => tensorOf(transform.apply(await decodeImage(bytes))));
+    } catch (e) {
+      throw e instanceof DecodeError && e.file !== name ? new DecodeError(name, e.reason) : e;
     }
-    image = input;
   }
-  const out = transform.apply(image);
+  const expected = input.width * input.height * 3;
+  if (!Number.isInteger(input.width) || !Number.isInteger(input.height) || input.width < 1 || input.height < 1
+    || !(input.data instanceof Uint8Array) || input.data.length !== expected) {
+    throw new RangeError(`inputs[${i}] is not a valid RgbImage: expected width x height x 3 bytes of data for ${input.width}x${input.height} but received ${input.data?.length ?? 'none'}`);
+  }
+  return tensorOf(transform.apply(input));
+}
+
+function tensorOf(out: Sample): ImageTensor {
   if (out.kind !== 'tensor') throw new TypeError('the predict transform must end with ToTensor (and Normalize)');
   return out;
 }
@@ -85,6 +103,7 @@ export async function predict(model: LoadedModel | string | ModelSpec, inputs: r
   const checked = inputs.map(checkInput);
   const topk = positiveInt('topk', opts.topk ?? 5);
   const batchSize = Math.min(positiveInt('batchSize', opts.batchSize ?? 16), Math.max(1, checked.length));
+  const budget = new PixelBudget(positiveInt('maxDecodedPixels', opts.maxDecodedPixels ?? DEFAULT_MAX_DECODED_PIXELS));
   const runtime = opts.runtime ?? currentRuntime();
   const loaded = await loadedModel(model, { weights: opts.weights, runtime });
   return runtime.run(async () => {
@@ -95,7 +114,7 @@ export async function predict(model: LoadedModel | string | ModelSpec, inputs: r
     for (let start = 0; start < checked.length; start += batchSize) {
       throwIfAborted(opts.signal, 'Prediction');
       const chunk = checked.slice(start, start + batchSize);
-      const prepared = await Promise.all(chunk.map((input, k) => prepare(input, start + k, loaded.transform).then((t) => ({ t }), (e: Error) => ({ e }))));
+      const prepared = await Promise.all(chunk.map((input, k) => prepare(input, start + k, loaded.transform, budget).then((t) => ({ t }), (e: Error) => ({ e }))));
       const ok = prepared.flatMap((r, k) => ('t' in r ? [{ i: start + k, t: r.t }] : []));
       if (ok.length) {
         const { channels, height, width } = ok[0].t;

@@ -1,5 +1,6 @@
 import type { TrainResult } from '../train/fit.ts';
 import type { ReportInput, WrongPrediction } from '../artifacts/report.ts';
+import type { TestEvaluation } from './test-split.ts';
 
 /** The most confidently wrong validation predictions, surest first. */
 export function mostConfidentlyWrong(r: TrainResult, limit = 16): WrongPrediction[] {
@@ -14,7 +15,7 @@ export function mostConfidentlyWrong(r: TrainResult, limit = 16): WrongPredictio
 /** The numbers a run is judged by, with the names the JSON output uses. */
 export type RunSummary = ReturnType<typeof runSummary>;
 
-export function runSummary(r: TrainResult) {
+export function runSummary(r: TrainResult, test: TestEvaluation | null = null) {
   return {
     best_val_acc: r.bestValAcc,
     best_epoch: r.bestEpoch,
@@ -28,11 +29,13 @@ export function runSummary(r: TrainResult) {
     feature_cache_hits: r.featureCacheHits,
     model: r.config.model,
     mode: r.config.mode,
+    // Only for data with a test split: the best epoch's model on images that chose nothing.
+    ...(test ? { test_acc: test.acc, test_loss: test.loss, test_images: test.count, test_skipped_files: test.skipped.length } : {}),
   };
 }
 
-export function reportInput(r: TrainResult, title: string): ReportInput {
-  const s = runSummary(r);
+export function reportInput(r: TrainResult, title: string, test: TestEvaluation | null = null): ReportInput {
+  const s = runSummary(r, test);
   return {
     title,
     classes: [...r.classes],
@@ -45,6 +48,7 @@ export function reportInput(r: TrainResult, title: string): ReportInput {
       model: r.config.model, weights: r.config.weights ?? 'none', mode: r.config.mode, epochs: s.epochs,
       'best val acc': `${(s.best_val_acc * 100).toFixed(2)}%`, 'best epoch': s.best_epoch + 1, 'wall time': `${s.wall_s.toFixed(1)} s`,
       'train images': s.train_images, 'val images': s.val_images, 'skipped files': s.skipped_files,
+      ...(test ? { 'test acc': `${(test.acc * 100).toFixed(2)}%`, 'test images': test.count } : {}),
     },
     createdAt: new Date().toISOString(),
   };

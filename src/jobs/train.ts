@@ -1,14 +1,16 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { invalidType } from '../errors/index.ts';
 import { rm } from 'node:fs/promises';
-import type { DatasetSplits } from '../data/datasets/folders.ts';
-import type { Runtime } from '../runtime/runtime.ts';
+import { loadImageFolders, type DatasetSplits } from '../data/datasets/folders.ts';
+import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
 import { fit, type TrainEvent, type TrainResult } from '../train/fit.ts';
-import type { TrainConfig } from '../train/config.ts';
+import { resolveConfig, type TrainConfig } from '../train/config.ts';
+import { AbortError } from '../train/abort.ts';
 import { checkpointPath } from '../train/checkpoint.ts';
 import { MODEL_FILE, saveModelFolder } from '../artifacts/model-folder.ts';
 import { writeReport } from '../artifacts/report.ts';
 import { reportInput, runSummary, type RunSummary } from './train-summary.ts';
+import { evaluateTestSplit, type TestEvaluation } from './test-split.ts';
 
 export interface TrainOptions {
   /** The model folder to write (created when missing); checkpoints go there during the run. */
@@ -39,33 +41,52 @@ export interface TrainJobResult {
   report: string;
   /** The checkpoint kept for `resume` after a stopped run; null when the run finished. */
   checkpoint: string | null;
+  /** The kept model on the data's test split, when it has one and the run was not stopped. */
+  test: TestEvaluation | null;
 }
 
 /** The data's name for the report: the dataset folder, above its train/ when it has one. */
 function dataName(data: string | DatasetSplits): string {
   if (typeof data === 'string') return basename(resolve(data));
-  return basename(resolve(data.source === 'folders' ? dirname(data.train.root) : data.train.root));
+  return basename(resolve(data.source === 'split' ? data.train.root : dirname(data.train.root)));
 }
 
 /**
- * The whole training job: fit, then the model folder (weights, labels, graft.json with config and
- * history), the HTML report, and the checkpoint removed once the run has finished.
+ * The whole training job: fit, the kept model evaluated on the test split when the data has one
+ * (a test/ folder), then the model folder (weights, labels, graft.json with config, history and
+ * test metrics), the HTML report, and the checkpoint removed once the run has finished.
  */
 export async function train(data: string | DatasetSplits, config: Partial<TrainConfig>, opts: TrainOptions): Promise<TrainJobResult> {
   if (typeof opts?.out !== 'string' || opts.out === '') {
     throw invalidType('out', 'the path of the model folder to write', opts?.out);
   }
   const out = resolve(opts.out);
-  const result = await fit(data, config, { out, resume: opts.resume, signal: opts.signal, onEvent: opts.onEvent, runtime: opts.runtime });
-  const summary = runSummary(result);
+  const runtime = opts.runtime ?? currentRuntime();
+  // The splits are made here, as fit would make them, so the test split is at hand afterwards.
+  const resolved = resolveConfig(config);
+  const splits = typeof data === 'string' ? loadImageFolders(data, { valFraction: resolved.valSplit, seed: resolved.seed }) : data;
+  const result = await fit(splits, config, { out, resume: opts.resume, signal: opts.signal, onEvent: opts.onEvent, runtime });
+  const test = splits.test && !result.stopped ? await testMetrics(result, splits.test, runtime, opts) : null;
+  const summary = runSummary(result, test);
   await saveModelFolder(out, result.model, {
     model: result.config.model, pretrained: result.config.weights, classes: [...result.classes], preprocessing: result.preprocessing,
     training: { ...result.config }, metrics: { ...summary, per_class: result.best.perClass, confusion: result.best.confusion },
     history: result.history,
   });
   const title = opts.title ?? `${dataName(data)} · ${result.config.model} · ${result.config.mode}`;
-  const report = await writeReport(out, reportInput(result, title));
+  const report = await writeReport(out, reportInput(result, title, test));
   const checkpoint = checkpointPath(out);
   if (!result.stopped) await rm(checkpoint, { force: true });
-  return { result, summary, out, weights: join(out, MODEL_FILE), report, checkpoint: result.stopped ? checkpoint : null };
+  return { result, summary, out, weights: join(out, MODEL_FILE), report, checkpoint: result.stopped ? checkpoint : null, test };
+}
+
+/** The test split's metrics; a stop requested while they are measured keeps the trained model without them. */
+async function testMetrics(result: TrainResult, test: NonNullable<DatasetSplits['test']>, runtime: Runtime, opts: TrainOptions): Promise<TestEvaluation | null> {
+  const onSkip = (s: { file: string; reason: string }) => opts.onEvent?.({ type: 'skip', file: s.file, reason: s.reason });
+  try {
+    return await evaluateTestSplit(result, test, { runtime, signal: opts.signal, onSkip });
+  } catch (e) {
+    if (e instanceof AbortError) return null;
+    throw e;
+  }
 }

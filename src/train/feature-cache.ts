@@ -3,6 +3,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from '../formats/zip.ts';
+import { readRegularFile } from '../data/regular-file.ts';
 import { writeFileAtomic } from '../formats/atomic-write.ts';
 
 const MAGIC = 0x31434647; // "GFC1"
@@ -70,5 +71,5 @@ export class FeatureCache {
 
 /** SHA-256 of a file's bytes: the cache key of an image, so renamed or moved files still hit. */
 export async function fileDigest(path: string): Promise<string> {
-  return sha256(await readFile(path));
+  return sha256(await readRegularFile(path));
 }

@@ -8,11 +8,21 @@ export interface DatasetSample {
   target: number | readonly number[];
 }
 
+/** A file left out, and why: found by a folder scan, or failed to decode. */
+export interface SkippedFile {
+  file: string;
+  reason: string;
+  /** Left out for its extension alone (a GIF, as torchvision leaves it), not for being bad: `strict` lets it pass. */
+  byExtension?: boolean;
+}
+
 export interface ImageDataset {
   readonly root: string;
   readonly classes: readonly string[];
   readonly samples: readonly DatasetSample[];
   readonly multiLabel: boolean;
+  /** Files the scan found but left out of `samples` (special files, GIFs); the loader reports them. */
+  readonly skipped?: readonly SkippedFile[];
 }
 
 /** A dataset built from an explicit sample list (a split of a folder, a filtered manifest). */
@@ -22,6 +32,7 @@ export class SampleList implements ImageDataset {
     readonly classes: readonly string[],
     readonly samples: readonly DatasetSample[],
     readonly multiLabel = false,
+    readonly skipped: readonly SkippedFile[] = [],
   ) {}
 
   get classToIdx(): Map<string, number> {

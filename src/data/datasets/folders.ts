@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DatasetError, SampleList } from './dataset.ts';
+import { SampleList } from './dataset.ts';
 import { ImageFolder, scanImageFolder, type ImageFolderOptions } from './image-folder.ts';
 import { stratifiedSplit, type SplitOptions } from '../split.ts';
 
@@ -9,8 +9,11 @@ export interface DatasetSplits {
   val: SampleList;
   test?: SampleList;
   classes: readonly string[];
-  /** How the splits were obtained: found as folders, or drawn from one folder. */
-  source: 'folders' | 'split';
+  /**
+   * How the splits were obtained: found as folders, validation held out from a train/ folder
+   * (beside a test/ one, or alone), or everything drawn from one folder.
+   */
+  source: 'folders' | 'train-split' | 'split';
 }
 
 const SPLIT_NAMES = { train: ['train', 'training'], val: ['val', 'valid', 'validation'], test: ['test', 'testing'] };
@@ -23,31 +26,42 @@ function findSubfolder(root: string, names: string[]): string | undefined {
   return undefined;
 }
 
+/** A split folder scanned with the training classes. */
+function scanned(dir: string, options: ImageFolderOptions, classes: readonly string[]): SampleList {
+  const found = scanImageFolder(dir, { ...options, classes });
+  return new SampleList(dir, classes, found.samples, false, found.skipped);
+}
+
 /**
  * Train/val(/test) from a root: its train/ and val/ (and test/) subfolders when present, each an
- * ImageFolder sharing train's class indices; otherwise the root itself as one ImageFolder split by
- * `stratifiedSplit`.
+ * ImageFolder sharing train's class indices; a train/ without val/ (the usual train/ + test/
+ * layout) gives up `valFraction` of each class to validation, drawn as from one folder; otherwise
+ * the root itself is one ImageFolder split by `stratifiedSplit`.
  */
 export function loadImageFolders(root: string, options: ImageFolderOptions & SplitOptions = {}): DatasetSplits {
   const trainDir = findSubfolder(root, SPLIT_NAMES.train);
   const valDir = findSubfolder(root, SPLIT_NAMES.val);
   const testDir = findSubfolder(root, SPLIT_NAMES.test);
   if (trainDir) {
-    if (!valDir) throw new DatasetError(`Found ${trainDir} but no val/ beside it; add one, or put the class folders directly in ${root} to split them`);
     const train = new ImageFolder(trainDir, options);
-    const withClasses = { ...options, classes: train.classes };
-    const val = new SampleList(valDir, train.classes, scanImageFolder(valDir, withClasses).samples);
-    const test = testDir ? new SampleList(testDir, train.classes, scanImageFolder(testDir, withClasses).samples) : undefined;
-    return { train, val, test, classes: train.classes, source: 'folders' };
+    const test = testDir ? scanned(testDir, options, train.classes) : undefined;
+    if (valDir) return { train, val: scanned(valDir, options, train.classes), test, classes: train.classes, source: 'folders' };
+    return { ...drawSplits(train, test ? { ...options, testFraction: 0 } : options), ...(test ? { test } : {}), source: 'train-split' };
   }
-  const all = new ImageFolder(root, options);
-  const split = stratifiedSplit(all.samples, root, options);
-  const make = (s: typeof split.train) => new SampleList(root, all.classes, s);
+  return { ...drawSplits(new ImageFolder(root, options), options), source: 'split' };
+}
+
+/**
+ * Splits one scanned folder by `stratifiedSplit`; the scan's skipped files go with the training
+ * side, so they are reported once.
+ */
+function drawSplits(all: ImageFolder, options: SplitOptions): Omit<DatasetSplits, 'source'> {
+  const split = stratifiedSplit(all.samples, all.root, options);
+  const make = (s: typeof split.train, skipped: SampleList['skipped'] = []) => new SampleList(all.root, all.classes, s, false, skipped);
   return {
-    train: make(split.train),
+    train: make(split.train, all.skipped),
     val: make(split.val),
     test: (options.testFraction ?? 0) > 0 ? make(split.test) : undefined,
     classes: all.classes,
-    source: 'split',
   };
 }

@@ -1,10 +1,17 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { invalidType } from '../../errors/index.ts';
-import { DatasetError, SampleList, type DatasetSample } from './dataset.ts';
+import { unreadableReason } from '../regular-file.ts';
+import { DatasetError, SampleList, type DatasetSample, type SkippedFile } from './dataset.ts';
 
 /** torchvision's IMG_EXTENSIONS, matched case-insensitively. GIF is not among them, as in torchvision. */
 export const IMG_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp'];
+
+/**
+ * Images torchvision's ImageFolder leaves out by extension: reported as skipped, unlike other
+ * files (notes, CSVs), since someone who put them there expects them to count.
+ */
+const LEFT_OUT_EXTENSIONS: readonly string[] = ['.gif'];
 
 export interface ImageFolderOptions {
   extensions?: readonly string[];
@@ -30,17 +37,25 @@ export function codePointCompare(a: string, b: string): number {
 /**
  * torchvision's ImageFolder: one folder per class under `root`, classes in sorted order, images
  * found recursively in sorted order. Hidden files and folders are ignored. Layout problems (no
- * classes, an empty class, a single class) are errors here, before any image is decoded.
+ * classes, an empty class, a single class) are errors here, before any image is decoded. Only
+ * regular files become samples: a pipe, a device or a file above the size limit named like an
+ * image is in `skipped` with the reason, and so is a GIF.
  */
 export class ImageFolder extends SampleList {
   constructor(root: string, options: ImageFolderOptions = {}) {
     if (typeof root !== 'string') throw invalidType('root', 'a folder path', root);
     const scanned = scanImageFolder(root, options);
-    super(root, scanned.classes, scanned.samples);
+    super(root, scanned.classes, scanned.samples, false, scanned.skipped);
   }
 }
 
-export function scanImageFolder(root: string, options: ImageFolderOptions = {}): { classes: string[]; samples: DatasetSample[] } {
+export interface ScannedFolder {
+  classes: string[];
+  samples: DatasetSample[];
+  skipped: SkippedFile[];
+}
+
+export function scanImageFolder(root: string, options: ImageFolderOptions = {}): ScannedFolder {
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new DatasetError(`Dataset folder ${root} does not exist or is not a folder`);
   const extensions = (options.extensions ?? IMG_EXTENSIONS).map((e) => e.toLowerCase());
   const found = readdirSync(root, { withFileTypes: true })
@@ -56,10 +71,11 @@ export function scanImageFolder(root: string, options: ImageFolderOptions = {}):
     throw new DatasetError(`Found only one class (${JSON.stringify(classes[0])}) in ${root}: a classifier needs at least two class folders`);
   }
   const samples: DatasetSample[] = [];
+  const skipped: SkippedFile[] = [];
   const empty: string[] = [];
   classes.forEach((name, target) => {
     const dir = path.join(root, name);
-    const files = existsSync(dir) ? listImages(dir, extensions) : [];
+    const files = existsSync(dir) ? listImages(dir, extensions, skipped) : [];
     if (files.length === 0 && !options.classes) empty.push(name);
     for (const file of files) samples.push({ path: file, target });
   });
@@ -67,19 +83,28 @@ export function scanImageFolder(root: string, options: ImageFolderOptions = {}):
     throw new DatasetError(`Found no valid image file for class(es) ${empty.map((c) => JSON.stringify(c)).join(', ')} in ${root} (supported extensions: ${extensions.join(', ')})`);
   }
   if (samples.length === 0) throw new DatasetError(`No images found in ${root} (supported extensions: ${extensions.join(', ')})`);
-  return { classes, samples };
+  return { classes, samples, skipped };
 }
 
-function isDirectory(p: string): boolean {
+/** The stat of what `p` names, symbolic links followed (as torchvision's os.walk(followlinks=True)); null when that fails. */
+function statOrNull(p: string): Stats | null {
   try {
-    return statSync(p).isDirectory(); // follows symlinks, as torchvision's os.walk(followlinks=True)
+    return statSync(p);
   } catch {
-    return false;
+    return null;
   }
 }
 
-/** Image files under `dir`, recursively, sorted like os.walk with sorted names. */
-function listImages(dir: string, extensions: readonly string[], seen = new Set<string>()): string[] {
+function isDirectory(p: string): boolean {
+  return statOrNull(p)?.isDirectory() ?? false;
+}
+
+/**
+ * Image files under `dir`, recursively, sorted like os.walk with sorted names; the files named
+ * like images that cannot be read as one go to `skipped`. A name whose stat fails (a dangling
+ * link) stays a sample, for the loader to report as not found.
+ */
+function listImages(dir: string, extensions: readonly string[], skipped: SkippedFile[], seen = new Set<string>()): string[] {
   const real = safeRealpath(dir);
   if (seen.has(real)) return []; // a symlink cycle
   seen.add(real);
@@ -88,10 +113,18 @@ function listImages(dir: string, extensions: readonly string[], seen = new Set<s
   const subdirs: string[] = [];
   for (const name of entries) {
     const full = path.join(dir, name);
-    if (isDirectory(full)) subdirs.push(full);
-    else if (extensions.includes(path.extname(name).toLowerCase())) files.push(full);
+    const stats = statOrNull(full);
+    const extension = path.extname(name).toLowerCase();
+    if (stats?.isDirectory()) subdirs.push(full);
+    else if (!extensions.includes(extension)) {
+      if (LEFT_OUT_EXTENSIONS.includes(extension)) skipped.push({ file: full, reason: `${extension} files are not read, as torchvision's ImageFolder does not read them`, byExtension: true });
+    } else {
+      const reason = stats && unreadableReason(stats);
+      if (reason) skipped.push({ file: full, reason });
+      else files.push(full);
+    }
   }
-  for (const sub of subdirs) files.push(...listImages(sub, extensions, seen));
+  for (const sub of subdirs) files.push(...listImages(sub, extensions, skipped, seen));
   return files;
 }
 
