@@ -14,6 +14,7 @@ import { resolveServeOptions, type ServeOptions } from './options.ts';
 import { ServedModel } from './served-model.ts';
 import { torchServeRoutes } from './torchserve-routes.ts';
 import { v2Routes } from './v2-routes.ts';
+import type { ServerContext } from './server-context.ts';
 
 /** A model to serve: a spec (a model folder, a zoo name, onnx:/tfjs:) or a model already loaded, under a name. */
 export interface ModelToServe {
@@ -32,18 +33,6 @@ export interface Server {
   readonly models: readonly string[];
   /** Stops accepting requests, answers those already admitted, releases every thread. */
   close(): Promise<void>;
-}
-
-/** What the routes share: the models by name, the options, the metrics; one per server. */
-export interface ServerContext {
-  readonly models: ReadonlyMap<string, ServedModel>;
-  readonly options: ServeOptions;
-  readonly metrics: ServerMetrics;
-  readonly version: string;
-  /** How many images a request carried, for its log line (set by the route that served it). */
-  tag(request: FastifyRequest, images: number): void;
-  /** The served model a URL names, or a 404 that lists them. */
-  model(name: string): ServedModel;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { topK } from '../jobs/predict.ts';
 import { badRequest } from './http-error.ts';
-import type { ServerContext } from './server.ts';
+import type { ServerContext } from './server-context.ts';
 
 /**
  * TorchServe's plain endpoints, for people without a client library: `POST /predictions/{name}`

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from './http-error.ts';
 import type { ServedModel } from './served-model.ts';
-import type { ServerContext } from './server.ts';
+import type { ServerContext } from './server-context.ts';
 import { parseInferRequest, type ModelInputs } from './v2-request.ts';
 import { inferResponse } from './v2-response.ts';
 
