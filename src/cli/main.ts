@@ -6,7 +6,7 @@ import { predictCommand } from './predict.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand, exportFormat } from './export.ts';
-import { serveCommand } from './serve.ts';
+import type { ServeFlags } from './serve.ts';
 
 /** The graft command: each subcommand lives in its own file. */
 const program = new Command();
@@ -118,7 +118,8 @@ program.command('serve')
   .option('--token <token>', 'require "Authorization: Bearer <token>" (default: $GRAFT_TOKEN; health probes stay open)')
   .option('--cors <origin>', 'let browsers on this origin call the server')
   .option('--json', 'log one JSON line per request on stdout')
-  .action(serveCommand);
+  // Loaded only for this command: the HTTP stack is not every command's start-up cost.
+  .action(async (models: string[], flags: ServeFlags) => (await import('./serve.ts')).serveCommand(models, flags));
 
 // `graft models | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
