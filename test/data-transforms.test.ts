@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import {
   adjustBrightness, adjustContrast, adjustHue, adjustSaturation, adjustSharpness, affine, applyOp, autocontrast, augmentationSpace,
   centerCrop, CenterCrop, ColorJitter, Compose, equalize, evalPreset, hflip, Normalize, posterize, RandomErasing,
-  RandomHorizontalFlip, RandomResizedCrop, RandomRotation, resample, resize, resizedCrop, resizedSize, rgbImage, Rng, rotate,
+  RandomHorizontalFlip, RandomResizedCrop, RandomRotation, resample, resize, Resize, resizedCrop, resizedSize, rgbImage, Rng, rotate,
   solarize, ToTensor, transformFromSpec, TrivialAugmentWide, TRIVIAL_AUGMENT_OPS, type ImageTensor, type RgbImage,
 } from '../src/data/index.ts';
 
@@ -245,5 +245,24 @@ describe('random transforms: reproducible, with torchvision parameter distributi
     assert.deepEqual(preset.transforms.map((t) => t.name), ['Resize', 'CenterCrop', 'ToTensor', 'Normalize']);
     const out = preset.apply(noiseImage(300, 250)) as ImageTensor;
     assert.deepEqual([out.channels, out.height, out.width], [3, 224, 224]);
+  });
+});
+
+describe('Resize then CenterCrop', () => {
+  test('in a Compose, only the kept window is resampled, and every pixel equals resizing then cropping', () => {
+    const sizes: [number, number][] = [[500, 375], [375, 500], [341, 256], [257, 256], [1000, 97], [224, 224], [230, 180], [64, 48], [3001, 2000]];
+    for (const interpolation of ['bilinear', 'bicubic', 'nearest'] as const) {
+      for (const [w, h] of sizes) {
+        for (const [resizeTo, cropTo] of [[256, 224], [224, 224], [232, 224], [256, 300]] as const) {
+          const image = noiseImage(w, h, w * 7 + h);
+          const steps = [new Resize(resizeTo, { interpolation }), new CenterCrop(cropTo)];
+          const oneAfterOther = steps[1].apply(steps[0].apply(image)) as RgbImage;
+          const fused = new Compose(steps).apply(image) as RgbImage;
+          const what = `${interpolation} ${w}x${h} -> ${resizeTo} -> ${cropTo}`;
+          assert.deepEqual([fused.width, fused.height], [oneAfterOther.width, oneAfterOther.height], what);
+          assert.ok(Buffer.from(fused.data).equals(Buffer.from(oneAfterOther.data)), what);
+        }
+      }
+    }
   });
 });

@@ -3,6 +3,9 @@ import type { Sample } from '../image.ts';
 import type { Rng } from '../rng.ts';
 import { Normalize, ToTensor, toNormalizedTensor } from './tensor.ts';
 import { RandomHorizontalFlip } from './flip.ts';
+import { Resize, resizedSize } from './resize.ts';
+import { CenterCrop, centerCropBox } from './crop.ts';
+import { resample, type Region } from './resample.ts';
 import type { RgbImage } from '../image.ts';
 import { defaultRng, registerTransform, transformFromSpec, type Transform, type TransformSpec } from './transform.ts';
 
@@ -28,7 +31,13 @@ export class Compose implements Transform {
       // [RandomHorizontalFlip,] ToTensor, Normalize is the hot end of every training pipeline:
       // one pass over the pixels instead of three, with the same generator draw as the flip.
       const fused = x.kind === 'image' ? fusedTail(ts, i) : 0;
-      if (fused > 0) {
+      // Resize then CenterCrop, every eval pipeline's head: only the kept window is resampled.
+      const window = x.kind === 'image' ? resizeCropWindow(ts, i, x) : null;
+      if (window) {
+        const resize = ts[i] as Resize;
+        x = resample(x as RgbImage, window.width, window.height, resize.interpolation, undefined, window.box);
+        i += 1;
+      } else if (fused > 0) {
         const flip = ts[i] instanceof RandomHorizontalFlip ? rng.random() < (ts[i] as RandomHorizontalFlip).p : false;
         const norm = ts[i + fused - 1] as Normalize;
         x = toNormalizedTensor(x as RgbImage, norm.mean, norm.std, flip, i + fused === ts.length ? out : undefined);
@@ -43,6 +52,21 @@ export class Compose implements Transform {
   spec(): TransformSpec {
     return { name: this.name, options: { transforms: this.transforms.map((t) => t.spec()) } };
   }
+}
+
+/**
+ * For Resize at i followed by CenterCrop, the resized size and the crop's box in it, when the
+ * crop lies inside the resized image (no padding) and the resize changes the size; else null.
+ */
+function resizeCropWindow(ts: readonly Transform[], i: number, image: Sample): { width: number; height: number; box: Region } | null {
+  const resize = ts[i];
+  const crop = ts[i + 1];
+  if (!(resize instanceof Resize) || !(crop instanceof CenterCrop) || image.kind !== 'image') return null;
+  const { width, height } = resizedSize(image.width, image.height, resize.size, resize.maxSize);
+  if (width === image.width && height === image.height) return null;
+  const b = centerCropBox(width, height, crop.size);
+  if (b.top < 0 || b.left < 0 || b.top + b.height > height || b.left + b.width > width) return null;
+  return { width, height, box: { left: b.left, top: b.top, width: b.width, height: b.height } };
 }
 
 /** How many transforms from i form a fusable [RandomHorizontalFlip,] ToTensor, Normalize tail (0 if none). */

@@ -15,13 +15,19 @@ export function crop(image: RgbImage, top: number, left: number, height: number,
   return out;
 }
 
-/** torchvision's center_crop: Python's round for the offset, zero padding when the crop is larger. */
-export function centerCrop(image: RgbImage, size: Size): RgbImage {
+/** Where torchvision's center_crop cuts an image of this size: Python's round for the offset; negative where it pads. */
+export function centerCropBox(imageWidth: number, imageHeight: number, size: Size): { top: number; left: number; height: number; width: number } {
   const [height, width] = typeof size === 'number' ? [size, size] : size;
-  if (width === image.width && height === image.height) return image;
-  const top = height > image.height ? -Math.floor((height - image.height) / 2) : roundHalfEven((image.height - height) / 2);
-  const left = width > image.width ? -Math.floor((width - image.width) / 2) : roundHalfEven((image.width - width) / 2);
-  return crop(image, top, left, height, width);
+  const top = height > imageHeight ? -Math.floor((height - imageHeight) / 2) : roundHalfEven((imageHeight - height) / 2);
+  const left = width > imageWidth ? -Math.floor((width - imageWidth) / 2) : roundHalfEven((imageWidth - width) / 2);
+  return { top, left, height, width };
+}
+
+/** torchvision's center_crop: zero padding when the crop is larger. */
+export function centerCrop(image: RgbImage, size: Size): RgbImage {
+  const box = centerCropBox(image.width, image.height, size);
+  if (box.width === image.width && box.height === image.height) return image;
+  return crop(image, box.top, box.left, box.height, box.width);
 }
 
 export class CenterCrop implements Transform {

@@ -79,27 +79,38 @@ function clip8(v: number): number {
   return x < 0 ? 0 : x > 255 ? 255 : x;
 }
 
-/** Resamples `region` of `src` (default: all of it) to outWidth x outHeight. */
-export function resample(src: RgbImage, outWidth: number, outHeight: number, interpolation: Interpolation = 'bilinear', region?: Region): RgbImage {
+/**
+ * Resamples `region` of `src` (default: all of it) to outWidth x outHeight. With `window`, only
+ * that box of the output is computed and returned (a resize followed by a crop, without computing
+ * what the crop discards); each output pixel is the same either way.
+ */
+export function resample(src: RgbImage, outWidth: number, outHeight: number, interpolation: Interpolation = 'bilinear', region?: Region, window?: Region): RgbImage {
   const r = region ?? { left: 0, top: 0, width: src.width, height: src.height };
-  if (interpolation === 'nearest') return resampleNearest(src, outWidth, outHeight, r);
+  const w = window ?? { left: 0, top: 0, width: outWidth, height: outHeight };
+  if (interpolation === 'nearest') return resampleNearest(src, outWidth, outHeight, r, w);
   const filter = FILTERS[interpolation];
-  const needHorizontal = outWidth !== r.width || r.left !== 0 || r.width !== src.width;
-  const needVertical = outHeight !== r.height || r.top !== 0 || r.height !== src.height;
+  const needHorizontal = outWidth !== r.width || r.left !== 0 || r.width !== src.width || w.width !== outWidth;
+  const needVertical = outHeight !== r.height || r.top !== 0 || r.height !== src.height || w.height !== outHeight;
   if (!needHorizontal && !needVertical) return rgbImage(src.width, src.height, src.data.slice());
-  const vert = coefficients(r.height, outHeight, filter);
+  const vert = windowOf(coefficients(r.height, outHeight, filter), w.top, w.height);
   // Only the source rows the vertical pass will read go through the horizontal pass.
   const firstRow = vert.bounds[0];
-  const lastRow = vert.bounds[outHeight * 2 - 2] + vert.bounds[outHeight * 2 - 1];
+  const lastRow = vert.bounds[w.height * 2 - 2] + vert.bounds[w.height * 2 - 1];
   let tmp: RgbImage;
   if (needHorizontal) {
-    tmp = horizontalPass(src, r, firstRow, lastRow, outWidth, coefficients(r.width, outWidth, filter));
-    for (let i = 0; i < outHeight; i++) vert.bounds[i * 2] -= firstRow;
+    tmp = horizontalPass(src, r, firstRow, lastRow, w.width, windowOf(coefficients(r.width, outWidth, filter), w.left, w.width));
+    for (let i = 0; i < w.height; i++) vert.bounds[i * 2] -= firstRow;
   } else {
     tmp = src;
-    for (let i = 0; i < outHeight; i++) vert.bounds[i * 2] += r.top;
+    for (let i = 0; i < w.height; i++) vert.bounds[i * 2] += r.top;
   }
-  return needVertical ? verticalPass(tmp, outHeight, vert) : tmp;
+  return needVertical ? verticalPass(tmp, w.height, vert) : tmp;
+}
+
+/** The coefficients of output pixels start .. start + count - 1 only. */
+function windowOf(c: Coefficients, start: number, count: number): Coefficients {
+  if (start === 0 && count * 2 === c.bounds.length) return c;
+  return { ksize: c.ksize, bounds: c.bounds.slice(start * 2, (start + count) * 2), weights: c.weights.subarray(start * c.ksize, (start + count) * c.ksize) };
 }
 
 function horizontalPass(src: RgbImage, r: Region, firstRow: number, lastRow: number, outWidth: number, c: Coefficients): RgbImage {
@@ -160,16 +171,16 @@ function verticalPass(src: RgbImage, outHeight: number, c: Coefficients): RgbIma
 }
 
 /** PIL's nearest resize: sample at the centre of each output pixel mapped into the source. */
-function resampleNearest(src: RgbImage, outWidth: number, outHeight: number, r: Region): RgbImage {
-  const out = rgbImage(outWidth, outHeight);
+function resampleNearest(src: RgbImage, outWidth: number, outHeight: number, r: Region, w: Region): RgbImage {
+  const out = rgbImage(w.width, w.height);
   const sx = r.width / outWidth;
   const sy = r.height / outHeight;
-  for (let y = 0; y < outHeight; y++) {
-    const yi = r.top + Math.min(Math.floor((y + 0.5) * sy), r.height - 1);
-    for (let x = 0; x < outWidth; x++) {
-      const xi = r.left + Math.min(Math.floor((x + 0.5) * sx), r.width - 1);
+  for (let y = 0; y < w.height; y++) {
+    const yi = r.top + Math.min(Math.floor((y + w.top + 0.5) * sy), r.height - 1);
+    for (let x = 0; x < w.width; x++) {
+      const xi = r.left + Math.min(Math.floor((x + w.left + 0.5) * sx), r.width - 1);
       const p = (yi * src.width + xi) * 3;
-      const q = (y * outWidth + x) * 3;
+      const q = (y * w.width + x) * 3;
       out.data[q] = src.data[p];
       out.data[q + 1] = src.data[p + 1];
       out.data[q + 2] = src.data[p + 2];
