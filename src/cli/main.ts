@@ -6,6 +6,7 @@ import { predictCommand } from './predict.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand, exportFormat } from './export.ts';
+import { registerDoctor } from './doctor.ts';
 
 /** The graft command: each subcommand lives in its own file. */
 const program = new Command();
@@ -98,6 +99,8 @@ program.command('export')
   .option('--no-verify', 'onnx: skip running the exported graph against graft at batch sizes 1 and 3')
   .option('--json', 'print JSON')
   .action(exportCommand);
+
+registerDoctor(program);
 
 // `graft models | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
