@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { fileURLToPath } from 'node:url';
 import type { ExecutionProvider } from '../runtime/options.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { tensor } from '../graph/tensor.ts';
@@ -13,6 +12,7 @@ import { defaultGraftCacheDir, defaultTorchCacheDir } from '../formats/download.
 import { defaultFeatureCacheDir } from '../train/feature-cache.ts';
 import { WEIGHTS_CATALOG } from '../models/catalog.ts';
 import { table } from './table.ts';
+import { graftPackage } from './version.ts';
 
 /**
  * `graft doctor`: what this machine gives graft, for a bug report or a first install. Every part is
@@ -26,9 +26,7 @@ const PROVIDERS = Object.keys({ cpu: 0, webgpu: 0, cuda: 0 } satisfies Record<Ex
 const PROBE_TIMEOUT_MS = 20_000;
 
 const require = createRequire(import.meta.url);
-const packageJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as { version: string; engines?: { node?: string } };
-// Two folders up from src/cli/ and from dist/cli/ alike.
-const graftPackage = packageJson(fileURLToPath(new URL('../../package.json', import.meta.url)));
+const packageJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as { version: string };
 
 interface Check { ok: boolean; version?: string; error?: string }
 export interface CacheFolder { name: string; path: string; exists: boolean; files: number; bytes: number }

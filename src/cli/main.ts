@@ -7,13 +7,14 @@ import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand, exportFormat } from './export.ts';
 import { registerDoctor } from './doctor.ts';
+import { graftPackage } from './version.ts';
 
 /** The graft command: each subcommand lives in its own file. */
 const program = new Command();
 program
   .name('graft')
   .description('Transfer learning for TypeScript: pretrained ImageNet networks, new heads, trained on a CPU.')
-  .version('0.1.0')
+  .version(graftPackage.version)
   .showHelpAfterError();
 
 /**
