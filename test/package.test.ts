@@ -1,8 +1,9 @@
 // The package as users get it: `npm pack` ships the built library, the command, the bundled
 // backbone and sample images, README and LICENSE, and nothing of the tests or sources; the tarball
-// installs into an empty project without the network; there `npx graft` answers, trains on the
-// bundled sample and predicts, and `import { ... } from 'graft'` runs and type-checks. npm says
-// nothing about the repository's own configuration or its dependencies' install scripts.
+// installs into an empty project without the network; there `npx graft` answers (--version,
+// models, doctor), trains on the bundled sample and predicts, and `import { ... } from 'graft'`
+// runs and type-checks. npm says nothing about the repository's own configuration or its
+// dependencies' install scripts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -54,6 +55,8 @@ test('the packed tarball installs offline into an empty project, whose graft com
   const graft = (...args: string[]) => run('npx', ['--offline', 'graft', ...args], project).stdout;
   assert.equal(graft('--version').trim(), pkg.version);
   assert.match(graft('models'), /^mobilenet_v2 /m);
+  const doctor = JSON.parse(graft('doctor', '--json')) as { ok: boolean; graft: { version: string } };
+  assert.deepEqual([doctor.ok, doctor.graft.version], [true, pkg.version]);
 
   const sample = join('node_modules', 'graft', 'assets', 'sample-data', 'hymenoptera-mini');
   const backbone = `onnx:${join('node_modules', 'graft', 'assets', 'backbones', 'mobilenetv2-12-int8.onnx')}`;
