@@ -2,7 +2,7 @@
 // copy of model.json, the weight files its manifest names and metadata.json, and nothing else
 // from the export's folder; a weight or metadata file that is a link out of the folder is refused
 // by its real path; a model.json nested thousands of levels deep is refused by name, not by a
-// stack overflow.
+// stack overflow, and one of many layers in a hostile order is built without a quadratic scan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,8 @@ import path from 'node:path';
 import { jobs, type TrainConfig } from '../src/index.ts';
 import { copyTfjsModel, MAX_JSON_DEPTH, readTfjsLayersModel, tfjsModelFiles } from '../src/formats/tfjs.ts';
 import { WeightsFileError } from '../src/formats/errors.ts';
+import { createModel } from '../src/models/registry.ts';
+import { TfjsLayersModel } from '../src/models/tfjs-model.ts';
 import { smallDataset } from './support/small-dataset.ts';
 
 const TINY = path.resolve(import.meta.dirname, 'fixtures', 'tfjs', 'tiny');
@@ -127,4 +129,26 @@ test('Sequential models nested 20 deep still load', async () => {
   const open = '{"class_name":"Sequential","config":{"name":"s","layers":[';
   writeFileSync(modelJson, `{"format":"layers-model","weightsManifest":[],"modelTopology":${open.repeat(20)}{"class_name":"Sequential","config":{"name":"leaf","layers":[]}}${']}}'.repeat(20)}}`);
   assert.equal((await readTfjsLayersModel(modelJson)).weights.size, 0);
+});
+
+test('a Functional model of 30 000 layers listed in reverse order is built without a quadratic scan', async () => {
+  const dir = path.join(scratch, `flat-${n++}`);
+  mkdirSync(dir);
+  const count = 30_000;
+  const layers: unknown[] = [{ class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 2, 2, 1] }, inbound_nodes: [] }];
+  // Each layer feeds the one listed before it: every step of a scan for the next runnable call
+  // would walk the whole remaining list (the old loader took minutes on this file).
+  for (let i = count - 1; i >= 0; i--) {
+    layers.push({ class_name: 'Activation', config: { name: `a${i}`, activation: i % 2 ? 'relu' : 'linear' }, inbound_nodes: [[[i === 0 ? 'in' : `a${i - 1}`, 0, 0, {}]]] });
+  }
+  const modelTopology = { class_name: 'Functional', config: { name: 'chain', layers, input_layers: [['in', 0, 0]], output_layers: [[`a${count - 1}`, 0, 0]] } };
+  const modelJson = path.join(dir, 'model.json');
+  writeFileSync(modelJson, JSON.stringify({ format: 'layers-model', modelTopology, weightsManifest: [] }));
+  const started = performance.now();
+  const model = await createModel(`tfjs:${modelJson}`);
+  const seconds = (performance.now() - started) / 1000;
+  assert.ok(model instanceof TfjsLayersModel);
+  assert.equal([...model.net.spineLayers()].length, count, 'every layer is on the one path, in order');
+  assert.ok(seconds < 20, `building took ${seconds.toFixed(1)} s`);
+  console.log(`# ${count} reversed layers built in ${seconds.toFixed(2)} s`);
 });
