@@ -137,7 +137,7 @@ test('a Functional model of 30 000 layers listed in reverse order is built witho
   const count = 30_000;
   const layers: unknown[] = [{ class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 2, 2, 1] }, inbound_nodes: [] }];
   // Each layer feeds the one listed before it: every step of a scan for the next runnable call
-  // would walk the whole remaining list (the old loader took minutes on this file).
+  // would walk the whole remaining list, quadratic in the layer count.
   for (let i = count - 1; i >= 0; i--) {
     layers.push({ class_name: 'Activation', config: { name: `a${i}`, activation: i % 2 ? 'relu' : 'linear' }, inbound_nodes: [[[i === 0 ? 'in' : `a${i - 1}`, 0, 0, {}]]] });
   }
