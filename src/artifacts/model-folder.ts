@@ -1,12 +1,13 @@
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
+import { basename, join, resolve, isAbsolute } from 'node:path';
 import type { Preprocessing } from '../models/catalog.ts';
 import { createClassifier } from '../models/classifier.ts';
 import { formatModelSpec, parseModelSpec } from '../models/model-spec.ts';
 import type { Staged } from '../models/stages.ts';
 import { readSafetensors, writeSafetensors } from '../formats/safetensors.ts';
 import { writeFileAtomic } from '../formats/atomic-write.ts';
+import { copyTfjsModel } from '../formats/tfjs.ts';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -45,7 +46,7 @@ export async function saveModelFolder(dir: string, model: Staged, manifest: Omit
 }
 
 /**
- * A foreign backbone's files are copied into the folder (an ONNX file; a TF.js model's folder),
+ * A foreign backbone's files are copied into the folder (an ONNX file; a TF.js model's own files),
  * so the folder is self-contained; the manifest names them relative to it.
  */
 async function bundleBackbone(dir: string, spec: string): Promise<string> {
@@ -56,8 +57,7 @@ async function bundleBackbone(dir: string, spec: string): Promise<string> {
     return formatModelSpec({ ...parsed, file: 'backbone.onnx' });
   }
   if (parsed.kind === 'tfjs') {
-    const target = join(dir, 'backbone-tfjs');
-    if (resolve(dirname(parsed.modelJson)) !== resolve(target)) await cp(dirname(parsed.modelJson), target, { recursive: true });
+    await copyTfjsModel(parsed.modelJson, join(dir, 'backbone-tfjs'));
     return formatModelSpec({ ...parsed, modelJson: `backbone-tfjs/${basename(parsed.modelJson)}` });
   }
   return spec;

@@ -7,13 +7,15 @@ import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand, exportFormat } from './export.ts';
 import type { ServeFlags } from './serve.ts';
+import { registerDoctor } from './doctor.ts';
+import { graftPackage } from './version.ts';
 
 /** The graft command: each subcommand lives in its own file. */
 const program = new Command();
 program
   .name('graft')
   .description('Transfer learning for TypeScript: pretrained ImageNet networks, new heads, trained on a CPU.')
-  .version('0.1.0')
+  .version(graftPackage.version)
   .showHelpAfterError();
 
 /**
@@ -120,6 +122,8 @@ program.command('serve')
   .option('--json', 'log one JSON line per request on stdout')
   // Loaded only for this command: the HTTP stack is not every command's start-up cost.
   .action(async (models: string[], flags: ServeFlags) => (await import('./serve.ts')).serveCommand(models, flags));
+
+registerDoctor(program);
 
 // `graft models | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

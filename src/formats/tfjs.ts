@@ -1,8 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe } from '../errors/index.ts';
 import { cannotRead, truncated } from './errors.ts';
 import { halfToFloat } from './half-float.ts';
+import { tempPathBeside } from './atomic-write.ts';
 import { numel } from '../graph/tensor.ts';
 
 /**
@@ -65,22 +66,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export async function readTfjsLayersModel(modelJson: string): Promise<TfjsLayersModelFile> {
   const file = modelJson;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw cannotRead(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message));
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw cannotRead(file, `not valid JSON (${(e as Error).message})`);
-  }
-  if (!isRecord(json)) throw cannotRead(file, `expected a JSON object with modelTopology and weightsManifest but found ${describe(json)}`);
-  if (json.format !== undefined && json.format !== 'layers-model') {
-    throw cannotRead(file, `format is ${describe(json.format)}; graft imports TF.js layers models ("layers-model"), not graph models`);
-  }
+  const json = await readModelJson(file);
   const topology = topologyOf(file, json.modelTopology);
   const plans = planWeights(file, json.weightsManifest);
   const weights = new Map<string, TfjsWeight>();
@@ -93,7 +79,57 @@ export async function readTfjsLayersModel(modelJson: string): Promise<TfjsLayers
       offset += w.byteLength;
     }
   }
-  return { file, topology, weights, metadata: await readMetadata(dir) };
+  return { file, topology, weights, metadata: await readMetadata(file, dir) };
+}
+
+/**
+ * How deeply objects and lists may nest in model.json or metadata.json. A Keras model config
+ * nests about 15 levels (a Teachable Machine export's model in a model in a model); the layer
+ * builder and error messages recurse through the config, so a file nested thousands deep would
+ * overflow the stack instead of being refused.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** Whether `value` nests deeper than `limit` levels, checked without recursion. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** A JSON file's value: parsed, and refused when it nests deeper than any model config does. */
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw cannotRead(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message));
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw cannotRead(file, `not valid JSON (${(e as Error).message})`);
+  }
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
+    throw cannotRead(file, `objects and lists nest more than ${MAX_JSON_DEPTH} levels deep; a TF.js model config needs far fewer`);
+  }
+  return json;
+}
+
+/** model.json as a layers-model manifest: still unchecked beyond its outer shape. */
+async function readModelJson(file: string): Promise<Record<string, unknown>> {
+  const json = await readJson(file);
+  if (!isRecord(json)) throw cannotRead(file, `expected a JSON object with modelTopology and weightsManifest but found ${describe(json)}`);
+  if (json.format !== undefined && json.format !== 'layers-model') {
+    throw cannotRead(file, `format is ${describe(json.format)}; graft imports TF.js layers models ("layers-model"), not graph models`);
+  }
+  return json;
 }
 
 function topologyOf(file: string, topology: unknown): KerasModelJson {
@@ -159,25 +195,39 @@ function planWeight(file: string, spec: unknown, where: string): WeightPlan {
   return { name, shape: shape as number[], storedAs, scale, min, byteLength };
 }
 
+const isOutside = (rel: string) => rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+
+/**
+ * A file the model names (`name`, relative to model.json's folder `dir`): its real path and size,
+ * or null when there is no regular file there. Shards sit beside model.json; neither the name nor
+ * a symbolic link on the way may lead graft to read (or copy) a file elsewhere.
+ */
+async function fileInFolder(file: string, dir: string, name: string, what: string): Promise<{ path: string; size: number } | null> {
+  const target = path.resolve(dir, name);
+  if (path.isAbsolute(name) || isOutside(path.relative(dir, target))) throw cannotRead(file, `${what} "${name}" is outside the model's folder`);
+  let real: string;
+  let size: number;
+  try {
+    real = await realpath(target);
+    const s = await stat(real);
+    if (!s.isFile()) return null;
+    size = s.size;
+  } catch {
+    return null;
+  }
+  if (isOutside(path.relative(await realpath(dir), real))) {
+    throw cannotRead(file, `${what} "${name}" is a link to ${real}, outside the model's folder`);
+  }
+  return { path: real, size };
+}
+
 /** Checks the shards' sizes against the manifest, then reads them as one buffer. */
 async function readShards(file: string, dir: string, paths: string[], weights: WeightPlan[]): Promise<Uint8Array> {
   const shards: { path: string; size: number }[] = [];
   for (const p of paths) {
-    const shard = path.resolve(dir, p);
-    // Shards sit beside model.json; a manifest must not make graft read files elsewhere.
-    const rel = path.relative(dir, shard);
-    if (path.isAbsolute(p) || rel === '..' || rel.startsWith(`..${path.sep}`)) {
-      throw cannotRead(file, `weights file "${p}" is outside the model's folder`);
-    }
-    let size: number;
-    try {
-      const s = await stat(shard);
-      if (!s.isFile()) throw new Error('not a file');
-      size = s.size;
-    } catch {
-      throw cannotRead(file, `weights file "${p}" named in weightsManifest is missing (looked for ${shard})`);
-    }
-    shards.push({ path: shard, size });
+    const shard = await fileInFolder(file, dir, p, 'weights file');
+    if (shard === null) throw cannotRead(file, `weights file "${p}" named in weightsManifest is missing (looked for ${path.resolve(dir, p)})`);
+    shards.push(shard);
   }
   const available = shards.reduce((n, s) => n + s.size, 0);
   const label = shards.map((s) => s.path).join(' + ');
@@ -225,21 +275,14 @@ function decode(bytes: Uint8Array, offset: number, w: WeightPlan): Float32Array 
   return out;
 }
 
+const METADATA_FILE = 'metadata.json';
+
 /** Teachable Machine's metadata.json: the class labels in output order, and the image size. */
-async function readMetadata(dir: string): Promise<TeachableMachineMetadata | null> {
-  const file = path.join(dir, 'metadata.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return null;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw cannotRead(file, `not valid JSON (${(e as Error).message})`);
-  }
+async function readMetadata(modelJson: string, dir: string): Promise<TeachableMachineMetadata | null> {
+  const found = await fileInFolder(modelJson, dir, METADATA_FILE, 'metadata file');
+  if (found === null) return null;
+  const file = path.join(dir, METADATA_FILE);
+  const json = await readJson(file);
   if (!isRecord(json)) throw cannotRead(file, `expected a JSON object but found ${describe(json)}`);
   const labels = json.labels ?? [];
   if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) {
@@ -252,4 +295,60 @@ async function readMetadata(dir: string): Promise<TeachableMachineMetadata | nul
     modelName: str(json.modelName),
     tmVersion: str(json.tmVersion),
   };
+}
+
+/**
+ * The files that make up a TF.js model, as names relative to model.json's folder: model.json, the
+ * weight files its manifest lists and metadata.json when there is one. Nothing else in the folder
+ * belongs to the model (an export often sits among photos and other downloads).
+ */
+export async function tfjsModelFiles(modelJson: string): Promise<string[]> {
+  const json = await readModelJson(modelJson);
+  const dir = path.dirname(modelJson);
+  const names = [path.basename(modelJson)];
+  for (const group of planWeights(modelJson, json.weightsManifest)) {
+    for (const p of group.paths) {
+      if ((await fileInFolder(modelJson, dir, p, 'weights file')) === null) {
+        throw cannotRead(modelJson, `weights file "${p}" named in weightsManifest is missing (looked for ${path.resolve(dir, p)})`);
+      }
+      names.push(path.normalize(p));
+    }
+  }
+  if ((await fileInFolder(modelJson, dir, METADATA_FILE, 'metadata file')) !== null) names.push(METADATA_FILE);
+  return [...new Set(names)];
+}
+
+/**
+ * Puts a copy of a TF.js model's own files (tfjsModelFiles) in `targetDir`, under their relative
+ * names, and returns the copy's model.json path. The copy is made beside `targetDir` and renamed
+ * over it, so `targetDir` holds one whole model and nothing left from an earlier one. A model
+ * already in `targetDir` stays as it is. Links are copied as the files they point to.
+ */
+export async function copyTfjsModel(modelJson: string, targetDir: string): Promise<string> {
+  const dir = path.dirname(modelJson);
+  const copy = path.join(targetDir, path.basename(modelJson));
+  if (await sameFolder(dir, targetDir)) return copy;
+  const files = await tfjsModelFiles(modelJson);
+  const temp = tempPathBeside(targetDir);
+  try {
+    for (const name of files) {
+      const to = path.join(temp, name);
+      await mkdir(path.dirname(to), { recursive: true });
+      await copyFile(await realpath(path.join(dir, name)), to);
+    }
+    await rm(targetDir, { recursive: true, force: true });
+    await rename(temp, targetDir);
+  } catch (e) {
+    await rm(temp, { recursive: true, force: true });
+    throw e;
+  }
+  return copy;
+}
+
+async function sameFolder(a: string, b: string): Promise<boolean> {
+  try {
+    return (await realpath(a)) === (await realpath(b));
+  } catch {
+    return false;
+  }
 }

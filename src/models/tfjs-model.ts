@@ -99,13 +99,27 @@ export class KerasFunctional extends KerasContainer {
     this.#calls = calls;
     const lastUse = new Map<string, number>([[output, Infinity]]);
     calls.forEach((c, i) => c.inputs.forEach((k) => lastUse.set(k, Math.max(lastUse.get(k) ?? -1, i))));
+    const callsOf = new Map<Module, number>();
+    for (const c of calls) callsOf.set(c.layer, (callsOf.get(c.layer) ?? 0) + 1);
+    // A tensor is alive from the call that makes it to its last use; each dies once, at the
+    // step listed here, so a graph of thousands of layers is walked in linear time.
+    const dies = new Map<number, string[]>();
+    const born = (k: string, at: number) => {
+      const step = Math.max(lastUse.get(k) ?? -1, at) + 1;
+      if (step === Infinity) return;
+      const list = dies.get(step);
+      if (list) list.push(k);
+      else dies.set(step, [k]);
+    };
     const live = new Set([input]);
+    born(input, -1);
     this.#spine = new Set();
     calls.forEach((c, i) => {
-      for (const k of live) if ((lastUse.get(k) ?? -1) < i) live.delete(k);
-      const sharedLayer = calls.filter((other) => other.layer === c.layer).length > 1;
+      for (const k of dies.get(i) ?? []) live.delete(k);
+      const sharedLayer = callsOf.get(c.layer)! > 1;
       if (!sharedLayer && c.inputs.length === 1 && live.size === 1 && live.has(c.inputs[0])) this.#spine.add(i);
       live.add(c.output);
+      born(c.output, i);
     });
   }
 
@@ -252,6 +266,72 @@ function endsInSoftmax(net: KerasContainer): boolean {
   return (last instanceof KerasDense || last instanceof KerasActivationLayer) && last.activation === 'softmax';
 }
 
+/**
+ * The calls of a Functional graph in the order they can run: Keras lists layers in creation
+ * order, and each call runs once all its inputs exist, the earliest listed first (a heap of
+ * ready calls, so a hostile order of many layers costs n log n, not n^2). Calls whose inputs
+ * never appear are left out; `known` holds every tensor produced.
+ */
+function runOrder(pending: readonly LayerCall[], input: string): { calls: LayerCall[]; known: Set<string> } {
+  const known = new Set([input]);
+  const missing = pending.map((c) => new Set(c.inputs.filter((k) => k !== input)).size);
+  const waiting = new Map<string, number[]>();
+  pending.forEach((c, i) => {
+    for (const k of new Set(c.inputs)) {
+      if (k === input) continue;
+      const list = waiting.get(k);
+      if (list) list.push(i);
+      else waiting.set(k, [i]);
+    }
+  });
+  const ready = new MinHeap();
+  missing.forEach((m, i) => { if (m === 0) ready.push(i); });
+  const calls: LayerCall[] = [];
+  while (ready.size) {
+    const c = pending[ready.pop()];
+    calls.push(c);
+    if (known.has(c.output)) continue;
+    known.add(c.output);
+    for (const j of waiting.get(c.output) ?? []) if (--missing[j] === 0) ready.push(j);
+  }
+  return { calls, known };
+}
+
+/** A binary min-heap of indices. */
+class MinHeap {
+  readonly #a: number[] = [];
+  get size(): number { return this.#a.length; }
+  push(v: number): void {
+    const a = this.#a;
+    a.push(v);
+    for (let i = a.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= a[i]) break;
+      [a[p], a[i]] = [a[i], a[p]];
+      i = p;
+    }
+  }
+  pop(): number {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l] < a[m]) m = l;
+        if (r < a.length && a[r] < a[m]) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 /** Builds modules from Keras layer configs, taking each layer's weights from the file. */
 class Builder {
   private readonly used = new Set<string>();
@@ -332,18 +412,11 @@ class Builder {
         pending.push({ layer, inputs: node.map((t) => this.tensorKey(t, `input of layer "${name}"`)), output: `${name}:${k}:0` });
       });
     }
-    // Keras lists layers in creation order; calls are run once all their inputs exist.
-    const calls: LayerCall[] = [];
-    const known = new Set([input]);
-    while (pending.length) {
-      const ready = pending.findIndex((c) => c.inputs.every((k) => known.has(k)));
-      if (ready < 0) {
-        const c = pending[0];
-        this.fail(`model "${modelName}": the input ${c.inputs.find((k) => !known.has(k))} of ${c.output.split(':')[0]} is never produced`);
-      }
-      const [c] = pending.splice(ready, 1);
-      calls.push(c);
-      known.add(c.output);
+    const { calls, known } = runOrder(pending, input);
+    if (calls.length < pending.length) {
+      const scheduled = new Set(calls);
+      const c = pending.find((p) => !scheduled.has(p))!;
+      this.fail(`model "${modelName}": the input ${c.inputs.find((k) => !known.has(k))} of ${c.output.split(':')[0]} is never produced`);
     }
     if (!known.has(output)) this.fail(`model "${modelName}": its output ${output} is never produced`);
     return new KerasFunctional(layers, input, output, calls);
