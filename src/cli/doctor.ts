@@ -12,7 +12,7 @@ import { defaultGraftCacheDir, defaultTorchCacheDir } from '../formats/download.
 import { defaultFeatureCacheDir } from '../train/feature-cache.ts';
 import { WEIGHTS_CATALOG } from '../models/catalog.ts';
 import { table } from './table.ts';
-import { graftPackage } from './version.ts';
+import { graftPackage } from '../jobs/version.ts';
 
 /**
  * `graft doctor`: what this machine gives graft, for a bug report or a first install. Every part is

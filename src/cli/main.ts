@@ -8,7 +8,7 @@ import { evalCommand } from './eval.ts';
 import { exportCommand, exportFormat } from './export.ts';
 import type { ServeFlags } from './serve.ts';
 import { registerDoctor } from './doctor.ts';
-import { graftPackage } from './version.ts';
+import { graftPackage } from '../jobs/version.ts';
 
 /** The graft command: each subcommand lives in its own file. */
 const program = new Command();

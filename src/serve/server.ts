@@ -6,6 +6,7 @@ import multipart from '@fastify/multipart';
 import cors from '@fastify/cors';
 import { invalidParameter, invalidType } from '../errors/index.ts';
 import { loadedModel, type LoadedModel } from '../jobs/load-model.ts';
+import { graftPackage } from '../jobs/version.ts';
 import { parseModelSpec, type ModelSpec } from '../models/model-spec.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { HttpError } from './http-error.ts';
@@ -36,7 +37,6 @@ export interface Server {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const VERSION = '0.1.0';
 /** Probes a load balancer or Kubernetes sends without credentials. */
 const OPEN_PATHS = new Set(['/v2/health/live', '/v2/health/ready', '/ping']);
 
@@ -76,7 +76,7 @@ export async function serve(models: readonly (string | ModelToServe)[], given: P
   }
   const tags = new WeakMap<FastifyRequest, number>();
   const context: ServerContext = {
-    models: served, options, metrics, version: VERSION,
+    models: served, options, metrics, version: graftPackage.version,
     tag: (request, images) => tags.set(request, images),
     model(name) {
       const m = served.get(name);
