@@ -53,6 +53,7 @@ export function progressReporter(enabled: boolean): { onEvent: (e: TrainEvent) =
         break;
       }
       case 'skip': log(`graft: skipping ${e.file}: ${e.reason}`); break;
+      case 'cache-off': log(`graft: cannot write the feature cache in ${e.dir} (${e.reason}); continuing without caching`); break;
       case 'resumed': log(`graft: resuming after epoch ${e.epoch}`); break;
       case 'early-stop': log(`graft: no improvement for a while; stopping after epoch ${e.epoch}`); break;
       case 'stopped': log(`graft: stopped after epoch ${e.epoch}; keeping epoch ${e.bestEpoch}, the best so far`); break;

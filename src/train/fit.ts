@@ -38,7 +38,9 @@ export type TrainEvent =
   | { type: 'resumed'; epoch: number }
   | { type: 'early-stop'; epoch: number }
   | { type: 'stopped'; epoch: number; bestEpoch: number }
-  | { type: 'skip'; file: string; reason: string };
+  | { type: 'skip'; file: string; reason: string }
+  /** The feature cache in `dir` cannot be written (a full disk, say); the run goes on without caching. */
+  | { type: 'cache-off'; dir: string; reason: string };
 
 export interface FitOptions {
   /** Folder for checkpoints (written after every epoch) and, by the CLI, the trained model. */
@@ -153,12 +155,21 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
     model.eval();
     const identity = { backbone: backboneDigest(model), cut: cfg.model + ':' + backbone.map((s) => s.name).join(','), seed: cfg.seed, pixels: PIXEL_PIPELINE_VERSION };
     const root = cfg.cacheDir ?? defaultFeatureCacheDir();
-    const cache = (t: string) => (cfg.featureCache ? new FeatureCache(root, { ...identity, transform: t }) : null);
+    let cacheOff = false;
+    const onUnwritable = (dir: string, error: Error) => {
+      if (!cacheOff) emit({ type: 'cache-off', dir, reason: error.message });
+      cacheOff = true;
+    };
+    const cache = (t: string) => (cfg.featureCache ? new FeatureCache(root, { ...identity, transform: t }, { onUnwritable }) : null);
     const run = (x: Tensor) => runStages(backbone, x);
     const common = { seed: cfg.seed, strict: cfg.strict, onSkip, batchSize: 32 };
     const views = cfg.augment === 'none' ? 1 : cfg.views;
-    const train = await embed(run, splits.train.samples, { ...common, signal, transform: trainTf, views, cache: cache(JSON.stringify(trainTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'train', done, total }) });
-    const val = await embed(run, splits.val.samples, { ...common, signal, transform: evalTf, views: 1, cache: cache(JSON.stringify(evalTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'val', done, total }) });
+    const trainCache = cache(JSON.stringify(trainTf.spec()));
+    const valCache = cache(JSON.stringify(evalTf.spec()));
+    await trainCache?.removeStaleTemps();
+    await valCache?.removeStaleTemps();
+    const train = await embed(run, splits.train.samples, { ...common, signal, transform: trainTf, views, cache: trainCache, onProgress: (done, total) => emit({ type: 'features', split: 'train', done, total }) });
+    const val = await embed(run, splits.val.samples, { ...common, signal, transform: evalTf, views: 1, cache: valCache, onProgress: (done, total) => emit({ type: 'features', split: 'val', done, total }) });
     cacheHits = train.cacheHits + val.cacheHits;
     features = { train, val };
     return features;
