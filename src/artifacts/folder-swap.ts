@@ -94,6 +94,8 @@ export async function replaceFolder(dir: string, write: (into: string) => Promis
     }
   } catch (error) {
     await rm(stage, { recursive: true, force: true });
+    // The folder beside is a detail of the writing: messages name the folder the user asked for.
+    if (error instanceof Error) error.message = error.message.split(stage).join(resolve(dir));
     throw error;
   }
   if (!existsSync(dir)) {

@@ -6,7 +6,7 @@ import { createClassifier } from '../models/classifier.ts';
 import { formatModelSpec, parseModelSpec } from '../models/model-spec.ts';
 import type { Staged } from '../models/stages.ts';
 import { readSafetensors, writeSafetensors } from '../formats/safetensors.ts';
-import { isTempName, removeStaleTemps, writeFileAtomic } from '../formats/atomic-write.ts';
+import { isTempName, removeStaleTemps, writeError, writeFileAtomic } from '../formats/atomic-write.ts';
 import { findNonFinite } from '../nn/non-finite.ts';
 import { recoverFolder, replaceFolder } from './folder-swap.ts';
 
@@ -89,7 +89,7 @@ async function bundleBackbone(dir: string, spec: string): Promise<string> {
   if (parsed.kind === 'onnx') {
     const target = join(dir, 'backbone.onnx');
     if (resolve(parsed.file) !== resolve(target)) {
-      await cp(parsed.file, target);
+      await cp(parsed.file, target).catch((e: unknown) => { throw writeError(target, e); });
       await syncFile(target);
     }
     return formatModelSpec({ ...parsed, file: 'backbone.onnx' });
