@@ -203,3 +203,15 @@ test('a folder a kill left without its graft.json loads once recovered: loadMode
   const loaded = await jobs.loadModel(out);
   assert.deepEqual(loaded.labels, ['ants', 'bees']);
 });
+
+test('graft train --out . from inside the model folder rewrites it in place, graft.json last', () => {
+  const out = join(dir, 'in-place');
+  trainNow(insects, out);
+  // Run from inside the folder, tsx is named by its location rather than looked up from there.
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'train', pets, '--model', INT8_BACKBONE, '--epochs', '1', '--batch-size', '4', '--no-cache', '--quiet', '--out', '.'], { cwd: out, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(out, 'labels.txt'), 'utf8'), 'cats\ndogs\n');
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'graft.json'), 'utf8')).classes, ['cats', 'dogs']);
+  assert.equal(sha(join(out, 'backbone.onnx')), backboneSha);
+  assert.deepEqual(leftovers(out), []);
+});
