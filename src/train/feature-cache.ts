@@ -16,13 +16,6 @@ export function defaultFeatureCacheDir(): string {
 
 export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/**
- * Backbone outputs on disk, one file per (image content, augmented view), in a folder named by
- * everything else that determines them: the backbone's weights, the cut point and the transform.
- * Change any of those and the folder changes, so stale features are never read. Entries are
- * written to a temporary file and renamed into place, and carry their length and CRC-32: a crash
- * or a concurrent run can leave a stray temporary file, never an entry that reads back corrupt.
- */
 export interface FeatureCacheOptions {
   /**
    * Called once when an entry cannot be written (a full disk, a read-only or missing folder): the
@@ -31,6 +24,14 @@ export interface FeatureCacheOptions {
   onUnwritable?: (dir: string, error: Error) => void;
 }
 
+/**
+ * Backbone outputs on disk, one file per (image content, augmented view), in a folder named by
+ * everything else that determines them: the backbone's weights, the cut point and the transform.
+ * Change any of those and the folder changes, so stale features are never read. Entries are
+ * written to a temporary file and renamed into place, and carry their length and CRC-32: a crash
+ * or a concurrent run can leave a stray temporary file (the next run removes it), never an entry
+ * that reads back corrupt.
+ */
 export class FeatureCache {
   readonly dir: string;
   /** Why entries are no longer written; null while they are. */
@@ -82,6 +83,7 @@ export class FeatureCache {
       await this.write(contentDigest, view, features);
     } catch (e) {
       if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
+      if (this.unwritable) return; // another write in flight failed first
       this.unwritable = e as Error;
       this.onUnwritable?.(this.dir, e as Error);
     }
