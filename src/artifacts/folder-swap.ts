@@ -70,22 +70,31 @@ export interface ReplaceFolderOptions {
   carry: (name: string) => boolean;
 }
 
+/** Errors that say the folder above takes no new entries, though the folder itself may. */
+const NO_ENTRIES_ABOVE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 /**
  * Replaces `dir` (created when missing) by the folder `write` fills. `write` gets an empty folder
- * and writes `marker` last. If `write` throws, `dir` is untouched. When the process runs inside
- * `dir`, it cannot be swapped, and `write` fills `dir` itself after `marker` is removed, so the
- * folder is incomplete rather than inconsistent while it is rewritten.
+ * and writes `marker` last. If `write` throws, `dir` is untouched. Where `dir` cannot be swapped
+ * (the process runs inside it, or the folder above takes no new entries), `write` fills `dir`
+ * itself after `marker` is removed, so the folder is incomplete rather than inconsistent while
+ * it is rewritten.
  */
 export async function replaceFolder(dir: string, write: (into: string) => Promise<void>, { marker, carry }: ReplaceFolderOptions): Promise<void> {
   await recoverFolder(dir, marker);
-  if (holdsWorkingDirectory(dir)) {
+  const inPlace = async () => {
     await rm(join(dir, marker), { force: true });
     await write(dir);
-    return;
-  }
+  };
+  if (holdsWorkingDirectory(dir)) return inPlace();
   await mkdir(dirname(resolve(dir)), { recursive: true });
   const stage = sibling(dir, 'new');
-  await mkdir(stage);
+  try {
+    await mkdir(stage);
+  } catch (error) {
+    if (existsSync(dir) && NO_ENTRIES_ABOVE.has((error as NodeJS.ErrnoException).code ?? '')) return inPlace();
+    throw error;
+  }
   try {
     await write(stage);
     if (existsSync(dir)) {

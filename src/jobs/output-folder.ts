@@ -24,22 +24,18 @@ async function canCreateIn(dir: string): Promise<string | null> {
 
 /**
  * Checks, before any work, that the model folder `out` (absolute) can be written: not an existing
- * file, and creatable and writable where it goes, so that a run never trains for an hour to fail
- * on saving (or hangs on a pseudo file system such as /proc). The new folder is written beside
- * `out` and swapped in, so the folder above must take new entries too. It also puts back in order
- * what an earlier run killed while writing `out` left. Creates nothing.
+ * file, and writable if it exists, creatable where it goes if not, so that a run never trains for
+ * an hour to fail on saving (or hangs on a pseudo file system such as /proc). It also puts back in
+ * order what an earlier run killed while writing `out` left. Creates nothing.
  */
 export async function prepareOutputFolder(out: string): Promise<void> {
   const where = await nearestExisting(out);
   if (where.notFolder === out) throw invalidParameter('out', 'a folder to write the model into', received(`${out}, an existing file`));
   if (where.notFolder) throw invalidParameter('out', 'a folder that can be created', received(`${out}, below ${where.notFolder}, which is a file`));
-  const parent = where.dir === out ? dirname(out) : where.dir;
-  for (const dir of where.dir === out ? [out, parent] : [parent]) {
-    const why = await canCreateIn(dir);
-    if (why) {
-      const what = dir === out ? `${out}, a folder that cannot be written (${why})` : `${out}: nothing can be created in ${dir} (${why})`;
-      throw invalidParameter('out', 'a folder that can be created and written', received(what));
-    }
+  const why = await canCreateIn(where.dir);
+  if (why) {
+    const what = where.dir === out ? `${out}, a folder that cannot be written (${why})` : `${out}: nothing can be created in ${where.dir} (${why})`;
+    throw invalidParameter('out', 'a folder that can be created and written', received(what));
   }
   await recoverModelFolder(out);
 }
