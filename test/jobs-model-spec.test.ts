@@ -57,7 +57,7 @@ test('builders that take no folders say which forms they take; the loader names 
     await assert.rejects(build(), (e: Error) => zoo.test(e.message) && e.message.endsWith('onnx:<file.onnx>[#tensor] or tfjs:<model.json>') && !/folder/.test(e.message));
   }
   await assert.rejects(loadModel('resnet19'), (e: Error) => e.message.startsWith('Unknown model "resnet19"; ') && zoo.test(e.message) && /a trained model folder \(one with graft\.json\)/.test(e.message));
-  await assert.rejects(loadModel('./no/such/folder'), /^RangeError: \.\/no\/such\/folder is not a trained model folder \(no graft\.json\); graft train --out writes one$/);
+  await assert.rejects(loadModel('./no/such/folder'), /^RangeError: \.\/no\/such\/folder is not a complete graft model folder \(no graft\.json\); graft train --out writes one$/);
   await assert.rejects(loadModel(folder, { weights: 'IMAGENET1K_V1' }), /weights "IMAGENET1K_V1" apply to zoo models; .* brings its own weights/);
 });
 

@@ -49,15 +49,15 @@ test('train() writes the model folder and its report, leaves no checkpoint, and 
 // Compares with the first test's straight run at the end.
 test('stopping mid-run keeps the best epoch so far, leaves the checkpoint, and resume finishes the run', async () => {
   const stoppedOut = join(dir, 'stopped');
-  const stop = abortWhen((e) => e.type === 'step' && e.epoch === 2 && e.report.batch === 2);
+  const stop = abortWhen((e) => e.type === 'step' && e.epoch === 3 && e.report.batch === 2);
   const events: TrainEvent[] = [];
   const job = await jobs.train(data, config, { out: stoppedOut, signal: stop.signal, onEvent: (e) => { events.push(e); stop.onEvent(e); } });
   assert.equal(job.result.stopped, true);
-  assert.deepEqual(job.result.history.map((h) => h.epoch), [0, 1], 'the epoch that was cut short is not recorded');
-  assert.deepEqual(history(stoppedOut).map((h) => h.epoch), [0, 1]);
-  assert.ok(job.result.bestEpoch <= 1);
+  assert.deepEqual(job.result.history.map((h) => h.epoch), [1, 2], 'the epoch that was cut short is not recorded');
+  assert.deepEqual(history(stoppedOut).map((h) => h.epoch), [1, 2]);
+  assert.ok(job.result.bestEpoch <= 2);
   const stopped = events.find((e) => e.type === 'stopped');
-  assert.deepEqual(stopped, { type: 'stopped', epoch: 1, bestEpoch: job.result.bestEpoch });
+  assert.deepEqual(stopped, { type: 'stopped', epoch: 2, bestEpoch: job.result.bestEpoch });
   assert.equal(job.checkpoint, join(stoppedOut, 'checkpoint.safetensors'));
   assert.ok(existsSync(job.checkpoint), 'a stopped run keeps its checkpoint for resume');
 
@@ -74,17 +74,17 @@ test('stopping mid-run keeps the best epoch so far, leaves the checkpoint, and r
 
 test('stopping a run that trains backbone layers on images keeps its best epoch too', async () => {
   const out = join(dir, 'images');
-  const stop = abortWhen((e) => e.type === 'step' && e.epoch === 1);
+  const stop = abortWhen((e) => e.type === 'step' && e.epoch === 2);
   const job = await jobs.train(data, { ...config, unfreeze: 1, epochs: 3, augment: 'none' }, { out, ...stop });
   assert.equal(job.result.stopped, true);
-  assert.deepEqual(history(out).map((h) => h.epoch), [0]);
-  assert.equal(job.result.bestEpoch, 0);
+  assert.deepEqual(history(out).map((h) => h.epoch), [1]);
+  assert.equal(job.result.bestEpoch, 1);
 });
 
 test('stopping before the first epoch ends rejects with an AbortError and writes no model', async () => {
   const cases: [string, (e: TrainEvent) => boolean][] = [
     ['during feature extraction', (e) => e.type === 'features' && e.done > 0],
-    ['during the first epoch', (e) => e.type === 'step' && e.epoch === 0],
+    ['during the first epoch', (e) => e.type === 'step' && e.epoch === 1],
   ];
   for (const [i, [when, condition]] of cases.entries()) {
     const out = join(dir, `early-${i}`);

@@ -17,13 +17,13 @@ import { writeFileAtomic } from '../formats/atomic-write.ts';
 
 import type { EpochRecord } from '../train/history.ts';
 export type { EpochRecord };
-import type { ClassMetrics } from '../train/metrics.ts';
+import { showsTop5, type ClassMetrics } from '../train/metrics.ts';
 export type { ClassMetrics };
 export interface WrongPrediction { file: string; actual: string; predicted: string; prob: number }
 export interface ReportInput {
   title: string;              // e.g. "hymenoptera · mobilenet_v2 · frozen"
   classes: string[];
-  history: EpochRecord[];
+  history: EpochRecord[];     // epoch numbers as shown, counting from 1
   bestEpoch: number;          // index into history
   confusion: number[][];      // [actual][predicted] counts on validation at the best epoch
   perClass: ClassMetrics[];
@@ -45,6 +45,7 @@ const MAX_CONFUSED_PAIRS = 8;
 const TRAIN_COLOR = '#2563eb';
 const VAL_COLOR = '#ea580c';
 const TOP5_COLOR = '#f59e0b';
+const BALANCED_COLOR = '#7c3aed';
 
 export async function renderReport(input: ReportInput, opts: RenderReportOptions = {}): Promise<string> {
   checkReportInput(input);
@@ -102,7 +103,8 @@ function headerSection(input: ReportInput): string {
   const best = input.history[input.bestEpoch];
   const facts = [`<strong>${formatInteger(input.classes.length)}</strong> classes`, `<strong>${formatInteger(input.history.length)}</strong> epoch${input.history.length === 1 ? '' : 's'}`];
   if (best) {
-    facts.push(`best epoch <strong>${formatInteger(best.epoch)}</strong>: val acc <strong>${formatPercent(best.val_acc)}</strong>, val loss <strong>${formatNumber(best.val_loss)}</strong>`);
+    const balanced = best.val_balanced_acc === undefined ? '' : `, balanced acc <strong>${formatPercent(best.val_balanced_acc)}</strong>`;
+    facts.push(`best epoch <strong>${formatInteger(best.epoch)}</strong>: val acc <strong>${formatPercent(best.val_acc)}</strong>${balanced}, val loss <strong>${formatNumber(best.val_loss)}</strong>`);
   }
   const cards = Object.entries(input.summary).map(([key, value]) =>
     `<div class="card"><div class="key">${escapeHtml(key)}</div><div class="value">${escapeHtml(typeof value === 'number' ? formatNumber(value) : value)}</div></div>`).join('');
@@ -130,7 +132,10 @@ function curvesSection(input: ReportInput): string {
     { label: 'train', values: history.map((h) => h.train_acc), color: TRAIN_COLOR },
     { label: 'validation', values: history.map((h) => h.val_acc), color: VAL_COLOR },
   ];
-  if (history.some((h) => h.val_top5 !== undefined)) {
+  if (hasBalanced(input)) {
+    accuracySeries.push({ label: 'validation balanced', values: history.map((h) => h.val_balanced_acc ?? Number.NaN), color: BALANCED_COLOR, dashed: true });
+  }
+  if (hasTop5(input)) {
     accuracySeries.push({ label: 'validation top-5', values: history.map((h) => h.val_top5 ?? Number.NaN), color: TOP5_COLOR, dashed: true });
   }
   const accuracy = curveChart({
@@ -151,16 +156,18 @@ ${epochLog(input)}
 function epochLog(input: ReportInput): string {
   const { history } = input;
   if (history.length === 0) return '';
-  const hasTop5 = history.some((h) => h.val_top5 !== undefined);
+  const top5 = hasTop5(input);
+  const balanced = hasBalanced(input);
   const hasPhase = history.some((h) => h.phase);
-  const head = ['epoch', ...(hasPhase ? ['phase'] : []), 'train loss', 'train acc', 'val loss', 'val acc', ...(hasTop5 ? ['val top-5'] : []), 'lr', 'seconds'];
+  const head = ['epoch', ...(hasPhase ? ['phase'] : []), 'train loss', 'train acc', 'val loss', 'val acc', ...(balanced ? ['val balanced acc'] : []), ...(top5 ? ['val top-5'] : []), 'lr', 'seconds'];
   const rows = history.map((h, i) => {
     const cells = [
       num(formatInteger(h.epoch)),
       ...(hasPhase ? [`<td>${escapeHtml(h.phase ?? '')}</td>`] : []),
       num(formatNumber(h.train_loss)), num(formatPercent(h.train_acc)),
       num(formatNumber(h.val_loss)), num(formatPercent(h.val_acc)),
-      ...(hasTop5 ? [num(h.val_top5 === undefined ? '–' : formatPercent(h.val_top5))] : []),
+      ...(balanced ? [num(h.val_balanced_acc === undefined ? '–' : formatPercent(h.val_balanced_acc))] : []),
+      ...(top5 ? [num(h.val_top5 === undefined ? '–' : formatPercent(h.val_top5))] : []),
       num(Number.isFinite(h.lr) ? h.lr.toExponential(2) : formatNumber(h.lr)), num(formatNumber(Math.round(h.seconds * 10) / 10)),
     ];
     return `<tr${i === input.bestEpoch ? ' class="best-row" title="best epoch"' : ''}>${cells.join('')}</tr>`;
@@ -173,6 +180,15 @@ function epochLog(input: ReportInput): string {
 ${rows}
 </tbody></table></div>
 </details>`;
+}
+
+/** Top-5 is shown only above five classes: with five or fewer, every answer is in the top five. */
+function hasTop5(input: ReportInput): boolean {
+  return showsTop5(input.classes.length) && input.history.some((h) => h.val_top5 !== undefined);
+}
+
+function hasBalanced(input: ReportInput): boolean {
+  return input.history.some((h) => h.val_balanced_acc !== undefined);
 }
 
 function confusionSection(input: ReportInput): string {

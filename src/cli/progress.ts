@@ -37,7 +37,7 @@ export function progressReporter(enabled: boolean): { onEvent: (e: TrainEvent) =
         if (active) bar.update(e.done, { rate: rate() });
         break;
       case 'epoch-start':
-        start(`epoch ${e.epoch + 1}/${e.epochs}`.padEnd(14), 1, 'batches');
+        start(`epoch ${e.epoch}/${e.epochs}`.padEnd(14), 1, 'batches');
         break;
       case 'step':
         images += e.report.images;
@@ -49,13 +49,14 @@ export function progressReporter(enabled: boolean): { onEvent: (e: TrainEvent) =
       case 'epoch-end': {
         const r = e.record;
         if (active) { bar.stop(); active = false; }
-        process.stderr.write(`  epoch ${r.epoch + 1} ${r.phase ?? ''}: train loss ${r.train_loss.toFixed(4)} acc ${r.train_acc.toFixed(4)} | val loss ${r.val_loss.toFixed(4)} acc ${r.val_acc.toFixed(4)}${e.improved ? ' *' : ''} | ${r.seconds.toFixed(1)}s\n`);
+        process.stderr.write(`  epoch ${r.epoch} ${r.phase ?? ''}: train loss ${r.train_loss.toFixed(4)} acc ${r.train_acc.toFixed(4)} | val loss ${r.val_loss.toFixed(4)} acc ${r.val_acc.toFixed(4)}${e.improved ? ' *' : ''} | ${r.seconds.toFixed(1)}s\n`);
         break;
       }
       case 'skip': log(`graft: skipping ${e.file}: ${e.reason}`); break;
+      case 'cache-off': log(`graft: cannot write the feature cache in ${e.dir} (${e.reason}); continuing without caching`); break;
       case 'resumed': log(`graft: resuming after epoch ${e.epoch}`); break;
-      case 'early-stop': log(`graft: no improvement for a while; stopping after epoch ${e.epoch + 1}`); break;
-      case 'stopped': log(`graft: stopped after epoch ${e.epoch + 1}; keeping epoch ${e.bestEpoch + 1}, the best so far`); break;
+      case 'early-stop': log(`graft: no improvement for a while; stopping after epoch ${e.epoch}`); break;
+      case 'stopped': log(`graft: stopped after epoch ${e.epoch}; keeping epoch ${e.bestEpoch}, the best so far`); break;
     }
   };
   return { onEvent, stop: () => { if (active) bar.stop(); } };

@@ -26,11 +26,11 @@ export async function trainCommand(dataDir: string, f: TrainFlags): Promise<void
     return;
   }
   const rows = result.history.map((h) => [
-    String(h.epoch + 1) + (h.epoch === result.bestEpoch ? ' *' : ''), h.phase ?? '', h.train_loss.toFixed(4), h.train_acc.toFixed(4),
-    h.val_loss.toFixed(4), h.val_acc.toFixed(4), h.lr.toExponential(1), h.seconds.toFixed(1),
+    String(h.epoch) + (h.epoch === result.bestEpoch ? ' *' : ''), h.phase ?? '', h.train_loss.toFixed(4), h.train_acc.toFixed(4),
+    h.val_loss.toFixed(4), h.val_acc.toFixed(4), h.val_balanced_acc?.toFixed(4) ?? '', h.lr.toExponential(1), h.seconds.toFixed(1),
   ]);
-  process.stdout.write(`\n${table(['epoch', 'phase', 'train loss', 'train acc', 'val loss', 'val acc', 'lr', 'seconds'], rows)}`);
-  process.stdout.write(`\nbest val acc ${(summary.best_val_acc * 100).toFixed(2)}% at epoch ${summary.best_epoch + 1} · ${summary.train_images} train / ${summary.val_images} val images · ${summary.skipped_files} skipped · ${summary.wall_s.toFixed(1)} s\n`);
-  if (test) process.stdout.write(`test acc ${(test.acc * 100).toFixed(2)}% (epoch ${summary.best_epoch + 1}'s model) on ${test.count} images in ${test.root}${test.skipped.length ? ` · ${test.skipped.length} skipped` : ''}\n`);
+  process.stdout.write(`\n${table(['epoch', 'phase', 'train loss', 'train acc', 'val loss', 'val acc', 'val bal. acc', 'lr', 'seconds'], rows)}`);
+  process.stdout.write(`\nbest val acc ${(summary.best_val_acc * 100).toFixed(2)}% (balanced ${(summary.best_val_balanced_acc * 100).toFixed(2)}%) at epoch ${summary.best_epoch} · ${summary.train_images} train / ${summary.val_images} val images · ${summary.skipped_files} skipped · ${summary.wall_s.toFixed(1)} s\n`);
+  if (test) process.stdout.write(`test acc ${(test.acc * 100).toFixed(2)}% (epoch ${summary.best_epoch}'s model) on ${test.count} images in ${test.root}${test.skipped.length ? ` · ${test.skipped.length} skipped` : ''}\n`);
   process.stdout.write(`model: ${out}\nreport: ${report}\n`);
 }

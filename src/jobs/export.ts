@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { checkChoice } from '../errors/index.ts';
 import { exportOnnx, exportPth, exportSafetensors } from '../artifacts/export.ts';
-import { isModelFolder } from '../artifacts/model-folder.ts';
+import { incompleteFolderMessage, isModelFolder } from '../artifacts/model-folder.ts';
 import type { Staged } from '../models/stages.ts';
 import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
 import { throwIfAborted } from '../train/abort.ts';
@@ -52,7 +52,7 @@ export async function exportModel(model: string | LoadedModel, opts: ExportOptio
 
 function exportSource(model: string | LoadedModel) {
   if (typeof model === 'string') {
-    if (!isModelFolder(model)) throw new Error(`${model} is not a trained model folder (no graft.json); graft train --out writes one`);
+    if (!isModelFolder(model)) throw new RangeError(incompleteFolderMessage(model));
     return model;
   }
   if (!model.manifest) throw new TypeError(`${model.spec.spec} is not a trained model folder; only those export (graft train --out writes one)`);

@@ -10,6 +10,7 @@ export { loadModel, type LoadedModel, type LoadModelOptions } from './load-model
 export { createPredictor, type Predictor } from './predictor.ts';
 export { parseModelSpec, formatModelSpec, MODEL_SPEC_FORMS, type ModelSpec } from '../models/model-spec.ts';
 export { AbortError } from '../train/abort.ts';
+export { TrainingDivergedError } from '../train/diverged.ts';
 export type { TrainEvent, TrainResult } from '../train/fit.ts';
 export type { TrainConfig } from '../train/config.ts';
 export type { RunSummary } from './train-summary.ts';

@@ -11,7 +11,7 @@ import { readOnnxModel } from '../formats/onnx-import.ts';
 import { evalPreset } from '../data/transforms/presets.ts';
 import type { Transform } from '../data/transforms/transform.ts';
 import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
-import { MODEL_FILE, isModelFolder, loadModelFolder, type ModelManifest } from '../artifacts/model-folder.ts';
+import { MODEL_FILE, incompleteFolderMessage, isModelFolder, loadModelFolder, recoverModelFolder, type ModelManifest } from '../artifacts/model-folder.ts';
 
 export interface LoadModelOptions {
   /**
@@ -81,11 +81,11 @@ async function load(spec: ModelSpec, weights: string | null): Promise<LoadedMode
   };
   switch (spec.kind) {
     case 'folder': {
+      // A run killed while it swapped the new folder in leaves it under a temporary name.
+      if (!existsSync(spec.dir)) await recoverModelFolder(spec.dir);
       if (!isModelFolder(spec.dir)) {
         const meantAsPath = existsSync(spec.dir) || /[\\/]/.test(spec.dir) || spec.dir.startsWith('.');
-        throw new RangeError(meantAsPath
-          ? `${spec.dir} is not a trained model folder (no graft.json); graft train --out writes one`
-          : unknownModelMessage(spec.spec, 'accepted'));
+        throw new RangeError(meantAsPath ? incompleteFolderMessage(spec.dir) : unknownModelMessage(spec.spec, 'accepted'));
       }
       const { model, manifest } = await loadModelFolder(spec.dir);
       return ready({

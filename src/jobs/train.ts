@@ -1,15 +1,18 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { invalidType } from '../errors/index.ts';
 import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { parseModelSpec } from '../models/model-spec.ts';
 import { loadImageFolders, type DatasetSplits } from '../data/datasets/folders.ts';
 import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
 import { fit, type TrainEvent, type TrainResult } from '../train/fit.ts';
 import { resolveConfig, type TrainConfig } from '../train/config.ts';
 import { AbortError } from '../train/abort.ts';
 import { checkpointPath } from '../train/checkpoint.ts';
-import { MODEL_FILE, saveModelFolder } from '../artifacts/model-folder.ts';
-import { writeReport } from '../artifacts/report.ts';
+import { MODEL_FILE, isModelFolder, saveModelFolder } from '../artifacts/model-folder.ts';
+import { REPORT_FILE, writeReport } from '../artifacts/report.ts';
 import { reportInput, runSummary, type RunSummary } from './train-summary.ts';
+import { prepareOutputFolder } from './output-folder.ts';
 import { evaluateTestSplit, type TestEvaluation } from './test-split.ts';
 
 export interface TrainOptions {
@@ -52,15 +55,30 @@ function dataName(data: string | DatasetSplits): string {
 }
 
 /**
+ * A folder given as the architecture is most likely a trained model folder: say what it is
+ * rather than that no model has that name.
+ */
+function checkArchitecture(model: string | undefined): void {
+  if (model === undefined) return;
+  const spec = parseModelSpec(model);
+  if (spec.kind !== 'folder' || !existsSync(spec.dir)) return;
+  const what = isModelFolder(spec.dir) ? 'a trained model folder' : 'a folder, and not a complete graft model folder (no graft.json)';
+  throw new RangeError(`${spec.dir} is ${what}; the model to train is a zoo name (graft models lists them), onnx:<file.onnx>[#tensor] or tfjs:<model.json>`);
+}
+
+/**
  * The whole training job: fit, the kept model evaluated on the test split when the data has one
  * (a test/ folder), then the model folder (weights, labels, graft.json with config, history and
- * test metrics), the HTML report, and the checkpoint removed once the run has finished.
+ * test metrics, the HTML report) swapped in whole, without the checkpoint once the run has
+ * finished. The output folder is checked first, so a run that could not be saved never starts.
  */
 export async function train(data: string | DatasetSplits, config: Partial<TrainConfig>, opts: TrainOptions): Promise<TrainJobResult> {
   if (typeof opts?.out !== 'string' || opts.out === '') {
     throw invalidType('out', 'the path of the model folder to write', opts?.out);
   }
   const out = resolve(opts.out);
+  checkArchitecture(config?.model);
+  await prepareOutputFolder(out);
   const runtime = opts.runtime ?? currentRuntime();
   // The splits are made here, as fit would make them, so the test split is at hand afterwards.
   const resolved = resolveConfig(config);
@@ -68,16 +86,18 @@ export async function train(data: string | DatasetSplits, config: Partial<TrainC
   const result = await fit(splits, config, { out, resume: opts.resume, signal: opts.signal, onEvent: opts.onEvent, runtime });
   const test = splits.test && !result.stopped ? await testMetrics(result, splits.test, runtime, opts) : null;
   const summary = runSummary(result, test);
+  const title = opts.title ?? `${dataName(data)} · ${result.config.model} · ${result.config.mode}`;
+  const checkpoint = checkpointPath(out);
   await saveModelFolder(out, result.model, {
     model: result.config.model, pretrained: result.config.weights, classes: [...result.classes], preprocessing: result.preprocessing,
     training: { ...result.config }, metrics: { ...summary, per_class: result.best.perClass, confusion: result.best.confusion },
     history: result.history,
+  }, {
+    extra: async (dir) => { await writeReport(dir, reportInput(result, title, test)); },
+    drop: result.stopped ? [] : [basename(checkpoint)],
   });
-  const title = opts.title ?? `${dataName(data)} · ${result.config.model} · ${result.config.mode}`;
-  const report = await writeReport(out, reportInput(result, title, test));
-  const checkpoint = checkpointPath(out);
   if (!result.stopped) await rm(checkpoint, { force: true });
-  return { result, summary, out, weights: join(out, MODEL_FILE), report, checkpoint: result.stopped ? checkpoint : null, test };
+  return { result, summary, out, weights: join(out, MODEL_FILE), report: join(out, REPORT_FILE), checkpoint: result.stopped ? checkpoint : null, test };
 }
 
 /** The test split's metrics; a stop requested while they are measured keeps the trained model without them. */
@@ -90,3 +110,4 @@ async function testMetrics(result: TrainResult, test: NonNullable<DatasetSplits[
     throw e;
   }
 }
+

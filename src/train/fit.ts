@@ -20,22 +20,27 @@ import { FeatureCache, defaultFeatureCacheDir, sha256 } from './feature-cache.ts
 import { setTrainable, onlyHeadTrains, backboneStageCount } from './trainable.ts';
 import { makeOptimizer, makeSchedule } from './optimizer-setup.ts';
 import { trainEpochOnImages, trainEpochOnFeatures, evaluateImages, evaluateFeatures, type StepReport } from './loops.ts';
-import type { EvalResult } from './metrics.ts';
+import { showsTop5, type EvalResult } from './metrics.ts';
+import { checkEpochFinite } from './diverged.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { AbortError, throwIfAborted } from './abort.ts';
 import type { EpochRecord } from './history.ts';
 import type { StateDict } from '../nn/state-dict.ts';
 
+/** Epoch numbers in events, records and results count from 1, as the CLI and the report show them. */
 export type TrainEvent =
   | { type: 'dataset'; classes: readonly string[]; train: number; val: number; source: string }
   | { type: 'features'; split: 'train' | 'val'; done: number; total: number }
   | { type: 'epoch-start'; epoch: number; epochs: number; phase: string }
   | { type: 'step'; epoch: number; report: StepReport }
   | { type: 'epoch-end'; record: EpochRecord; improved: boolean }
+  /** `epoch`: the last epoch the checkpoint completed. */
   | { type: 'resumed'; epoch: number }
   | { type: 'early-stop'; epoch: number }
   | { type: 'stopped'; epoch: number; bestEpoch: number }
-  | { type: 'skip'; file: string; reason: string };
+  | { type: 'skip'; file: string; reason: string }
+  /** The feature cache in `dir` cannot be written (a full disk, say); the run goes on without caching. */
+  | { type: 'cache-off'; dir: string; reason: string };
 
 export interface FitOptions {
   /** Folder for checkpoints (written after every epoch) and, by the CLI, the trained model. */
@@ -59,6 +64,7 @@ export interface TrainResult {
   model: Staged;
   preprocessing: Preprocessing;
   history: EpochRecord[];
+  /** The number (from 1) of the epoch whose weights were kept. */
   bestEpoch: number;
   bestValAcc: number;
   /** Validation metrics of the best epoch, with the file of every prediction. */
@@ -149,12 +155,21 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
     model.eval();
     const identity = { backbone: backboneDigest(model), cut: cfg.model + ':' + backbone.map((s) => s.name).join(','), seed: cfg.seed, pixels: PIXEL_PIPELINE_VERSION };
     const root = cfg.cacheDir ?? defaultFeatureCacheDir();
-    const cache = (t: string) => (cfg.featureCache ? new FeatureCache(root, { ...identity, transform: t }) : null);
+    let cacheOff = false;
+    const onUnwritable = (dir: string, error: Error) => {
+      if (!cacheOff) emit({ type: 'cache-off', dir, reason: error.message });
+      cacheOff = true;
+    };
+    const cache = (t: string) => (cfg.featureCache ? new FeatureCache(root, { ...identity, transform: t }, { onUnwritable }) : null);
     const run = (x: Tensor) => runStages(backbone, x);
     const common = { seed: cfg.seed, strict: cfg.strict, onSkip, batchSize: 32 };
     const views = cfg.augment === 'none' ? 1 : cfg.views;
-    const train = await embed(run, splits.train.samples, { ...common, signal, transform: trainTf, views, cache: cache(JSON.stringify(trainTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'train', done, total }) });
-    const val = await embed(run, splits.val.samples, { ...common, signal, transform: evalTf, views: 1, cache: cache(JSON.stringify(evalTf.spec())), onProgress: (done, total) => emit({ type: 'features', split: 'val', done, total }) });
+    const trainCache = cache(JSON.stringify(trainTf.spec()));
+    const valCache = cache(JSON.stringify(evalTf.spec()));
+    await trainCache?.removeStaleTemps();
+    await valCache?.removeStaleTemps();
+    const train = await embed(run, splits.train.samples, { ...common, signal, transform: trainTf, views, cache: trainCache, onProgress: (done, total) => emit({ type: 'features', split: 'train', done, total }) });
+    const val = await embed(run, splits.val.samples, { ...common, signal, transform: evalTf, views: 1, cache: valCache, onProgress: (done, total) => emit({ type: 'features', split: 'val', done, total }) });
     cacheHits = train.cacheHits + val.cacheHits;
     features = { train, val };
     return features;
@@ -175,8 +190,13 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
   if (resumed) {
     model.loadStateDict(resumed.model, { source: 'the checkpoint' });
     bestState = resumed.best;
-    const t = resumed.trainer as { history: EpochRecord[]; bestEpoch: number; bestAcc: number; bestEval: EvalResult & { files: string[] }; sinceBest: number };
+    const t = resumed.trainer as { history: EpochRecord[]; bestEpoch: number; bestAcc: number; bestEval: EvalResult & { files: string[] }; sinceBest: number; epochsFrom?: number };
     ({ history, bestEpoch, bestAcc, bestEval, sinceBest } = t);
+    // Checkpoints written before epochs were counted from 1 numbered them from 0.
+    if (t.epochsFrom !== 1) {
+      history = history.map((h) => ({ ...h, epoch: h.epoch + 1 }));
+      bestEpoch += 1;
+    }
     startEpoch = resumed.epoch + 1;
     emit({ type: 'resumed', epoch: startEpoch });
   }
@@ -195,11 +215,12 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
     }
     for (let epoch = Math.max(phase.start, startEpoch); epoch < phase.end; epoch++) {
       const t0 = performance.now();
-      emit({ type: 'epoch-start', epoch, epochs: cfg.epochs, phase: phase.name });
+      const number = epoch + 1;
+      emit({ type: 'epoch-start', epoch: number, epochs: cfg.epochs, phase: phase.name });
       // Dropout masks and other draws restart from (seed, epoch): an epoch replays identically after a resume.
       manualSeed(mix32(cfg.seed ^ mix32(epoch + 1)));
       const lr = optimizer.paramGroups[optimizer.paramGroups.length - 1].lr;
-      const onStep = (report: StepReport) => emit({ type: 'step', epoch, report });
+      const onStep = (report: StepReport) => emit({ type: 'step', epoch: number, report });
       let train, val;
       if (onFeatures) {
         const f = await getFeatures();
@@ -209,16 +230,17 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
         train = await trainEpochOnImages(model, trainLoader, epoch, optimizer, schedule, cfg.labelSmoothing, onStep, signal);
         val = await evaluateImages(model, valLoader, classes, signal);
       }
+      checkEpochFinite(model.stateDict(), val.loss, number, lr);
       schedule.afterEpoch();
       const record: EpochRecord = {
-        epoch, phase: phase.name, train_loss: train.loss, train_acc: train.acc, val_loss: val.loss, val_acc: val.acc,
-        val_top5: val.top5, lr, seconds: (performance.now() - t0) / 1000,
+        epoch: number, phase: phase.name, train_loss: train.loss, train_acc: train.acc, val_loss: val.loss, val_acc: val.acc,
+        val_balanced_acc: val.balancedAcc, ...(showsTop5(classes.length) ? { val_top5: val.top5 } : {}), lr, seconds: (performance.now() - t0) / 1000,
       };
       history.push(record);
       const improved = val.acc > bestAcc;
       if (improved) {
         bestAcc = val.acc;
-        bestEpoch = epoch;
+        bestEpoch = number;
         bestState = copyState(model.stateDict());
         bestEval = val;
         sinceBest = 0;
@@ -227,11 +249,11 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
       if (opts.out) {
         await saveCheckpoint(opts.out, {
           epoch, model: model.stateDict(), best: bestState, optimizer: optimizer.stateDict(), scheduler: schedule.stateDict(),
-          trainer: { history, bestEpoch, bestAcc, bestEval, sinceBest },
+          trainer: { history, bestEpoch, bestAcc, bestEval, sinceBest, epochsFrom: 1 },
         });
       }
       if (cfg.patience > 0 && sinceBest >= cfg.patience) {
-        emit({ type: 'early-stop', epoch });
+        emit({ type: 'early-stop', epoch: number });
         break training;
       }
     }

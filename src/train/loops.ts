@@ -10,6 +10,7 @@ import { MetricAccumulator, type EvalResult } from './metrics.ts';
 import type { Embeddings } from './embeddings.ts';
 import type { Schedule } from './optimizer-setup.ts';
 import { throwIfAborted } from './abort.ts';
+import { checkStepLoss } from './diverged.ts';
 
 export interface StepReport { batch: number; batches: number; loss: number; images: number }
 
@@ -25,6 +26,8 @@ async function step(forward: (x: Tensor) => Tensor, x: Tensor, y: ArrayLike<numb
   return { loss: await loss.item(), logits: logits.value as Float32Array };
 }
 
+const currentLr = (optimizer: Optimizer) => optimizer.paramGroups[optimizer.paramGroups.length - 1].lr;
+
 function tally(acc: { lossSum: number; correct: number; n: number }, loss: number, logits: Float32Array, y: ArrayLike<number>) {
   const c = logits.length / y.length;
   for (let i = 0; i < y.length; i++) {
@@ -36,7 +39,10 @@ function tally(acc: { lossSum: number; correct: number; n: number }, loss: numbe
   acc.n += y.length;
 }
 
-/** An epoch of training on images: every trainable parameter learns. */
+/**
+ * An epoch of training on images: every trainable parameter learns. `epoch` is the 0-based index
+ * that seeds the epoch's draws; a diverged loss is reported with epochs and steps counted from 1.
+ */
 export async function trainEpochOnImages(
   model: Module, loader: DataLoader, epoch: number, optimizer: Optimizer, schedule: Schedule, labelSmoothing: number,
   onStep?: (r: StepReport) => void, signal?: AbortSignal,
@@ -48,7 +54,9 @@ export async function trainEpochOnImages(
   for await (const batch of loader) {
     throwIfAborted(signal, 'Training');
     const y = batch.labels as Int32Array;
+    const lr = currentLr(optimizer);
     const { loss, logits } = await step((x) => model.forward(x), tensor(batch.images, batch.shape), y, optimizer, labelSmoothing);
+    checkStepLoss(loss, epoch + 1, b + 1, loader.length, lr);
     schedule.afterBatch();
     tally(acc, loss, logits, y);
     onStep?.({ batch: ++b, batches: loader.length, loss, images: y.length });
@@ -80,7 +88,9 @@ export async function trainEpochOnFeatures(
       x.set(emb.views[v].subarray(i * emb.dim, (i + 1) * emb.dim), k * emb.dim);
     });
     const y = idx.map((i) => targets[i]);
+    const lr = currentLr(optimizer);
     const { loss, logits } = await step(head, tensor(x, [idx.length, emb.dim]), y, optimizer, labelSmoothing);
+    checkStepLoss(loss, epoch + 1, b + 1, batches, lr);
     schedule.afterBatch();
     tally(acc, loss, logits, y);
     onStep?.({ batch: b + 1, batches, loss, images: idx.length });

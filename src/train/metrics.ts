@@ -1,12 +1,18 @@
 /**
  * Classification metrics from predicted scores, computed on the host as each batch arrives:
- * loss, top-1 and top-5 accuracy, the confusion matrix and per-class precision/recall/F1.
+ * loss, top-1 and top-5 accuracy, balanced accuracy, the confusion matrix and per-class
+ * precision/recall/F1.
  */
 export interface ClassMetrics { class: string; precision: number; recall: number; f1: number; support: number }
 
 export interface EvalResult {
   loss: number;
   acc: number;
+  /**
+   * Mean per-class recall over the classes present (scikit-learn's balanced_accuracy_score): on
+   * imbalanced data, accuracy rewards predicting the big classes; this weighs every class alike.
+   */
+  balancedAcc: number;
   top5: number;
   count: number;
   /** [actual][predicted] counts. */
@@ -62,9 +68,15 @@ export class MetricAccumulator {
       return { class: name, precision, recall, f1, support };
     });
     const n = Math.max(this.n, 1);
+    const present = perClass.filter((m) => m.support > 0);
+    const balancedAcc = present.length ? present.reduce((sum, m) => sum + m.recall, 0) / present.length : 0;
     return {
-      loss: this.lossSum / n, acc: this.correct / n, top5: this.correct5 / n, count: this.n,
+      loss: this.lossSum / n, acc: this.correct / n, balancedAcc, top5: this.correct5 / n, count: this.n,
       confusion: this.confusion.map((r) => [...r]), perClass, predictions: [...this.predictions],
     };
   }
 }
+
+/** Top-5 of five classes or fewer counts every answer as right: it says something only above five. */
+export const TOP5_MIN_CLASSES = 6;
+export const showsTop5 = (classes: number) => classes >= TOP5_MIN_CLASSES;
