@@ -76,6 +76,13 @@ async function send(): Promise<void> {
     count(`${kind} ${r.status}`);
     if (!ok.includes(r.status) && r.status !== 503 && unexpected.length < 20) unexpected.push(`${kind}: ${r.status}`);
   } catch (error) {
+    // A body over the limit is refused as soon as its Content-Length is read; a client still
+    // writing it may see the connection close instead of the 413. Refused either way.
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (kind === 'body over the limit' && (code === 'EPIPE' || code === 'ECONNRESET')) {
+      count(`${kind} closed while sending`);
+      return;
+    }
     fetchErrors++;
     if (process.env.SOAK_DEBUG) process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1)} s ${kind}: ${String((error as { cause?: Error }).cause)}\n`);
     if (unexpected.length < 20) unexpected.push(`${kind}: ${(error as Error).message} (${String((error as { cause?: Error }).cause?.message ?? "")})`);
@@ -90,12 +97,17 @@ function rssMb(): number {
 const started = Date.now();
 const end = Date.now() + minutes * 60_000;
 const warmUpEnd = Date.now() + minutes * 60_000 / 5;
-const samples: { t: number; rss: number }[] = [];
+const samples: { t: number; rss: number; heap: number }[] = [];
 let warmRss = 0;
-const sampler = setInterval(() => {
+/** The server's JavaScript heap in use, from its own metrics. */
+async function heapMb(): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^graft_process_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? NaN) / 2 ** 20;
+}
+const sampler = setInterval(async () => {
   if (exitCode !== undefined) return;
   const rss = rssMb();
-  samples.push({ t: Date.now(), rss });
+  samples.push({ t: Date.now(), rss, heap: await heapMb().catch(() => NaN) });
   if (!warmRss && Date.now() >= warmUpEnd) warmRss = rss;
 }, 5000);
 const bursts: Promise<unknown>[] = [];
@@ -120,6 +132,7 @@ const summary = {
   fetch_errors: fetchErrors, server_errors_other_than_503: serverErrors, unexpected, crashed: !alive, exit_code_on_sigterm: code,
   rss_mb_after_warm_up: +warmRss.toFixed(1), rss_mb_final: +finalRss.toFixed(1), rss_growth: +growth.toFixed(4),
   rss_mb_samples: samples.map((s) => +s.rss.toFixed(0)),
+  heap_mb_samples: samples.map((s) => +s.heap.toFixed(0)),
 };
 process.stdout.write(`${JSON.stringify(summary, null, 1)}\n`);
 const passed = alive && code === 0 && serverErrors === 0 && fetchErrors === 0 && unexpected.length === 0 && growth < 0.05;

@@ -239,6 +239,11 @@ test('--token guards every endpoint but the health probes; CORS is off unless an
     const allowed = await fetch(`${guarded.url}/v2/models/bugs`, { headers: { authorization: 'Bearer s3cret', origin: 'https://app.example' } });
     assert.equal(allowed.status, 200);
     assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
+    const preflight = await fetch(`${guarded.url}/v2/models/bugs/infer`, {
+      method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
   } finally {
     await guarded.close();
   }

@@ -147,7 +147,8 @@ function buildApp(context: ServerContext, tags: WeakMap<FastifyRequest, number>,
   if (options.token !== null) {
     const expected = Buffer.from(`Bearer ${options.token}`);
     app.addHook('onRequest', async (request, reply) => {
-      if (OPEN_PATHS.has(request.url.split('?')[0])) return;
+      // CORS preflights carry no credentials by design; they only ask what is allowed.
+      if (OPEN_PATHS.has(request.url.split('?')[0]) || request.method === 'OPTIONS') return;
       const given = Buffer.from(request.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         reply.header('www-authenticate', 'Bearer');
