@@ -61,6 +61,6 @@ test('graft serve logs a JSON line per request and, on SIGTERM, answers what it 
 
 test('graft serve refuses a folder that is not a model with the reason, before listening', async () => {
   const server = start(join(root, 'assets'), '--port', '0');
-  await assert.rejects(server.listening, /not a trained model folder/);
+  await assert.rejects(server.listening, /not a complete graft model folder \(no graft\.json\)/);
   assert.equal(await server.exited, 1);
 });

@@ -29,5 +29,5 @@ export { csvDataset, parseCsv, type CsvOptions } from './datasets/csv.ts';
 export { stratifiedSplit, type Split, type SplitOptions } from './split.ts';
 export { loadSample, PIXEL_PIPELINE_VERSION } from './sample.ts';
 export { registerTransform } from './transforms/transform.ts';
-export { readRegularFile, readRegularFileSync, unreadableReason, UnreadableFileError, MAX_IMAGE_FILE_BYTES } from './regular-file.ts';
+export { readRegularFile, readRegularFileSync, unreadableReason, UnreadableFileError, MAX_IMAGE_FILE_BYTES, type FileStats } from './regular-file.ts';
 export { PixelBudget } from './pixel-budget.ts';

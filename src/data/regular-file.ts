@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /**
@@ -21,8 +21,19 @@ export class UnreadableFileError extends Error {
   }
 }
 
+/** What of a file's stat is needed here (node:fs Stats has it), so the public types need no Node typings. */
+export interface FileStats {
+  size: number;
+  isFile(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isDirectory(): boolean;
+}
+
 /** What a file is when it is not a regular file, in words. */
-function kindOf(stats: Stats): string {
+function kindOf(stats: FileStats): string {
   if (stats.isFIFO()) return 'a named pipe (FIFO)';
   if (stats.isCharacterDevice()) return 'a character device (like /dev/zero or /dev/urandom)';
   if (stats.isBlockDevice()) return 'a block device';
@@ -36,7 +47,7 @@ function kindOf(stats: Stats): string {
  * only regular files are read, since a device or a pipe can produce endless bytes or none, and only
  * up to `maxBytes`.
  */
-export function unreadableReason(stats: Stats, maxBytes = MAX_IMAGE_FILE_BYTES): string | null {
+export function unreadableReason(stats: FileStats, maxBytes = MAX_IMAGE_FILE_BYTES): string | null {
   if (!stats.isFile()) return `not a regular file but ${kindOf(stats)}; only regular files are read`;
   if (stats.size > maxBytes) return `${stats.size} bytes, more than the ${maxBytes}-byte limit for an image file`;
   return null;
@@ -46,7 +57,7 @@ export function unreadableReason(stats: Stats, maxBytes = MAX_IMAGE_FILE_BYTES):
  * Reads a whole regular file. The check is made on the opened descriptor, so a file swapped for a
  * pipe or a device after a directory scan is refused too, and at most its size then is read.
  */
-export async function readRegularFile(file: string, maxBytes = MAX_IMAGE_FILE_BYTES): Promise<Buffer> {
+export async function readRegularFile(file: string, maxBytes = MAX_IMAGE_FILE_BYTES): Promise<Uint8Array> {
   const handle = await open(file, OPEN_FLAGS);
   try {
     const stats = await handle.stat();
@@ -66,7 +77,7 @@ export async function readRegularFile(file: string, maxBytes = MAX_IMAGE_FILE_BY
 }
 
 /** readRegularFile, blocking: for worker threads, where blocking costs nothing. */
-export function readRegularFileSync(file: string, maxBytes = MAX_IMAGE_FILE_BYTES): Buffer {
+export function readRegularFileSync(file: string, maxBytes = MAX_IMAGE_FILE_BYTES): Uint8Array {
   const fd = openSync(file, OPEN_FLAGS);
   try {
     const stats = fstatSync(fd);

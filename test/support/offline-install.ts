@@ -22,8 +22,13 @@ export function consumerProject(dir: string, tarball: string, projectFields: Rec
   };
   // The repository's entries that are not development-only are graft's dependency tree; its
   // dependencies sit at the same paths under the consumer's node_modules.
-  for (const [path, entry] of Object.entries(lock.packages as Record<string, { dev?: boolean }>)) {
-    if (path !== '' && !entry.dev) packages[path] = entry;
+  // Entries are given their registry tarball URL where the lockfile omits it, so npm finds each
+  // tarball in its cache by URL and integrity without asking the registry for the package list.
+  for (const [path, entry] of Object.entries(lock.packages as Record<string, { dev?: boolean; resolved?: string; version?: string; link?: boolean }>)) {
+    if (path === '' || entry.dev) continue;
+    const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    const tarball = `https://registry.npmjs.org/${name}/-/${name.split('/').pop()}-${entry.version}.tgz`;
+    packages[path] = entry.resolved || entry.link || !entry.version ? entry : { ...entry, resolved: tarball };
   }
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { graft: spec }, ...projectFields }, null, 2)}\n`);
   writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
