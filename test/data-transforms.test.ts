@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import {
   adjustBrightness, adjustContrast, adjustHue, adjustSaturation, adjustSharpness, affine, applyOp, autocontrast, augmentationSpace,
   centerCrop, CenterCrop, ColorJitter, Compose, equalize, evalPreset, hflip, Normalize, posterize, RandomErasing,
-  RandomHorizontalFlip, RandomResizedCrop, RandomRotation, resample, resize, Resize, resizedCrop, resizedSize, rgbImage, Rng, rotate,
+  RandomHorizontalFlip, RandomResizedCrop, RandomRotation, resample, resampleInJavaScript, resize, Resize, resizedCrop, resizedSize, rgbImage, Rng, rotate,
   solarize, ToTensor, transformFromSpec, TrivialAugmentWide, TRIVIAL_AUGMENT_OPS, type ImageTensor, type RgbImage,
 } from '../src/data/index.ts';
+import { resampleKernelAvailable } from '../src/data/simd/resample.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'data');
 
@@ -262,6 +263,28 @@ describe('Resize then CenterCrop', () => {
           assert.deepEqual([fused.width, fused.height], [oneAfterOther.width, oneAfterOther.height], what);
           assert.ok(Buffer.from(fused.data).equals(Buffer.from(oneAfterOther.data)), what);
         }
+      }
+    }
+  });
+});
+
+describe('resample in WebAssembly', () => {
+  test('gives the JavaScript passes\' bytes exactly, over sizes, regions, windows and both filters', () => {
+    assert.ok(resampleKernelAvailable(), 'the kernel runs here, so the comparison compares two implementations');
+    const cases: [number, number, number, number][] = [[500, 375, 341, 256], [375, 500, 256, 341], [640, 480, 224, 224], [97, 1000, 50, 300], [33, 17, 200, 90], [1, 1, 7, 5], [3001, 2000, 299, 299], [256, 255, 256, 256]];
+    for (const interpolation of ['bilinear', 'bicubic'] as const) {
+      for (const [w, h, ow, oh] of cases) {
+        const image = noiseImage(w, h, w + 13 * h);
+        const what = `${interpolation} ${w}x${h} -> ${ow}x${oh}`;
+        const same = (a: RgbImage, b: RgbImage, label: string) => {
+          assert.deepEqual([a.width, a.height], [b.width, b.height], label);
+          assert.ok(Buffer.from(a.data).equals(Buffer.from(b.data)), label);
+        };
+        same(resample(image, ow, oh, interpolation), resampleInJavaScript(image, ow, oh, interpolation), what);
+        const region = { left: Math.floor(w / 5), top: Math.floor(h / 7), width: Math.max(1, Math.floor(w / 2)), height: Math.max(1, Math.floor(h / 2)) };
+        same(resample(image, ow, oh, interpolation, region), resampleInJavaScript(image, ow, oh, interpolation, region), `${what} region`);
+        const win = { left: Math.floor(ow / 4), top: Math.floor(oh / 3), width: Math.max(1, Math.floor(ow / 2)), height: Math.max(1, Math.floor(oh / 2)) };
+        same(resample(image, ow, oh, interpolation, undefined, win), resampleInJavaScript(image, ow, oh, interpolation, undefined, win), `${what} window`);
       }
     }
   });

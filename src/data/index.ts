@@ -3,7 +3,7 @@ export { decodeBmp, BmpError } from './bmp.ts';
 export { rgbImage, imageTensor, type RgbImage, type ImageTensor, type Sample } from './image.ts';
 export { Rng, hashString } from './rng.ts';
 export { Resize, resize, resizedSize, type Size } from './transforms/resize.ts';
-export { resample, type Interpolation } from './transforms/resample.ts';
+export { resample, resampleInJavaScript, type Interpolation } from './transforms/resample.ts';
 export { CenterCrop, centerCrop, crop } from './transforms/crop.ts';
 export { ToTensor, Normalize, toTensor, normalize } from './transforms/tensor.ts';
 export { Compose } from './transforms/compose.ts';

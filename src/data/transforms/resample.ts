@@ -1,4 +1,5 @@
 import { rgbImage, type RgbImage } from '../image.ts';
+import { resampleBothPasses } from '../simd/resample.ts';
 
 /**
  * PIL's ImagingResample, reproduced step by step so Resize matches torchvision on PIL images:
@@ -85,6 +86,15 @@ function clip8(v: number): number {
  * what the crop discards); each output pixel is the same either way.
  */
 export function resample(src: RgbImage, outWidth: number, outHeight: number, interpolation: Interpolation = 'bilinear', region?: Region, window?: Region): RgbImage {
+  return resampleWith(src, outWidth, outHeight, interpolation, region, window, true);
+}
+
+/** resample without the WebAssembly kernel: the reference its output is tested against. */
+export function resampleInJavaScript(src: RgbImage, outWidth: number, outHeight: number, interpolation: Interpolation = 'bilinear', region?: Region, window?: Region): RgbImage {
+  return resampleWith(src, outWidth, outHeight, interpolation, region, window, false);
+}
+
+function resampleWith(src: RgbImage, outWidth: number, outHeight: number, interpolation: Interpolation, region: Region | undefined, window: Region | undefined, kernel: boolean): RgbImage {
   const r = region ?? { left: 0, top: 0, width: src.width, height: src.height };
   const w = window ?? { left: 0, top: 0, width: outWidth, height: outHeight };
   if (interpolation === 'nearest') return resampleNearest(src, outWidth, outHeight, r, w);
@@ -96,14 +106,17 @@ export function resample(src: RgbImage, outWidth: number, outHeight: number, int
   // Only the source rows the vertical pass will read go through the horizontal pass.
   const firstRow = vert.bounds[0];
   const lastRow = vert.bounds[w.height * 2 - 2] + vert.bounds[w.height * 2 - 1];
-  let tmp: RgbImage;
-  if (needHorizontal) {
-    tmp = horizontalPass(src, r, firstRow, lastRow, w.width, windowOf(coefficients(r.width, outWidth, filter), w.left, w.width));
-    for (let i = 0; i < w.height; i++) vert.bounds[i * 2] -= firstRow;
-  } else {
-    tmp = src;
+  if (!needHorizontal) {
     for (let i = 0; i < w.height; i++) vert.bounds[i * 2] += r.top;
+    return verticalPass(src, w.height, vert);
   }
+  const horiz = windowOf(coefficients(r.width, outWidth, filter), w.left, w.width);
+  if (needVertical) for (let i = 0; i < w.height; i++) vert.bounds[i * 2] -= firstRow;
+  if (kernel && needVertical) {
+    const pixels = resampleBothPasses(src.data, src.width, r.top + firstRow, r.left, lastRow - firstRow, horiz, vert, w.width, w.height);
+    if (pixels) return rgbImage(w.width, w.height, pixels);
+  }
+  const tmp = horizontalPass(src, r, firstRow, lastRow, w.width, horiz);
   return needVertical ? verticalPass(tmp, w.height, vert) : tmp;
 }
 
