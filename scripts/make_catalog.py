@@ -26,6 +26,10 @@ ZOO = [
     "resnext50_32x4d", "wide_resnet50_2",
     "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
     "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+    "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf",
+    "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
+    "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf",
+    "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf",
 ]
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

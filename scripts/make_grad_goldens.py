@@ -120,6 +120,13 @@ OPS = {
     "cross_entropy_composed": ([inp([4, 5], 89)],
                                lambda x: -(torch.log_softmax(x, 1) * F.one_hot(torch.tensor([0, 3, 1, 4]), 5)).sum(1).mean()),
     "silu": ([inp([3, 5], 90)], F.silu),
+    # Grouped convolutions of other shapes than 2 groups: RegNet's and ResNeXt's (several channels
+    # in and out per group), more outputs than inputs per group, fewer, 1x1, and strided.
+    "conv2d_groups8_stride2_even": ([inp([2, 64, 8, 8], 101), inp([64, 8, 3, 3], 102)], lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=8)),
+    "conv2d_groups4_stride2": ([inp([2, 16, 7, 7], 103), inp([16, 4, 3, 3], 104)], lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=4)),
+    "conv2d_groups3_widen": ([inp([2, 6, 5, 5], 105), inp([9, 2, 3, 3], 106), inp([9], 107)], lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=3)),
+    "conv2d_groups4_narrow": ([inp([1, 8, 5, 5], 108), inp([4, 2, 3, 3], 109)], lambda x, w: F.conv2d(x, w, padding=1, groups=4)),
+    "conv2d_groups2_1x1": ([inp([2, 8, 4, 4], 110), inp([6, 4, 1, 1], 111)], lambda x, w: F.conv2d(x, w, groups=2)),
 }
 
 

@@ -3,6 +3,7 @@ import type { ResNet } from './resnet.ts';
 import type { VGG } from './vgg.ts';
 import type { MobileNetV2 } from './mobilenetv2.ts';
 import type { MobileNetV3 } from './mobilenetv3.ts';
+import type { RegNet } from './regnet.ts';
 
 /**
  * The zoo, as torchvision.models: `await models.resnet50({ weights: 'IMAGENET1K_V2' })`.
@@ -28,6 +29,21 @@ export const vgg19_bn = zoo<VGG>('vgg19_bn');
 export const mobilenet_v2 = zoo<MobileNetV2>('mobilenet_v2');
 export const mobilenet_v3_small = zoo<MobileNetV3>('mobilenet_v3_small');
 export const mobilenet_v3_large = zoo<MobileNetV3>('mobilenet_v3_large');
+export const regnet_y_400mf = zoo<RegNet>('regnet_y_400mf');
+export const regnet_y_800mf = zoo<RegNet>('regnet_y_800mf');
+export const regnet_y_1_6gf = zoo<RegNet>('regnet_y_1_6gf');
+export const regnet_y_3_2gf = zoo<RegNet>('regnet_y_3_2gf');
+export const regnet_y_8gf = zoo<RegNet>('regnet_y_8gf');
+export const regnet_y_16gf = zoo<RegNet>('regnet_y_16gf');
+export const regnet_y_32gf = zoo<RegNet>('regnet_y_32gf');
+export const regnet_y_128gf = zoo<RegNet>('regnet_y_128gf');
+export const regnet_x_400mf = zoo<RegNet>('regnet_x_400mf');
+export const regnet_x_800mf = zoo<RegNet>('regnet_x_800mf');
+export const regnet_x_1_6gf = zoo<RegNet>('regnet_x_1_6gf');
+export const regnet_x_3_2gf = zoo<RegNet>('regnet_x_3_2gf');
+export const regnet_x_8gf = zoo<RegNet>('regnet_x_8gf');
+export const regnet_x_16gf = zoo<RegNet>('regnet_x_16gf');
+export const regnet_x_32gf = zoo<RegNet>('regnet_x_32gf');
 
 export { createModel, listModels, weightsFor, findWeights, registerModel, IMAGENET_CATEGORIES, type ModelOptions } from './registry.ts';
 export type { WeightsEntry, Preprocessing } from './catalog.ts';
@@ -35,6 +51,7 @@ export { ResNet, BasicBlock, Bottleneck } from './resnet.ts';
 export { VGG } from './vgg.ts';
 export { MobileNetV2, InvertedResidual } from './mobilenetv2.ts';
 export { MobileNetV3, InvertedResidualV3, SqueezeExcitation } from './mobilenetv3.ts';
+export { RegNet, ResBottleneckBlock } from './regnet.ts';
 export { createClassifier, type ClassifierOptions } from './classifier.ts';
 export { BackboneClassifier } from './backbone-classifier.ts';
 export { OnnxBackbone, loadOnnxBackbone } from './onnx-backbone.ts';

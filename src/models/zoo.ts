@@ -3,6 +3,7 @@ import * as resnet from './resnet.ts';
 import * as vgg from './vgg.ts';
 import * as mnv2 from './mobilenetv2.ts';
 import * as mnv3 from './mobilenetv3.ts';
+import * as regnet from './regnet.ts';
 
 /** Builds an architecture with random weights. */
 export type Builder = (cfg: { numClasses?: number }) => Module;
@@ -27,6 +28,10 @@ const ZOO: [string, Builder][] = [
   ['vgg11', vgg.vgg11], ['vgg11_bn', vgg.vgg11_bn], ['vgg13', vgg.vgg13], ['vgg13_bn', vgg.vgg13_bn],
   ['vgg16', vgg.vgg16], ['vgg16_bn', vgg.vgg16_bn], ['vgg19', vgg.vgg19], ['vgg19_bn', vgg.vgg19_bn],
   ['mobilenet_v2', mnv2.mobilenet_v2], ['mobilenet_v3_small', mnv3.mobilenet_v3_small], ['mobilenet_v3_large', mnv3.mobilenet_v3_large],
+  ['regnet_y_400mf', regnet.regnet_y_400mf], ['regnet_y_800mf', regnet.regnet_y_800mf], ['regnet_y_1_6gf', regnet.regnet_y_1_6gf], ['regnet_y_3_2gf', regnet.regnet_y_3_2gf],
+  ['regnet_y_8gf', regnet.regnet_y_8gf], ['regnet_y_16gf', regnet.regnet_y_16gf], ['regnet_y_32gf', regnet.regnet_y_32gf], ['regnet_y_128gf', regnet.regnet_y_128gf],
+  ['regnet_x_400mf', regnet.regnet_x_400mf], ['regnet_x_800mf', regnet.regnet_x_800mf], ['regnet_x_1_6gf', regnet.regnet_x_1_6gf], ['regnet_x_3_2gf', regnet.regnet_x_3_2gf],
+  ['regnet_x_8gf', regnet.regnet_x_8gf], ['regnet_x_16gf', regnet.regnet_x_16gf], ['regnet_x_32gf', regnet.regnet_x_32gf],
 ];
 for (const [name, build] of ZOO) registerModel(name, build);
 

@@ -14,14 +14,35 @@ function normal(): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
+/** Open `skipInit` calls: building is synchronous, so a counter is the whole state. */
+let skipping = 0;
+
+/**
+ * Builds modules without drawing their initial values, as torch.nn.utils.skip_init: every
+ * parameter is allocated at its shape and left at zero, for a state dict that replaces all of them
+ * next. Drawing is most of the time it takes to build a large network (a convolution's weights
+ * are drawn twice, by nn.Conv2d and by the network's own initialization), and zeros the process
+ * has not written cost it no resident memory.
+ */
+export function skipInit<T>(build: () => T): T {
+  skipping++;
+  try {
+    return build();
+  } finally {
+    skipping--;
+  }
+}
+
 export function uniform(n: number, low: number, high: number): Float32Array {
   const out = new Float32Array(n);
+  if (skipping) return out;
   for (let i = 0; i < n; i++) out[i] = low + (high - low) * random();
   return out;
 }
 
 export function normals(n: number, mean: number, std: number): Float32Array {
   const out = new Float32Array(n);
+  if (skipping) return out;
   for (let i = 0; i < n; i++) out[i] = mean + std * normal();
   return out;
 }
