@@ -26,6 +26,8 @@ ZOO = [
     "resnext50_32x4d", "wide_resnet50_2",
     "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
     "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+    "alexnet", "densenet121", "densenet161", "densenet169", "densenet201",
+    "googlenet", "inception_v3", "squeezenet1_0", "squeezenet1_1",
 ]
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

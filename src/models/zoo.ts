@@ -3,6 +3,11 @@ import * as resnet from './resnet.ts';
 import * as vgg from './vgg.ts';
 import * as mnv2 from './mobilenetv2.ts';
 import * as mnv3 from './mobilenetv3.ts';
+import * as alexnet from './alexnet.ts';
+import * as densenet from './densenet.ts';
+import * as googlenet from './googlenet.ts';
+import * as inception from './inception.ts';
+import * as squeezenet from './squeezenet.ts';
 
 /** Builds an architecture with random weights. */
 export type Builder = (cfg: { numClasses?: number }) => Module;
@@ -27,6 +32,10 @@ const ZOO: [string, Builder][] = [
   ['vgg11', vgg.vgg11], ['vgg11_bn', vgg.vgg11_bn], ['vgg13', vgg.vgg13], ['vgg13_bn', vgg.vgg13_bn],
   ['vgg16', vgg.vgg16], ['vgg16_bn', vgg.vgg16_bn], ['vgg19', vgg.vgg19], ['vgg19_bn', vgg.vgg19_bn],
   ['mobilenet_v2', mnv2.mobilenet_v2], ['mobilenet_v3_small', mnv3.mobilenet_v3_small], ['mobilenet_v3_large', mnv3.mobilenet_v3_large],
+  ['alexnet', alexnet.alexnet],
+  ['densenet121', densenet.densenet121], ['densenet161', densenet.densenet161], ['densenet169', densenet.densenet169], ['densenet201', densenet.densenet201],
+  ['googlenet', googlenet.googlenet], ['inception_v3', inception.inception_v3],
+  ['squeezenet1_0', squeezenet.squeezenet1_0], ['squeezenet1_1', squeezenet.squeezenet1_1],
 ];
 for (const [name, build] of ZOO) registerModel(name, build);
 
