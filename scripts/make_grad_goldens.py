@@ -18,8 +18,9 @@ the test's tolerance.
 
 alexnet.json, densenet121.json, googlenet.json, inception_v3.json, squeezenet1_1.json: the same
 with one step, batch 2, the smallest input each takes (75 for Inception v3, built with
-aux_logits=False since its auxiliary classifier needs 299); GoogLeNet's loss adds its two
-auxiliary classifiers' sum(aux * r) with weight 0.3, as torchvision's reference recipe weighs them.
+aux_logits=False since its auxiliary classifier needs 299; 96 for GoogLeNet, whose batch norms on
+the 2x2 maps of a 64 input amplify float32 rounding past any useful tolerance, as mobilenet_v2's do). GoogLeNet's loss adds its
+two auxiliary classifiers' sum(aux * r) with weight 0.3, as torchvision's reference recipe does.
 
 Regenerate from the repository root (needs torch and torchvision 0.14):
 
@@ -231,7 +232,7 @@ def main() -> int:
         fh.write("\n")
     models = [("resnet18", [2, 3, 64, 64], 3), ("mobilenet_v2", [4, 3, 64, 64], 3),
               # one per concatenating family, one step: the gradients are the point
-              ("alexnet", [2, 3, 64, 64], 1), ("densenet121", [2, 3, 64, 64], 1), ("googlenet", [2, 3, 64, 64], 1),
+              ("alexnet", [2, 3, 64, 64], 1), ("densenet121", [2, 3, 64, 64], 1), ("googlenet", [2, 3, 96, 96], 1),
               ("inception_v3", [2, 3, 75, 75], 1), ("squeezenet1_1", [2, 3, 64, 64], 1)]
     only = set(sys.argv[1:])
     for arch, shape, steps in models:
