@@ -29,9 +29,13 @@ function lossOf(m: nn.Module & { forward(x: Tensor): Tensor }, x: Tensor, r: Ten
  * Open: GoogLeNet's loss and its auxiliary heads' gradients match PyTorch to 1e-7, but the
  * backbone's gradients are 4e-4 (relative, sum of squares) from PyTorch's, where PyTorch's own
  * float32 run is 2e-5 away: not yet explained (max-pool ties after ReLU are the first suspect).
+ * Inception v3's loss matches, but a few batch-norm bias gradients in Mixed_5c are past the
+ * tolerance, where PyTorch's own float32 run is already 2% from float64: ill-conditioned at this
+ * input size, or a gap of the same kind as GoogLeNet's.
  */
 const OPEN: Partial<Record<(typeof FAMILIES)[number], string>> = {
   googlenet: 'backbone gradients 4e-4 from PyTorch (auxiliary heads and loss match)',
+  inception_v3: 'loss matches; some batch-norm bias gradients of Mixed_5c are 3.8x PyTorch float32 noise from float64',
 };
 
 for (const arch of FAMILIES) {
