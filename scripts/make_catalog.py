@@ -30,6 +30,8 @@ ZOO = [
     "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
     "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf",
     "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf",
+    "alexnet", "densenet121", "densenet161", "densenet169", "densenet201",
+    "googlenet", "inception_v3", "squeezenet1_0", "squeezenet1_1",
 ]
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

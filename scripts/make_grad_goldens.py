@@ -16,9 +16,16 @@ p -= lr * grad) and every batch norm's running statistics (same summary) and num
 All in float64, and again in float32 ("float32"): the distance between the two is the floor of
 the test's tolerance.
 
+alexnet.json, densenet121.json, googlenet.json, inception_v3.json, squeezenet1_1.json: the same
+with one step, batch 2, a 64 input, except where batch norms on the last maps would see too few
+values for float32 (as mobilenet_v2's do): 96 for GoogLeNet, 139 for Inception v3 (3x3 maps, built
+with aux_logits=False since its auxiliary classifier needs 299). GoogLeNet's loss adds its
+two auxiliary classifiers' sum(aux * r) with weight 0.3, as torchvision's reference recipe does.
+
 Regenerate from the repository root (needs torch and torchvision 0.14):
 
-    python3 scripts/make_grad_goldens.py
+    python3 scripts/make_grad_goldens.py                     # ops.json and every model
+    python3 scripts/make_grad_goldens.py alexnet googlenet   # ops.json and only these models
 """
 from __future__ import annotations
 
@@ -127,6 +134,15 @@ OPS = {
     "conv2d_groups3_widen": ([inp([2, 6, 5, 5], 105), inp([9, 2, 3, 3], 106), inp([9], 107)], lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=3)),
     "conv2d_groups4_narrow": ([inp([1, 8, 5, 5], 108), inp([4, 2, 3, 3], 109)], lambda x, w: F.conv2d(x, w, padding=1, groups=4)),
     "conv2d_groups2_1x1": ([inp([2, 8, 4, 4], 110), inp([6, 4, 1, 1], 111)], lambda x, w: F.conv2d(x, w, groups=2)),
+    # The concatenating families: ceil-mode windows hanging over the edge (SqueezeNet, GoogLeNet),
+    # adaptive pooling to sizes that do not divide (AlexNet's 6x6, GoogLeNet's auxiliary 4x4),
+    # and a concatenation of many inputs (DenseNet).
+    "max_pool2d_3x3_s2_ceil_even": ([inp([1, 2, 8, 8], 101)], lambda x: F.max_pool2d(x, 3, 2, ceil_mode=True)),
+    "max_pool2d_3x3_s1_p1_ceil": ([inp([1, 2, 5, 5], 102)], lambda x: F.max_pool2d(x, 3, 1, 1, ceil_mode=True)),
+    "max_pool2d_2x2_ceil_odd_rect": ([inp([2, 2, 5, 7], 103)], lambda x: F.max_pool2d(x, 2, 2, ceil_mode=True)),
+    "adaptive_avg_pool2d_6x6_from_3x3": ([inp([1, 2, 3, 3], 104)], lambda x: F.adaptive_avg_pool2d(x, (6, 6))),
+    "adaptive_avg_pool2d_4x4_from_6x7": ([inp([2, 2, 6, 7], 105)], lambda x: F.adaptive_avg_pool2d(x, (4, 4))),
+    "concat_many": ([inp([2, c, 2, 2], 106 + c) for c in (3, 1, 2, 2, 4, 1, 2, 3)], lambda *xs: torch.cat(xs, 1)),
 }
 
 
@@ -156,8 +172,21 @@ def grad_summary(g: torch.Tensor) -> dict:
     }
 
 
+# Builders' arguments where torchvision's defaults do not fit a small input: Inception v3's
+# auxiliary classifier needs the 299 input.
+BUILD_ARGS = {"inception_v3": {"aux_logits": False}}
+# Weight of the auxiliary classifiers' losses (torchvision's reference recipe for GoogLeNet).
+AUX_WEIGHT = 0.3
+
+
+def loss_of(out, r):
+    if isinstance(out, tuple):  # GoogLeNetOutputs in train mode: logits and both auxiliary logits
+        return (out.logits * r).sum() + AUX_WEIGHT * ((out.aux_logits1 + out.aux_logits2) * r).sum()
+    return (out * r).sum()
+
+
 def train_steps(arch: str, input_shape, dtype, steps: int, lr: float):
-    model = getattr(torchvision.models, arch)(weights=None)
+    model = getattr(torchvision.models, arch)(weights=None, **BUILD_ARGS.get(arch, {}))
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
     model.load_state_dict(deterministic_state_dict(keys), strict=True)
     model.to(dtype).train()
@@ -172,7 +201,7 @@ def train_steps(arch: str, input_shape, dtype, steps: int, lr: float):
     for step in range(steps):
         for p in params.values():
             p.grad = None
-        loss = (model(x) * r).sum()
+        loss = loss_of(model(x), r)
         loss.backward()
         losses.append(float(loss))
         if step == 0:
@@ -208,13 +237,20 @@ def main() -> int:
     with open(os.path.join(OUT_DIR, "ops.json"), "w", encoding="utf-8") as fh:
         json.dump({**meta, "ops": ops}, fh, separators=(",", ":"))
         fh.write("\n")
-    for arch, shape in [("resnet18", [2, 3, 64, 64]), ("mobilenet_v2", [4, 3, 64, 64])]:
-        g = model_golden(arch, shape)
+    models = [("resnet18", [2, 3, 64, 64], 3), ("mobilenet_v2", [4, 3, 64, 64], 3),
+              # one per concatenating family, one step: the gradients are the point
+              ("alexnet", [2, 3, 64, 64], 1), ("densenet121", [2, 3, 64, 64], 1), ("googlenet", [2, 3, 96, 96], 1),
+              ("inception_v3", [2, 3, 139, 139], 1), ("squeezenet1_1", [2, 3, 64, 64], 1)]
+    only = set(sys.argv[1:])
+    for arch, shape, steps in models:
+        if only and arch not in only:
+            continue
+        g = model_golden(arch, shape, steps)
         with open(os.path.join(OUT_DIR, f"{arch}.json"), "w", encoding="utf-8") as fh:
             json.dump({**meta, **g}, fh, separators=(",", ":"))
             fh.write("\n")
         print(f"{arch}: losses {g['losses']}")
-    print(f"wrote {len(ops)} op goldens and 2 model goldens to test/fixtures/grad/")
+    print(f"wrote {len(ops)} op goldens and {len(only) or len(models)} model goldens to test/fixtures/grad/")
     return 0
 
 

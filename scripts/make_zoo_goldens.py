@@ -3,12 +3,17 @@
 
 For every zoo architecture: torchvision.models.<arch>(weights=None), the deterministic state dict
 of scripts/deterministic.py loaded into it (seeded by key order, so no real weights are needed),
-eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads. Each
+eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads (the smallest
+input an architecture accepts where 64 is too small: Inception v3's 75). Each
 test/fixtures/zoo/<arch>.json holds:
 
     arch, input_shape, keys ([[name, shape], ...] in state-dict order),
     logits (2 x 1000, 7 significant digits), max_abs (largest |logit|),
     torch_version, torchvision_version
+
+and, for a network whose auxiliary classifier never runs in an eval forward (Inception v3's needs
+the 299 input), aux: [{module, input_shape, logits, max_abs}] with that submodule's own eval
+forward of deterministic_input(input_shape).
 
 The architectures in KEYS_ONLY are not run: their goldens hold arch, keys and the versions.
 
@@ -41,11 +46,15 @@ ZOO = [
     "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
     "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf",
     "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf",
+    "alexnet", "densenet121", "densenet161", "densenet169", "densenet201",
+    "googlenet", "inception_v3", "squeezenet1_0", "squeezenet1_1",
 ]
 # Too big to run in a test (hundreds of millions of parameters): only their keys and shapes are
 # compared, so their goldens hold no logits.
 KEYS_ONLY = {"regnet_y_128gf"}
 INPUT_SHAPE = [2, 3, 64, 64]
+INPUT_SHAPES = {"inception_v3": [2, 3, 75, 75]}
+AUX = {"inception_v3": [("AuxLogits", [2, 768, 17, 17])]}
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "zoo")
 
@@ -67,7 +76,8 @@ def golden(arch: str) -> dict:
     del sd
     gc.collect()
     model.eval()
-    x = torch.from_numpy(deterministic_input(INPUT_SHAPE))
+    input_shape = INPUT_SHAPES.get(arch, INPUT_SHAPE)
+    x = torch.from_numpy(deterministic_input(input_shape))
     t1 = time.perf_counter()
     with torch.no_grad():
         y = model(x)
@@ -75,14 +85,21 @@ def golden(arch: str) -> dict:
     assert y.dtype == torch.float32 and list(y.shape) == [2, 1000], (y.dtype, y.shape)
     max_abs = float(y.abs().max())
     assert torch.isfinite(y).all(), f"{arch}: non-finite logits"
+    aux = []
+    for name, shape in AUX.get(arch, []):
+        with torch.no_grad():
+            a = getattr(model, name)(torch.from_numpy(deterministic_input(shape)))
+        aux.append({"module": name, "input_shape": shape, "logits": [[sig7(v) for v in row] for row in a.tolist()],
+                    "max_abs": sig7(float(a.abs().max()))})
     print(f"{arch:20s} max_abs {max_abs:.6g}  setup {t1 - t0:6.2f} s  forward {1000 * (t2 - t1):8.1f} ms",
           flush=True)
     return {
         "arch": arch,
-        "input_shape": INPUT_SHAPE,
+        "input_shape": input_shape,
         "keys": keys,
         "logits": [[sig7(v) for v in row] for row in y.tolist()],
         "max_abs": sig7(max_abs),
+        **({"aux": aux} if aux else {}),
         **versions,
     }
 

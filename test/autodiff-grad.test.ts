@@ -91,6 +91,12 @@ const OPS: Record<string, Op> = {
   log_softmax: (x) => F.logSoftmax(x, 1),
   cross_entropy_composed: (x) => F.neg(F.mean(F.sum(F.mul(F.logSoftmax(x, 1), oneHot([0, 3, 1, 4], 5)), 1))),
   silu: (x) => F.silu(x),
+  max_pool2d_3x3_s2_ceil_even: (x) => F.maxPool2d(x, 3, { stride: 2, ceilMode: true }),
+  max_pool2d_3x3_s1_p1_ceil: (x) => F.maxPool2d(x, 3, { stride: 1, padding: 1, ceilMode: true }),
+  max_pool2d_2x2_ceil_odd_rect: (x) => F.maxPool2d(x, 2, { stride: 2, ceilMode: true }),
+  adaptive_avg_pool2d_6x6_from_3x3: (x) => F.adaptiveAvgPool2d(x, [6, 6]),
+  adaptive_avg_pool2d_4x4_from_6x7: (x) => F.adaptiveAvgPool2d(x, [4, 4]),
+  concat_many: (...xs) => F.cat(xs, 1),
 };
 
 interface InputSpec { shape: number[]; seed: number; scale: number; offset: number }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve, isAbsolute } from 'node:path';
 import type { Preprocessing } from '../models/catalog.ts';
 import { createClassifier } from '../models/classifier.ts';
+import { hasTransformInput } from '../models/inception-common.ts';
 import { formatModelSpec, parseModelSpec } from '../models/model-spec.ts';
 import type { Staged } from '../models/stages.ts';
 import { readSafetensors, writeSafetensors } from '../formats/safetensors.ts';
@@ -148,6 +149,8 @@ export async function loadModelFolder(dir: string): Promise<{ model: Staged; man
     throw new RangeError(`${weights}: ${bad.key} holds a non-finite weight (${bad.value} at index ${bad.index}); the run that wrote this folder diverged, so its predictions would be NaN. Train again with a lower --lr`);
   }
   model.loadStateDict(sd, { source: weights });
+  // Trained from torchvision's GoogLeNet or Inception v3 weights: the input transform they were made with.
+  if (hasTransformInput(model) && manifest.pretrained !== null && /^(DEFAULT|IMAGENET1K_\w+)$/.test(manifest.pretrained)) model.transformInput = true;
   model.eval();
   return { model, manifest };
 }

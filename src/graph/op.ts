@@ -22,5 +22,6 @@ export function apply<A extends Attrs>(op: OpDef<A>, inputs: readonly Tensor[], 
     if (e instanceof ShapeMismatch) throw new ShapeError(op.name, scope, e.message, inputs.map((t) => t.shape));
     throw e;
   }
-  return new Tensor({ shape: out.shape, dtype: out.dtype ?? inputs[0].dtype, op, inputs, attrs, scope });
+  // A copy: a caller's array (DenseNet's growing list of features) may change after the call.
+  return new Tensor({ shape: out.shape, dtype: out.dtype ?? inputs[0].dtype, op, inputs: [...inputs], attrs, scope });
 }

@@ -4,6 +4,11 @@ import type { VGG } from './vgg.ts';
 import type { MobileNetV2 } from './mobilenetv2.ts';
 import type { MobileNetV3 } from './mobilenetv3.ts';
 import type { RegNet } from './regnet.ts';
+import type { AlexNet } from './alexnet.ts';
+import type { DenseNet } from './densenet.ts';
+import type { GoogLeNet } from './googlenet.ts';
+import type { Inception3 } from './inception.ts';
+import type { SqueezeNet } from './squeezenet.ts';
 
 /**
  * The zoo, as torchvision.models: `await models.resnet50({ weights: 'IMAGENET1K_V2' })`.
@@ -44,6 +49,15 @@ export const regnet_x_3_2gf = zoo<RegNet>('regnet_x_3_2gf');
 export const regnet_x_8gf = zoo<RegNet>('regnet_x_8gf');
 export const regnet_x_16gf = zoo<RegNet>('regnet_x_16gf');
 export const regnet_x_32gf = zoo<RegNet>('regnet_x_32gf');
+export const alexnet = zoo<AlexNet>('alexnet');
+export const densenet121 = zoo<DenseNet>('densenet121');
+export const densenet161 = zoo<DenseNet>('densenet161');
+export const densenet169 = zoo<DenseNet>('densenet169');
+export const densenet201 = zoo<DenseNet>('densenet201');
+export const googlenet = zoo<GoogLeNet>('googlenet');
+export const inception_v3 = zoo<Inception3>('inception_v3');
+export const squeezenet1_0 = zoo<SqueezeNet>('squeezenet1_0');
+export const squeezenet1_1 = zoo<SqueezeNet>('squeezenet1_1');
 
 export { createModel, listModels, weightsFor, findWeights, registerModel, IMAGENET_CATEGORIES, type ModelOptions } from './registry.ts';
 export type { WeightsEntry, Preprocessing } from './catalog.ts';
@@ -52,6 +66,12 @@ export { VGG } from './vgg.ts';
 export { MobileNetV2, InvertedResidual } from './mobilenetv2.ts';
 export { MobileNetV3, InvertedResidualV3, SqueezeExcitation } from './mobilenetv3.ts';
 export { RegNet, ResBottleneckBlock } from './regnet.ts';
+export { AlexNet } from './alexnet.ts';
+export { DenseNet, DenseBlock, DenseLayer } from './densenet.ts';
+export { GoogLeNet, Inception, InceptionAux, type GoogLeNetOutputs } from './googlenet.ts';
+export { Inception3, InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, type InceptionOutputs } from './inception.ts';
+export { BasicConv2d } from './inception-common.ts';
+export { SqueezeNet, Fire } from './squeezenet.ts';
 export { createClassifier, type ClassifierOptions } from './classifier.ts';
 export { BackboneClassifier } from './backbone-classifier.ts';
 export { OnnxBackbone, loadOnnxBackbone } from './onnx-backbone.ts';

@@ -8,6 +8,7 @@ import { listModels, registerModel, zooBuilder, type Builder } from './zoo.ts';
 import { parseModelSpec, unknownModelMessage } from './model-spec.ts';
 import { createTfjsModel } from './tfjs-model.ts';
 import { createOnnxBackbone } from './onnx-backbone.ts';
+import { hasTransformInput } from './inception-common.ts';
 
 export interface ModelOptions {
   /** Output classes of the classifier; must be 1000 when ImageNet weights are loaded. */
@@ -67,6 +68,8 @@ export async function createModel(spec: string, opts: ModelOptions = {}): Promis
     const file = await resolveWeights({ url: entry.url, fileName: entry.fileName, sha256Prefix: entry.sha256Prefix, progress: opts.progress });
     const model = build({});
     model.loadStateDict(await readWeightsFile(file, { expected: specOf(model.stateDict()) }), { source: file });
+    // torchvision's GoogLeNet and Inception v3 builders turn transform_input on with their weights.
+    if (hasTransformInput(model)) model.transformInput = true;
     return model;
   }
   const model = build({ numClasses: opts.numClasses });

@@ -4,6 +4,11 @@ import * as vgg from './vgg.ts';
 import * as mnv2 from './mobilenetv2.ts';
 import * as mnv3 from './mobilenetv3.ts';
 import * as regnet from './regnet.ts';
+import * as alexnet from './alexnet.ts';
+import * as densenet from './densenet.ts';
+import * as googlenet from './googlenet.ts';
+import * as inception from './inception.ts';
+import * as squeezenet from './squeezenet.ts';
 
 /** Builds an architecture with random weights. */
 export type Builder = (cfg: { numClasses?: number }) => Module;
@@ -32,6 +37,10 @@ const ZOO: [string, Builder][] = [
   ['regnet_y_8gf', regnet.regnet_y_8gf], ['regnet_y_16gf', regnet.regnet_y_16gf], ['regnet_y_32gf', regnet.regnet_y_32gf], ['regnet_y_128gf', regnet.regnet_y_128gf],
   ['regnet_x_400mf', regnet.regnet_x_400mf], ['regnet_x_800mf', regnet.regnet_x_800mf], ['regnet_x_1_6gf', regnet.regnet_x_1_6gf], ['regnet_x_3_2gf', regnet.regnet_x_3_2gf],
   ['regnet_x_8gf', regnet.regnet_x_8gf], ['regnet_x_16gf', regnet.regnet_x_16gf], ['regnet_x_32gf', regnet.regnet_x_32gf],
+  ['alexnet', alexnet.alexnet],
+  ['densenet121', densenet.densenet121], ['densenet161', densenet.densenet161], ['densenet169', densenet.densenet169], ['densenet201', densenet.densenet201],
+  ['googlenet', googlenet.googlenet], ['inception_v3', inception.inception_v3],
+  ['squeezenet1_0', squeezenet.squeezenet1_0], ['squeezenet1_1', squeezenet.squeezenet1_1],
 ];
 for (const [name, build] of ZOO) registerModel(name, build);
 

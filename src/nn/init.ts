@@ -65,3 +65,25 @@ export function defaultWeight(shape: readonly number[]): Float32Array {
 export function kaimingNormalFanOut(shape: readonly number[]): Float32Array {
   return normals(shape.reduce((a, b) => a * b, 1), 0, Math.sqrt(2 / fanOut(shape)));
 }
+
+/** trunc_normal_(mean, std, a, b): normal values redrawn until they fall in [a, b] (absolute bounds, as PyTorch's). */
+export function truncatedNormals(n: number, mean: number, std: number, a: number, b: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let v: number;
+    do v = mean + std * normal(); while (v < a || v > b);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** kaiming_uniform_(mode='fan_in', nonlinearity='relu'): U(-b, b) with b = sqrt(6 / fan_in). */
+export function kaimingUniform(shape: readonly number[]): Float32Array {
+  const bound = Math.sqrt(6 / fanIn(shape));
+  return uniform(shape.reduce((a, b) => a * b, 1), -bound, bound);
+}
+
+/** kaiming_normal_(mode='fan_in', nonlinearity='relu'). */
+export function kaimingNormalFanIn(shape: readonly number[]): Float32Array {
+  return normals(shape.reduce((a, b) => a * b, 1), 0, Math.sqrt(2 / fanIn(shape)));
+}

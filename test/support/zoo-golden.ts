@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 import type { StateDict } from '../../src/nn/state-dict.ts';
 
+export interface LogitsGolden { input_shape: number[]; logits: number[][]; max_abs: number }
 export interface ZooGolden {
   arch: string;
   keys: [string, number[]][];
@@ -15,6 +16,8 @@ export interface ZooGolden {
   input_shape?: number[];
   logits?: number[][];
   max_abs?: number;
+  /** Auxiliary classifiers that an eval forward never runs, each on its own input. */
+  aux?: (LogitsGolden & { module: string })[];
   torch_version: string;
   torchvision_version: string;
 }
@@ -91,4 +94,20 @@ export function assertLogits(arch: string, out: Float32Array, golden: ZooGolden,
       `(graft ${out[worstIndex]}, torchvision ${logits[row][col]}); allowed ${tol} = ${rtol} x max |logit| ${golden.max_abs}`,
   );
   return worst / golden.max_abs;
+}
+
+/** The largest |graft - torchvision| over the logits (NaN when graft has one), and where. */
+export function worstLogit(out: Float32Array, golden: LogitsGolden): { err: number; row: number; col: number; got: number; want: number } {
+  const cols = golden.logits[0].length;
+  assert.equal(out.length, golden.logits.length * cols, 'number of logits');
+  let worst = { err: 0, row: 0, col: 0, got: out[0], want: golden.logits[0][0] };
+  for (let i = 0; i < out.length; i++) {
+    const [row, col] = [Math.floor(i / cols), i % cols];
+    const err = Math.abs(out[i] - golden.logits[row][col]);
+    if (!(err <= worst.err)) {
+      worst = { err, row, col, got: out[i], want: golden.logits[row][col] };
+      if (Number.isNaN(err)) break;
+    }
+  }
+  return worst;
 }

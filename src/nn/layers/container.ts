@@ -17,6 +17,16 @@ export class Sequential extends Module {
     });
   }
 
+  /** A Sequential whose children have names (torch's Sequential(OrderedDict(...))): `features.conv0`. */
+  static named(entries: readonly (readonly [string, Module])[]): Sequential {
+    const seq = new Sequential();
+    for (const [name, m] of entries) {
+      if (!(m instanceof Module)) throw invalidType(`${name} of Sequential`, 'a Module', m);
+      (seq as unknown as Record<string, Module>)[name] = m;
+    }
+    return seq;
+  }
+
   get length(): number {
     return [...this.namedChildren()].length;
   }

@@ -1,0 +1,52 @@
+/**
+ * The whole-model gradient goldens of scripts/make_grad_goldens.py (test/fixtures/grad/<arch>.json)
+ * and how a gradient is compared with them: through a summary (sums, sum of squares, first values).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+
+export interface Summary { sum: number; sum_abs: number; sum_sq: number; max_abs: number; first: number[] }
+export interface Run {
+  losses: number[];
+  grads: Record<string, Summary>;
+  bn_after_steps: Record<string, { running_mean: Summary; running_var: Summary; num_batches_tracked: number }>;
+}
+export interface ModelGradGolden extends Run {
+  arch: string; input_shape: number[]; loss_seed: number; lr: number; steps: number;
+  /** PyTorch's own float32 run: how far float32 can honestly be from the float64 reference. */
+  float32: Run;
+}
+
+export const RTOL = 1e-4;
+
+export function loadGradGolden(arch: string): ModelGradGolden {
+  const url = new URL(`../fixtures/grad/${arch}.json`, import.meta.url);
+  if (!existsSync(url)) assert.fail(`test/fixtures/grad/${arch}.json is missing: regenerate it with \`python3 scripts/make_grad_goldens.py ${arch}\``);
+  return JSON.parse(readFileSync(url, 'utf8')) as ModelGradGolden;
+}
+
+export function summarize(v: Float32Array): Summary {
+  let sum = 0, sumAbs = 0, sumSq = 0, maxAbs = 0;
+  for (const x of v) { sum += x; sumAbs += Math.abs(x); sumSq += x * x; maxAbs = Math.max(maxAbs, Math.abs(x)); }
+  return { sum, sum_abs: sumAbs, sum_sq: sumSq, max_abs: maxAbs, first: Array.from(v.slice(0, 8)) };
+}
+
+/**
+ * Sums against the sum of magnitudes, squares relatively, values against the largest magnitude,
+ * within RTOL or 3x PyTorch's own float32 distance from float64 on the same tensor (`f32`),
+ * whichever is larger; `floor` is an absolute tolerance for gradients that are zero in exact
+ * arithmetic. The rule of test/autodiff-models.test.ts.
+ */
+export function assertSummary(got: Summary, want: Summary, f32: Summary, what: string, floor = 0): void {
+  const quantities: [string, number, number, number, number][] = [
+    ['sum', got.sum, want.sum, f32.sum, want.sum_abs],
+    ['sum of squares', got.sum_sq, want.sum_sq, f32.sum_sq, want.sum_sq],
+    ...got.first.map((v, i): [string, number, number, number, number] => [`value ${i}`, v, want.first[i], f32.first[i], want.max_abs]),
+  ];
+  const noise = Math.max(...quantities.map(([, , b, b32, scale]) => (scale > 0 ? Math.abs(b32 - b) / scale : 0)));
+  const rtol = Math.max(RTOL, 3 * noise);
+  for (const [label, a, b, b32, scale] of quantities) {
+    const tol = Math.max(rtol * scale, label === 'sum of squares' ? floor * floor : floor);
+    assert.ok(Math.abs(a - b) <= tol, `${what} ${label}: graft ${a}, PyTorch ${b} (float32 PyTorch ${b32}, tolerance ${tol.toExponential(2)})`);
+  }
+}
