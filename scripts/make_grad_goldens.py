@@ -152,7 +152,9 @@ def grad_summary(g: torch.Tensor) -> dict:
 def train_steps(arch: str, input_shape, dtype, steps: int, lr: float):
     model = getattr(torchvision.models, arch)(weights=None)
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
-    model.load_state_dict(deterministic_state_dict(keys), strict=True)
+    sd = deterministic_state_dict(keys)
+    sd._metadata = model.state_dict()._metadata  # the module versions MNASNet's load requires
+    model.load_state_dict(sd, strict=True)
     model.to(dtype).train()
     for m in model.modules():
         if isinstance(m, torch.nn.Dropout):

@@ -3,6 +3,8 @@ import type { ResNet } from './resnet.ts';
 import type { VGG } from './vgg.ts';
 import type { MobileNetV2 } from './mobilenetv2.ts';
 import type { MobileNetV3 } from './mobilenetv3.ts';
+import type { ShuffleNetV2 } from './shufflenetv2.ts';
+import type { MNASNet } from './mnasnet.ts';
 
 /**
  * The zoo, as torchvision.models: `await models.resnet50({ weights: 'IMAGENET1K_V2' })`.
@@ -17,6 +19,9 @@ export const resnet101 = zoo<ResNet>('resnet101');
 export const resnet152 = zoo<ResNet>('resnet152');
 export const resnext50_32x4d = zoo<ResNet>('resnext50_32x4d');
 export const wide_resnet50_2 = zoo<ResNet>('wide_resnet50_2');
+export const resnext101_32x8d = zoo<ResNet>('resnext101_32x8d');
+export const resnext101_64x4d = zoo<ResNet>('resnext101_64x4d');
+export const wide_resnet101_2 = zoo<ResNet>('wide_resnet101_2');
 export const vgg11 = zoo<VGG>('vgg11');
 export const vgg11_bn = zoo<VGG>('vgg11_bn');
 export const vgg13 = zoo<VGG>('vgg13');
@@ -28,6 +33,14 @@ export const vgg19_bn = zoo<VGG>('vgg19_bn');
 export const mobilenet_v2 = zoo<MobileNetV2>('mobilenet_v2');
 export const mobilenet_v3_small = zoo<MobileNetV3>('mobilenet_v3_small');
 export const mobilenet_v3_large = zoo<MobileNetV3>('mobilenet_v3_large');
+export const shufflenet_v2_x0_5 = zoo<ShuffleNetV2>('shufflenet_v2_x0_5');
+export const shufflenet_v2_x1_0 = zoo<ShuffleNetV2>('shufflenet_v2_x1_0');
+export const shufflenet_v2_x1_5 = zoo<ShuffleNetV2>('shufflenet_v2_x1_5');
+export const shufflenet_v2_x2_0 = zoo<ShuffleNetV2>('shufflenet_v2_x2_0');
+export const mnasnet0_5 = zoo<MNASNet>('mnasnet0_5');
+export const mnasnet0_75 = zoo<MNASNet>('mnasnet0_75');
+export const mnasnet1_0 = zoo<MNASNet>('mnasnet1_0');
+export const mnasnet1_3 = zoo<MNASNet>('mnasnet1_3');
 
 export { createModel, listModels, weightsFor, findWeights, registerModel, IMAGENET_CATEGORIES, type ModelOptions } from './registry.ts';
 export type { WeightsEntry, Preprocessing } from './catalog.ts';
@@ -35,6 +48,8 @@ export { ResNet, BasicBlock, Bottleneck } from './resnet.ts';
 export { VGG } from './vgg.ts';
 export { MobileNetV2, InvertedResidual } from './mobilenetv2.ts';
 export { MobileNetV3, InvertedResidualV3, SqueezeExcitation } from './mobilenetv3.ts';
+export { ShuffleNetV2, ShuffleUnit } from './shufflenetv2.ts';
+export { MNASNet, MNASNetBlock } from './mnasnet.ts';
 export { createClassifier, type ClassifierOptions } from './classifier.ts';
 export { BackboneClassifier } from './backbone-classifier.ts';
 export { OnnxBackbone, loadOnnxBackbone } from './onnx-backbone.ts';
