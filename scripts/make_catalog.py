@@ -26,6 +26,9 @@ ZOO = [
     "resnext50_32x4d", "wide_resnet50_2",
     "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
     "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
+    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
 ]
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
