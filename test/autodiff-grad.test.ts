@@ -86,6 +86,10 @@ const OPS: Record<string, Op> = {
   log_softmax: (x) => F.logSoftmax(x, 1),
   cross_entropy_composed: (x) => F.neg(F.mean(F.sum(F.mul(F.logSoftmax(x, 1), oneHot([0, 3, 1, 4], 5)), 1))),
   silu: (x) => F.silu(x),
+  channel_shuffle: (x) => F.channelShuffle(x, 2),
+  channel_shuffle_groups3: (x) => F.channelShuffle(x, 3),
+  conv2d_groups32: (x, w) => F.conv2d(x, w, null, { padding: 1, groups: 32 }),
+  conv2d_groups16_stride2: (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1, groups: 16 }),
 };
 
 interface InputSpec { shape: number[]; seed: number; scale: number; offset: number }
