@@ -1,6 +1,7 @@
 // Whole-network training behaviour against PyTorch: gradients of every parameter of resnet18,
 // mobilenet_v2 and shufflenet_v2_x0_5 in train mode (batch norm on batch statistics), running
-// statistics after the golden's SGD steps (three; one for shufflenet) (goldens from scripts/make_grad_goldens.py, float64), plus the engine's promises:
+// statistics after the golden's SGD steps (three; one for shufflenet; goldens from
+// scripts/make_grad_goldens.py, float64), plus the engine's promises:
 // frozen weights stay bit-identical, frozen batch norm stays in inference mode, dropout masks are
 // fed as data, and the compiled training graph is reused between steps.
 import { test } from 'node:test';
