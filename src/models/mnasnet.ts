@@ -58,6 +58,8 @@ function stack(inCh: number, outCh: number, [kernel, stride, expansion, repeats]
 export interface MNASNetConfig { numClasses?: number; dropout?: number }
 
 export class MNASNet extends Module implements Staged {
+  /** torchvision's MNASNet._version: the stem scales with alpha (a version-1 checkpoint's does not). */
+  override readonly stateDictVersion = 2;
   layers: Sequential;
   classifier: Sequential;
 
