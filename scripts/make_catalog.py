@@ -32,6 +32,9 @@ ZOO = [
     "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf",
     "alexnet", "densenet121", "densenet161", "densenet169", "densenet201",
     "googlenet", "inception_v3", "squeezenet1_0", "squeezenet1_1",
+    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
+    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
 ]
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

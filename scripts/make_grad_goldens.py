@@ -6,12 +6,11 @@ offset (scripts/deterministic.py), the loss is sum(op(inputs) * r) with r = dete
 (out_shape, seed 999), and the entry holds the output and the gradient of every input, computed
 in float64 from the float32 inputs. The TypeScript side runs the same op (by name) in graft.
 
-resnet18.json, mobilenet_v2.json: the deterministic state dict, train mode (batch norm on batch
-statistics; mobilenet's dropout kept in eval mode so both sides are deterministic), input
-deterministic_input([N, 3, 64, 64]) (N = 2 for resnet18, 4 for mobilenet_v2, whose batch norms on
-2x2 maps are otherwise too ill-conditioned for float32), loss = sum(logits * r),
-r = deterministic_input([N, 1000], 7). For each parameter: sum, sum of |g|, sum of squares,
-max |g| and the first 8 values of its gradient. Then three SGD steps (lr 0.0001, plain
+<arch>.json for each of MODELS (resnet18, mobilenet_v2, shufflenet_v2_x0_5): the deterministic
+state dict, train mode (batch norm on batch statistics; dropout kept in eval mode so both sides
+are deterministic), input deterministic_input(shape) (see MODELS), loss = sum(logits * r),
+r = deterministic_input([batch, 1000], 7). For each parameter: sum, sum of |g|, sum of squares,
+max |g| and the first 8 values of its gradient. Then three SGD steps (one for shufflenet; lr 0.0001, plain
 p -= lr * grad) and every batch norm's running statistics (same summary) and num_batches_tracked.
 All in float64, and again in float32 ("float32"): the distance between the two is the floor of
 the test's tolerance.
@@ -37,6 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import torchvision
+from torchvision.models.shufflenetv2 import channel_shuffle
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from deterministic import deterministic_input, deterministic_state_dict  # noqa: E402
@@ -143,7 +143,26 @@ OPS = {
     "adaptive_avg_pool2d_6x6_from_3x3": ([inp([1, 2, 3, 3], 104)], lambda x: F.adaptive_avg_pool2d(x, (6, 6))),
     "adaptive_avg_pool2d_4x4_from_6x7": ([inp([2, 2, 6, 7], 105)], lambda x: F.adaptive_avg_pool2d(x, (4, 4))),
     "concat_many": ([inp([2, c, 2, 2], 106 + c) for c in (3, 1, 2, 2, 4, 1, 2, 3)], lambda *xs: torch.cat(xs, 1)),
+    # torchvision's own view-transpose-view, which graft runs as one op.
+    "channel_shuffle": ([inp([2, 6, 3, 2], 101)], lambda x: channel_shuffle(x, 2)),
+    "channel_shuffle_groups3": ([inp([1, 12, 2, 3], 102)], lambda x: channel_shuffle(x, 3)),
+    # Many groups of several channels, as ResNeXt and RegNet have them (stride 1: Conv input
+    # gradient; stride 2: ConvTranspose).
+    "conv2d_groups32": ([inp([1, 64, 3, 3], 103), inp([32, 2, 3, 3], 104)], lambda x, w: F.conv2d(x, w, padding=1, groups=32)),
+    "conv2d_groups16_stride2": ([inp([1, 32, 4, 4], 105), inp([16, 2, 3, 3], 106), inp([16], 107)],
+                                lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=16)),
 }
+
+
+# One network per family, with its input and SGD steps: batch 4 where batch norms on 2x2 maps with
+# batch 2 are too ill-conditioned for float32 (mobilenet_v2); one step where the running statistics
+# after three drift further apart in float32 than PyTorch's own float32 run shows (shufflenet).
+MODELS = [
+    ("resnet18", [2, 3, 64, 64], 3), ("mobilenet_v2", [4, 3, 64, 64], 3), ("shufflenet_v2_x0_5", [2, 3, 64, 64], 1),
+    # one per concatenating family, one step: the gradients are the point
+    ("alexnet", [2, 3, 64, 64], 1), ("densenet121", [2, 3, 64, 64], 1), ("googlenet", [2, 3, 96, 96], 1),
+    ("inception_v3", [2, 3, 139, 139], 1), ("squeezenet1_1", [2, 3, 64, 64], 1),
+]
 
 
 def op_golden(name, inputs, fn):
@@ -188,7 +207,9 @@ def loss_of(out, r):
 def train_steps(arch: str, input_shape, dtype, steps: int, lr: float):
     model = getattr(torchvision.models, arch)(weights=None, **BUILD_ARGS.get(arch, {}))
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
-    model.load_state_dict(deterministic_state_dict(keys), strict=True)
+    sd = deterministic_state_dict(keys)
+    sd._metadata = model.state_dict()._metadata  # the module versions MNASNet's load requires
+    model.load_state_dict(sd, strict=True)
     model.to(dtype).train()
     for m in model.modules():
         if isinstance(m, torch.nn.Dropout):
@@ -237,12 +258,8 @@ def main() -> int:
     with open(os.path.join(OUT_DIR, "ops.json"), "w", encoding="utf-8") as fh:
         json.dump({**meta, "ops": ops}, fh, separators=(",", ":"))
         fh.write("\n")
-    models = [("resnet18", [2, 3, 64, 64], 3), ("mobilenet_v2", [4, 3, 64, 64], 3),
-              # one per concatenating family, one step: the gradients are the point
-              ("alexnet", [2, 3, 64, 64], 1), ("densenet121", [2, 3, 64, 64], 1), ("googlenet", [2, 3, 96, 96], 1),
-              ("inception_v3", [2, 3, 139, 139], 1), ("squeezenet1_1", [2, 3, 64, 64], 1)]
     only = set(sys.argv[1:])
-    for arch, shape, steps in models:
+    for arch, shape, steps in MODELS:
         if only and arch not in only:
             continue
         g = model_golden(arch, shape, steps)
@@ -250,7 +267,7 @@ def main() -> int:
             json.dump({**meta, **g}, fh, separators=(",", ":"))
             fh.write("\n")
         print(f"{arch}: losses {g['losses']}")
-    print(f"wrote {len(ops)} op goldens and {len(only) or len(models)} model goldens to test/fixtures/grad/")
+    print(f"wrote {len(ops)} op goldens and {len(only) or len(MODELS)} model goldens to test/fixtures/grad/")
     return 0
 
 

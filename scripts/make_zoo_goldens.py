@@ -3,8 +3,8 @@
 
 For every zoo architecture: torchvision.models.<arch>(weights=None), the deterministic state dict
 of scripts/deterministic.py loaded into it (seeded by key order, so no real weights are needed),
-eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads (the smallest
-input an architecture accepts where 64 is too small: Inception v3's 75). Each
+eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads ([2, 3, 32, 32]
+for the families in SMALL_INPUT; Inception v3's 75, the smallest it accepts, in INPUT_SHAPES). Each
 test/fixtures/zoo/<arch>.json holds:
 
     arch, input_shape, keys ([[name, shape], ...] in state-dict order),
@@ -48,6 +48,9 @@ ZOO = [
     "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf",
     "alexnet", "densenet121", "densenet161", "densenet169", "densenet201",
     "googlenet", "inception_v3", "squeezenet1_0", "squeezenet1_1",
+    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
+    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
 ]
 # Too big to run in a test (hundreds of millions of parameters): only their keys and shapes are
 # compared, so their goldens hold no logits.
@@ -55,6 +58,13 @@ KEYS_ONLY = {"regnet_y_128gf"}
 INPUT_SHAPE = [2, 3, 64, 64]
 INPUT_SHAPES = {"inception_v3": [2, 3, 75, 75]}
 AUX = {"inception_v3": [("AuxLogits", [2, 768, 17, 17])]}
+# The smallest input for which every stride-2 layer of these networks (total stride 32) still
+# halves a map, ending on 1x1: every layer runs, on a quarter of the pixels of 64 x 64.
+SMALL_INPUT = {arch: [2, 3, 32, 32] for arch in [
+    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
+    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+]}
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "zoo")
 
@@ -72,11 +82,13 @@ def golden(arch: str) -> dict:
         print(f"{arch:20s} keys only ({len(keys)} keys)", flush=True)
         return {"arch": arch, "keys": keys, **versions}
     sd = deterministic_state_dict(keys)
+    # The module versions a saved state dict records: MNASNet refuses one without them.
+    sd._metadata = model.state_dict()._metadata
     model.load_state_dict(sd, strict=True)
     del sd
     gc.collect()
     model.eval()
-    input_shape = INPUT_SHAPES.get(arch, INPUT_SHAPE)
+    input_shape = INPUT_SHAPES.get(arch) or SMALL_INPUT.get(arch, INPUT_SHAPE)
     x = torch.from_numpy(deterministic_input(input_shape))
     t1 = time.perf_counter()
     with torch.no_grad():

@@ -97,6 +97,10 @@ const OPS: Record<string, Op> = {
   adaptive_avg_pool2d_6x6_from_3x3: (x) => F.adaptiveAvgPool2d(x, [6, 6]),
   adaptive_avg_pool2d_4x4_from_6x7: (x) => F.adaptiveAvgPool2d(x, [4, 4]),
   concat_many: (...xs) => F.cat(xs, 1),
+  channel_shuffle: (x) => F.channelShuffle(x, 2),
+  channel_shuffle_groups3: (x) => F.channelShuffle(x, 3),
+  conv2d_groups32: (x, w) => F.conv2d(x, w, null, { padding: 1, groups: 32 }),
+  conv2d_groups16_stride2: (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1, groups: 16 }),
 };
 
 interface InputSpec { shape: number[]; seed: number; scale: number; offset: number }

@@ -1,6 +1,7 @@
-// Whole-network training behaviour against PyTorch: gradients of every parameter of resnet18 and
-// mobilenet_v2 in train mode (batch norm on batch statistics), running statistics after three
-// SGD steps (goldens from scripts/make_grad_goldens.py, float64), plus the engine's promises:
+// Whole-network training behaviour against PyTorch: gradients of every parameter of resnet18,
+// mobilenet_v2 and shufflenet_v2_x0_5 in train mode (batch norm on batch statistics), running
+// statistics after the golden's SGD steps (three; one for shufflenet; goldens from
+// scripts/make_grad_goldens.py, float64), plus the engine's promises:
 // frozen weights stay bit-identical, frozen batch norm stays in inference mode, dropout masks are
 // fed as data, and the compiled training graph is reused between steps.
 import { test } from 'node:test';
@@ -36,7 +37,10 @@ function loadGolden(arch: string): ModelGolden {
 
 type Net = nn.Module & { forward(x: Tensor): Tensor };
 
-async function deterministicModel(arch: 'resnet18' | 'mobilenet_v2'): Promise<Net> {
+/** One network per family: its gradient golden is test/fixtures/grad/<arch>.json. */
+const GRAD_MODELS = ['resnet18', 'mobilenet_v2', 'shufflenet_v2_x0_5'] as const;
+
+async function deterministicModel(arch: typeof GRAD_MODELS[number]): Promise<Net> {
   const m = (await models[arch]()) as unknown as Net;
   const keys: [string, number[]][] = [...m.stateDict()].map(([k, v]) => [k, [...v.shape]]);
   m.loadStateDict(deterministicStateDict(keys) as StateDict);
@@ -96,8 +100,8 @@ async function sgdSteps(m: Net, golden: ModelGolden, onFirst: (params: Map<strin
   return losses;
 }
 
-for (const arch of ['resnet18', 'mobilenet_v2'] as const) {
-  test(`${arch}: parameter gradients and running statistics after 3 steps match PyTorch`, async () => {
+for (const arch of GRAD_MODELS) {
+  test(`${arch}: parameter gradients and running statistics after its SGD steps match PyTorch`, async () => {
     const golden = loadGolden(arch);
     const m = await deterministicModel(arch);
     const losses = await sgdSteps(m, golden, (params) => {

@@ -5,8 +5,6 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listModels } from '../src/models/index.ts';
 
-import { listModels } from '../src/models/index.ts';
-
 const root = resolve(import.meta.dirname, '..');
 const shared = resolve(root, '..', 'shared');
 const graft = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, encoding: 'utf8' });

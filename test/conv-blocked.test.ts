@@ -22,6 +22,11 @@ const cases: Case[] = [
   { name: 'dense 3x3 to fewer channels than a block (its input gradient reads them as they are)', c: 32, o: 8, k: 3, stride: 1, groups: 1, size: 8 },
   { name: 'depthwise 3x3', c: 32, o: 32, k: 3, stride: 1, groups: 32, size: 9 },
   { name: 'depthwise 3x3 stride 2', c: 16, o: 16, k: 3, stride: 2, groups: 16, size: 10 },
+  { name: 'depthwise 5x5 (MNASNet)', c: 48, o: 48, k: 5, stride: 1, groups: 48, size: 8 },
+  { name: 'depthwise 5x5 stride 2 (MNASNet)', c: 48, o: 48, k: 5, stride: 2, groups: 48, size: 8 },
+  { name: 'depthwise 5x5 stride 2, odd size', c: 32, o: 32, k: 5, stride: 2, groups: 32, size: 7 },
+  { name: 'depthwise 3x3 stride 2 on 2x2 maps', c: 32, o: 32, k: 3, stride: 2, groups: 32, size: 2 },
+  { name: 'depthwise 5x5 on 2x2 maps', c: 32, o: 32, k: 5, stride: 1, groups: 32, size: 2 },
 ];
 
 function build({ c, o, k, stride, groups, size, bias }: Case) {

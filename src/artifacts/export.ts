@@ -19,7 +19,9 @@ export async function exportPth(source: ExportSource, out: string): Promise<void
         'Export it as onnx (or safetensors) instead',
     );
   }
-  await writePth(out, model.stateDict());
+  const moduleVersions = new Map<string, number>();
+  for (const [prefix, m] of model.namedModules()) if (m.stateDictVersion !== undefined) moduleVersions.set(prefix, m.stateDictVersion);
+  await writePth(out, model.stateDict(), { moduleVersions });
 }
 
 /** The state dict as safetensors, with labels, preprocessing and architecture in its metadata. */

@@ -334,6 +334,11 @@ function gatherStrided<T extends Float32Array | BigInt64Array>(storage: T, t: Te
 export interface WritePthOptions {
   /** Store each tensor in its `sourceDtype` (default true), so a float16 checkpoint stays float16. */
   keepSourceDtype?: boolean;
+  /**
+   * torch's `_metadata` of the state dict: module prefix ('' for the model) to that module's
+   * version, for modules whose load reads it (torchvision's MNASNet refuses a checkpoint without).
+   */
+  moduleVersions?: ReadonlyMap<string, number>;
 }
 
 /** Writes `stateDict` in the zip format `torch.load` reads, atomically (temp file, then rename). */
@@ -362,7 +367,7 @@ export function encodePth(stateDict: StateDict, options: WritePthOptions = {}): 
     return { key, tensor, dtype, storageKey: String(i), data: encodeElements(tensor, dtype, key) };
   });
   return encodeZip([
-    { name: 'archive/data.pkl', data: pickleStateDict(tensors) },
+    { name: 'archive/data.pkl', data: pickleStateDict(tensors, options.moduleVersions ?? new Map()) },
     { name: 'archive/byteorder', data: new TextEncoder().encode('little') },
     ...tensors.map((t) => ({ name: `archive/data/${t.storageKey}`, data: t.data })),
     { name: 'archive/version', data: new TextEncoder().encode('3\n') },
@@ -370,7 +375,7 @@ export function encodePth(stateDict: StateDict, options: WritePthOptions = {}): 
 }
 
 /** The pickle torch.save writes for an OrderedDict of contiguous tensors (protocol 2). */
-function pickleStateDict(tensors: { key: string; tensor: HostTensor; dtype: SourceDType; storageKey: string }[]): Uint8Array {
+function pickleStateDict(tensors: { key: string; tensor: HostTensor; dtype: SourceDType; storageKey: string }[], versions: ReadonlyMap<string, number>): Uint8Array {
   const p = new PickleWriter();
   p.op(0x80, 2); // PROTO 2
   p.global('collections', 'OrderedDict');
@@ -395,7 +400,23 @@ function pickleStateDict(tensors: { key: string; tensor: HostTensor; dtype: Sour
     p.op(0x29, 0x52); // backward hooks: OrderedDict()
     p.op(0x74, 0x52); // TUPLE, REDUCE
   }
-  p.op(0x75, 0x2e); // SETITEMS, STOP
+  p.op(0x75); // SETITEMS
+  if (versions.size > 0) {
+    // The OrderedDict's attributes, {'_metadata': OrderedDict({prefix: {'version': v}})}, set by BUILD.
+    p.op(0x7d); // EMPTY_DICT
+    p.string('_metadata');
+    p.global('collections', 'OrderedDict');
+    p.op(0x29, 0x52, 0x28); // EMPTY_TUPLE, REDUCE, MARK
+    for (const [prefix, version] of versions) {
+      p.string(prefix);
+      p.op(0x7d); // EMPTY_DICT
+      p.string('version');
+      p.int(version);
+      p.op(0x73); // SETITEM
+    }
+    p.op(0x75, 0x73, 0x62); // SETITEMS, SETITEM, BUILD
+  }
+  p.op(0x2e); // STOP
   return p.bytes();
 }
 

@@ -9,6 +9,8 @@ import type { DenseNet } from './densenet.ts';
 import type { GoogLeNet } from './googlenet.ts';
 import type { Inception3 } from './inception.ts';
 import type { SqueezeNet } from './squeezenet.ts';
+import type { ShuffleNetV2 } from './shufflenetv2.ts';
+import type { MNASNet } from './mnasnet.ts';
 
 /**
  * The zoo, as torchvision.models: `await models.resnet50({ weights: 'IMAGENET1K_V2' })`.
@@ -23,6 +25,9 @@ export const resnet101 = zoo<ResNet>('resnet101');
 export const resnet152 = zoo<ResNet>('resnet152');
 export const resnext50_32x4d = zoo<ResNet>('resnext50_32x4d');
 export const wide_resnet50_2 = zoo<ResNet>('wide_resnet50_2');
+export const resnext101_32x8d = zoo<ResNet>('resnext101_32x8d');
+export const resnext101_64x4d = zoo<ResNet>('resnext101_64x4d');
+export const wide_resnet101_2 = zoo<ResNet>('wide_resnet101_2');
 export const vgg11 = zoo<VGG>('vgg11');
 export const vgg11_bn = zoo<VGG>('vgg11_bn');
 export const vgg13 = zoo<VGG>('vgg13');
@@ -58,6 +63,14 @@ export const googlenet = zoo<GoogLeNet>('googlenet');
 export const inception_v3 = zoo<Inception3>('inception_v3');
 export const squeezenet1_0 = zoo<SqueezeNet>('squeezenet1_0');
 export const squeezenet1_1 = zoo<SqueezeNet>('squeezenet1_1');
+export const shufflenet_v2_x0_5 = zoo<ShuffleNetV2>('shufflenet_v2_x0_5');
+export const shufflenet_v2_x1_0 = zoo<ShuffleNetV2>('shufflenet_v2_x1_0');
+export const shufflenet_v2_x1_5 = zoo<ShuffleNetV2>('shufflenet_v2_x1_5');
+export const shufflenet_v2_x2_0 = zoo<ShuffleNetV2>('shufflenet_v2_x2_0');
+export const mnasnet0_5 = zoo<MNASNet>('mnasnet0_5');
+export const mnasnet0_75 = zoo<MNASNet>('mnasnet0_75');
+export const mnasnet1_0 = zoo<MNASNet>('mnasnet1_0');
+export const mnasnet1_3 = zoo<MNASNet>('mnasnet1_3');
 
 export { createModel, listModels, weightsFor, findWeights, registerModel, IMAGENET_CATEGORIES, type ModelOptions } from './registry.ts';
 export type { WeightsEntry, Preprocessing } from './catalog.ts';
@@ -72,6 +85,8 @@ export { GoogLeNet, Inception, InceptionAux, type GoogLeNetOutputs } from './goo
 export { Inception3, InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, type InceptionOutputs } from './inception.ts';
 export { BasicConv2d } from './inception-common.ts';
 export { SqueezeNet, Fire } from './squeezenet.ts';
+export { ShuffleNetV2, ShuffleUnit } from './shufflenetv2.ts';
+export { MNASNet, MNASNetBlock } from './mnasnet.ts';
 export { createClassifier, type ClassifierOptions } from './classifier.ts';
 export { BackboneClassifier } from './backbone-classifier.ts';
 export { OnnxBackbone, loadOnnxBackbone } from './onnx-backbone.ts';

@@ -127,3 +127,6 @@ export const resnet101 = (cfg: ResNetConfig = {}) => new ResNet(Bottleneck, [3, 
 export const resnet152 = (cfg: ResNetConfig = {}) => new ResNet(Bottleneck, [3, 8, 36, 3], cfg);
 export const resnext50_32x4d = (cfg: ResNetConfig = {}) => new ResNet(Bottleneck, [3, 4, 6, 3], { ...cfg, groups: 32, widthPerGroup: 4 });
 export const wide_resnet50_2 = (cfg: ResNetConfig = {}) => new ResNet(Bottleneck, [3, 4, 6, 3], { ...cfg, widthPerGroup: 128 });
+export const resnext101_32x8d = (cfg: ResNetConfig = {}) => new ResNet(Bottleneck, [3, 4, 23, 3], { ...cfg, groups: 32, widthPerGroup: 8 });
+export const resnext101_64x4d = (cfg: ResNetConfig = {}) => new ResNet(Bottleneck, [3, 4, 23, 3], { ...cfg, groups: 64, widthPerGroup: 4 });
+export const wide_resnet101_2 = (cfg: ResNetConfig = {}) => new ResNet(Bottleneck, [3, 4, 23, 3], { ...cfg, widthPerGroup: 128 });

@@ -9,6 +9,8 @@ import * as densenet from './densenet.ts';
 import * as googlenet from './googlenet.ts';
 import * as inception from './inception.ts';
 import * as squeezenet from './squeezenet.ts';
+import * as shufflenet from './shufflenetv2.ts';
+import * as mnasnet from './mnasnet.ts';
 
 /** Builds an architecture with random weights. */
 export type Builder = (cfg: { numClasses?: number }) => Module;
@@ -29,7 +31,8 @@ export function registerModel(name: string, builder: Builder): void {
 const ZOO: [string, Builder][] = [
   ['resnet18', resnet.resnet18], ['resnet34', resnet.resnet34], ['resnet50', resnet.resnet50],
   ['resnet101', resnet.resnet101], ['resnet152', resnet.resnet152],
-  ['resnext50_32x4d', resnet.resnext50_32x4d], ['wide_resnet50_2', resnet.wide_resnet50_2],
+  ['resnext50_32x4d', resnet.resnext50_32x4d], ['resnext101_32x8d', resnet.resnext101_32x8d], ['resnext101_64x4d', resnet.resnext101_64x4d],
+  ['wide_resnet50_2', resnet.wide_resnet50_2], ['wide_resnet101_2', resnet.wide_resnet101_2],
   ['vgg11', vgg.vgg11], ['vgg11_bn', vgg.vgg11_bn], ['vgg13', vgg.vgg13], ['vgg13_bn', vgg.vgg13_bn],
   ['vgg16', vgg.vgg16], ['vgg16_bn', vgg.vgg16_bn], ['vgg19', vgg.vgg19], ['vgg19_bn', vgg.vgg19_bn],
   ['mobilenet_v2', mnv2.mobilenet_v2], ['mobilenet_v3_small', mnv3.mobilenet_v3_small], ['mobilenet_v3_large', mnv3.mobilenet_v3_large],
@@ -41,6 +44,9 @@ const ZOO: [string, Builder][] = [
   ['densenet121', densenet.densenet121], ['densenet161', densenet.densenet161], ['densenet169', densenet.densenet169], ['densenet201', densenet.densenet201],
   ['googlenet', googlenet.googlenet], ['inception_v3', inception.inception_v3],
   ['squeezenet1_0', squeezenet.squeezenet1_0], ['squeezenet1_1', squeezenet.squeezenet1_1],
+  ['shufflenet_v2_x0_5', shufflenet.shufflenet_v2_x0_5], ['shufflenet_v2_x1_0', shufflenet.shufflenet_v2_x1_0],
+  ['shufflenet_v2_x1_5', shufflenet.shufflenet_v2_x1_5], ['shufflenet_v2_x2_0', shufflenet.shufflenet_v2_x2_0],
+  ['mnasnet0_5', mnasnet.mnasnet0_5], ['mnasnet0_75', mnasnet.mnasnet0_75], ['mnasnet1_0', mnasnet.mnasnet1_0], ['mnasnet1_3', mnasnet.mnasnet1_3],
 ];
 for (const [name, build] of ZOO) registerModel(name, build);
 

@@ -43,6 +43,9 @@ export const sigmoid = T.sigmoid;
 /** x * sigmoid(x), composed so it needs no rule of its own. */
 export const silu = (x: Tensor) => T.mul(x, T.sigmoid(x));
 
+/** torch.nn.functional.channel_shuffle: interleaves `groups` groups of channels (ShuffleNet). */
+export const channelShuffle = (x: Tensor, groups: number) => apply(ops.channelShuffle, [x], { groups });
+
 export interface PoolOptions { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean; countIncludePad?: boolean }
 
 export function maxPool2d(x: Tensor, kernelSize: Pair, o: PoolOptions = {}): Tensor {

@@ -9,10 +9,8 @@ export function random(): number {
   return generators().initRandom();
 }
 
-function normal(): number {
-  const u = 1 - random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
+// The generator is looked up once per tensor, not per value: the lookup costs more than a draw,
+// and a 100M-parameter network draws that many values when it is built.
 
 /** Open `skipInit` calls: building is synchronous, so a counter is the whole state. */
 let skipping = 0;
@@ -34,16 +32,22 @@ export function skipInit<T>(build: () => T): T {
 }
 
 export function uniform(n: number, low: number, high: number): Float32Array {
+  const g = generators();
   const out = new Float32Array(n);
   if (skipping) return out;
-  for (let i = 0; i < n; i++) out[i] = low + (high - low) * random();
+  for (let i = 0; i < n; i++) out[i] = low + (high - low) * g.initRandom();
   return out;
 }
 
+/** Box-Muller, one value per pair of draws. */
 export function normals(n: number, mean: number, std: number): Float32Array {
+  const g = generators();
   const out = new Float32Array(n);
   if (skipping) return out;
-  for (let i = 0; i < n; i++) out[i] = mean + std * normal();
+  for (let i = 0; i < n; i++) {
+    const u = 1 - g.initRandom();
+    out[i] = mean + std * (Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * g.initRandom()));
+  }
   return out;
 }
 

@@ -29,6 +29,8 @@ const active: Module[] = [];
  */
 export abstract class Module {
   training = true;
+  /** torch's `_version` of this module, where its loading reads it (written into a .pth's `_metadata`). */
+  declare readonly stateDictVersion?: number;
 
   constructor() {
     // Runs every forward inside the module's scope, so shape errors and ONNX node names say
