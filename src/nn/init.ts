@@ -72,7 +72,10 @@ export function kaimingNormalFanOut(shape: readonly number[]): Float32Array {
 
 /** trunc_normal_(mean, std, a, b): normal values redrawn until they fall in [a, b] (absolute bounds, as PyTorch's). */
 export function truncatedNormals(n: number, mean: number, std: number, a: number, b: number): Float32Array {
+  const g = generators();
   const out = new Float32Array(n);
+  if (skipping) return out;
+  const normal = () => Math.sqrt(-2 * Math.log(1 - g.initRandom())) * Math.cos(2 * Math.PI * g.initRandom());
   for (let i = 0; i < n; i++) {
     let v: number;
     do v = mean + std * normal(); while (v < a || v > b);
