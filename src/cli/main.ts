@@ -7,6 +7,9 @@ import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand, exportFormat } from './export.ts';
 import type { ServeFlags } from './serve.ts';
+import type { EmbedFlags } from './embed.ts';
+import type { PredictBatchFlags } from './predict-batch.ts';
+import type { WorkerFlags } from './worker.ts';
 import { registerDoctor } from './doctor.ts';
 import { graftPackage } from '../jobs/version.ts';
 
@@ -36,14 +39,29 @@ program.command('models')
   .action(modelsCommand);
 
 program.command('predict')
-  .description('classify images with a zoo model (ImageNet weights) or a trained model folder')
-  .argument('<images...>', 'image files')
+  .description('classify images with a zoo model (ImageNet weights) or a trained model folder; --batch: any number of images, in resumable shards')
+  .argument('[images...]', 'image files')
   .requiredOption('--model <arch|dir>', 'a trained model folder, or an architecture such as resnet50 or mobilenet_v2')
   .option('--weights <file|variant>', 'a .pth or .safetensors file, or a variant such as IMAGENET1K_V2', 'DEFAULT')
   .option('--topk <k>', 'classes to show per image', positiveInt('--topk'), 5)
   .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 16)
   .option('--json', 'print JSON: [{"file", "top": [{"index", "label", "prob"}]}]')
-  .action(predictCommand);
+  .option('--batch <list|folder>', 'classify every image of a folder or list file (one path a line), in shards, into --out')
+  .option('--out <results>', '--batch: results.jsonl or results.csv (parts kept in <results>.parts/ until all are done)')
+  .option('--shard-size <n>', '--batch: images per shard', positiveInt('--shard-size'), 256)
+  .option('--shard <I/N>', '--batch: run only shard slice I of N (an array job index, JOB_COMPLETION_INDEX)')
+  .option('--queue <redis-url>', '--batch: enqueue the shards for graft worker processes (redis://host:port)')
+  .option('--attempts <n>', '--queue: attempts per shard', positiveInt('--attempts'), 3)
+  .option('--backoff-ms <n>', '--queue: delay before the first retry, doubled for each next one', positiveInt('--backoff-ms'), 1000)
+  .option('--quiet', '--batch: no progress output')
+  .action(async (images: string[], flags: PredictBatchFlags) => {
+    if (flags.batch === undefined) {
+      if (images.length === 0) throw new InvalidArgumentError('give image files, or --batch <list|folder> --out <results>');
+      return predictCommand(images, flags);
+    }
+    if (images.length) throw new InvalidArgumentError(`--batch reads its images from ${flags.batch}; do not list images as well`);
+    return (await import('./predict-batch.ts')).predictBatchCommand(flags);
+  });
 
 const number = (name: string) => (v: string) => {
   const n = Number(v);
@@ -53,9 +71,10 @@ const number = (name: string) => (v: string) => {
 
 program.command('train')
   .description('train a classifier on a folder of images (class per subfolder; train/ and val/ subfolders, train/ alone or with test/, or one folder split); a test/ split is evaluated at the end')
-  .argument('<data>', 'image folder')
-  .option('--model <arch>', 'architecture (graft models lists them), or onnx:<file>[#tensor] / tfjs:<model.json>', 'mobilenet_v2')
-  .option('--weights <file|variant>', 'pretrained weights: a variant (DEFAULT, IMAGENET1K_V1, ...), a .pth/.safetensors file, or none', 'DEFAULT')
+  .argument('[data]', 'image folder (or --features)')
+  .option('--features <dir>', 'train the head on features computed by graft embed (the model, seed, augmentation and views are theirs)')
+  .option('--model <arch>', 'architecture (graft models lists them), or onnx:<file>[#tensor] / tfjs:<model.json> (default mobilenet_v2)')
+  .option('--weights <file|variant>', 'pretrained weights: a variant (DEFAULT, IMAGENET1K_V1, ...), a .pth/.safetensors file, or none (default DEFAULT)')
   .option('--mode <mode>', 'frozen (new head on a fixed backbone), finetune (train everything), two-stage (frozen, then everything)', 'frozen')
   .option('--unfreeze <n>', 'also train the last n backbone blocks', nonNegativeInt('--unfreeze'))
   .option('--epochs <n>', 'epochs (default 15)', positiveInt('--epochs'))
@@ -82,6 +101,32 @@ program.command('train')
   .option('--json', 'print one JSON object with the results')
   .option('--quiet', 'no progress output')
   .action(trainCommand);
+
+program.command('embed')
+  .description('compute frozen-backbone features of every image (and augmented views) into safetensors shards with a manifest, for graft train --features')
+  .argument('<data>', 'image folder, split as graft train splits it')
+  .option('--model <spec>', 'architecture, or onnx:<file>[#tensor] / tfjs:<model.json> (default mobilenet_v2)')
+  .option('--weights <file|variant>', 'pretrained weights, or none (default DEFAULT)')
+  .option('--views <k>', 'augmented views per training image (default 5)', positiveInt('--views'))
+  .option('--augment <level>', 'none, light or standard, as graft train (default light)')
+  .option('--seed <n>', 'seed of the split and the views (default 0)', nonNegativeInt('--seed'))
+  .option('--val-split <f>', 'share held out for validation when there is no val/ (default 0.2)', number('--val-split'))
+  .requiredOption('--out <features-dir>', 'folder for the shards and manifest.json')
+  .option('--shard-size <n>', 'images per shard', positiveInt('--shard-size'), 256)
+  .option('--shard <I/N>', 'run only shard slice I of N (an array job index, JOB_COMPLETION_INDEX)')
+  .option('--queue <redis-url>', 'enqueue the shards for graft worker processes (redis://host:port)')
+  .option('--attempts <n>', '--queue: attempts per shard', positiveInt('--attempts'), 3)
+  .option('--backoff-ms <n>', '--queue: delay before the first retry, doubled for each next one', positiveInt('--backoff-ms'), 1000)
+  .option('--json', 'print JSON')
+  .option('--quiet', 'no progress output')
+  .action(async (data: string, flags: EmbedFlags) => (await import('./embed.ts')).embedCommand(data, flags));
+
+program.command('worker')
+  .description('take shards of graft embed --queue and graft predict --batch --queue from Redis until stopped')
+  .requiredOption('--queue <redis-url>', 'the Redis server (redis://host:port)')
+  .option('--concurrency <n>', 'shards at once', positiveInt('--concurrency'), 1)
+  .option('--lock-ms <n>', 'a shard of a worker that stops answering goes to another after this long', positiveInt('--lock-ms'), 30000)
+  .action(async (flags: WorkerFlags) => (await import('./worker.ts')).workerCommand(flags));
 
 program.command('eval')
   .description('evaluate a trained model folder on labelled images (test/ or val/ if present)')

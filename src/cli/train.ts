@@ -1,19 +1,22 @@
 import { train } from '../jobs/train.ts';
+import { trainOnFeatures } from '../jobs/train-features.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { progressReporter } from './progress.ts';
 import { table } from './table.ts';
 
 export interface TrainFlags {
-  model: string; weights: string; mode: TrainConfig['mode']; unfreeze?: number; epochs?: number; batchSize?: number; lr?: number;
+  model?: string; weights?: string; features?: string; mode: TrainConfig['mode']; unfreeze?: number; epochs?: number; batchSize?: number; lr?: number;
   optimizer?: TrainConfig['optimizer']; momentum?: number; weightDecay?: number; scheduler?: TrainConfig['scheduler'];
   stepSize?: number; gamma?: number; augment?: TrainConfig['augment']; views?: number; valSplit?: number; seed?: number;
   labelSmoothing?: number; patience?: number; frozenEpochs?: number; out: string; resume?: boolean; cache: boolean; cacheDir?: string;
   strict?: boolean; json?: boolean; quiet?: boolean;
 }
 
-export async function trainCommand(dataDir: string, f: TrainFlags): Promise<void> {
+export async function trainCommand(dataDir: string | undefined, f: TrainFlags): Promise<void> {
+  if ((dataDir === undefined) === (f.features === undefined)) throw new RangeError('graft train takes an image folder or --features <dir>, one of them');
   const progress = progressReporter(!f.quiet);
-  const { result, summary, out, report, test } = await train(dataDir, {
+  const job = f.features === undefined ? train.bind(null, dataDir!) : trainOnFeatures.bind(null, f.features);
+  const { result, summary, out, report, test } = await job({
     model: f.model, weights: f.weights === 'none' ? null : f.weights, mode: f.mode, unfreeze: f.unfreeze, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, optimizer: f.optimizer, momentum: f.momentum, weightDecay: f.weightDecay,
     scheduler: f.scheduler, stepSize: f.stepSize, gamma: f.gamma, augment: f.augment, views: f.views, valSplit: f.valSplit,

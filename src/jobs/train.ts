@@ -8,6 +8,7 @@ import { currentRuntime, type Runtime } from '../runtime/runtime.ts';
 import { fit, type TrainEvent, type TrainResult } from '../train/fit.ts';
 import { resolveConfig, type TrainConfig } from '../train/config.ts';
 import { AbortError } from '../train/abort.ts';
+import type { PrecomputedFeatures } from '../train/precomputed.ts';
 import { checkpointPath } from '../train/checkpoint.ts';
 import { MODEL_FILE, isModelFolder, saveModelFolder } from '../artifacts/model-folder.ts';
 import { REPORT_FILE, writeReport } from '../artifacts/report.ts';
@@ -31,6 +32,8 @@ export interface TrainOptions {
   runtime?: Runtime;
   /** The report's title; by default "<data folder> · <model> · <mode>". */
   title?: string;
+  /** Backbone features computed beforehand (see trainOnFeatures), instead of computing them. */
+  features?: PrecomputedFeatures;
 }
 
 export interface TrainJobResult {
@@ -83,7 +86,7 @@ export async function train(data: string | DatasetSplits, config: Partial<TrainC
   // The splits are made here, as fit would make them, so the test split is at hand afterwards.
   const resolved = resolveConfig(config);
   const splits = typeof data === 'string' ? loadImageFolders(data, { valFraction: resolved.valSplit, seed: resolved.seed }) : data;
-  const result = await fit(splits, config, { out, resume: opts.resume, signal: opts.signal, onEvent: opts.onEvent, runtime });
+  const result = await fit(splits, config, { out, resume: opts.resume, signal: opts.signal, onEvent: opts.onEvent, runtime, features: opts.features });
   const test = splits.test && !result.stopped ? await testMetrics(result, splits.test, runtime, opts) : null;
   const summary = runSummary(result, test);
   const title = opts.title ?? `${dataName(data)} · ${result.config.model} · ${result.config.mode}`;

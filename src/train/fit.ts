@@ -16,7 +16,9 @@ import { PIXEL_PIPELINE_VERSION } from '../data/sample.ts';
 import { resolveConfig, type TrainConfig } from './config.ts';
 import { trainTransform } from './augment.ts';
 import { embed, type Embeddings } from './embeddings.ts';
-import { FeatureCache, defaultFeatureCacheDir, sha256 } from './feature-cache.ts';
+import { FeatureCache, defaultFeatureCacheDir } from './feature-cache.ts';
+import { backboneDigest } from './backbone-digest.ts';
+import { checkPrecomputed, type PrecomputedFeatures } from './precomputed.ts';
 import { setTrainable, onlyHeadTrains, backboneStageCount } from './trainable.ts';
 import { makeOptimizer, makeSchedule } from './optimizer-setup.ts';
 import { trainEpochOnImages, trainEpochOnFeatures, evaluateImages, evaluateFeatures, type StepReport } from './loops.ts';
@@ -56,6 +58,11 @@ export interface FitOptions {
    * set; before that there is nothing to keep, and it rejects with an AbortError.
    */
   signal?: AbortSignal;
+  /**
+   * Backbone features computed beforehand (`graft embed`): used instead of computing them, after
+   * checking they come from this run's backbone, transforms and seed. Frozen backbone only.
+   */
+  features?: PrecomputedFeatures;
 }
 
 export interface TrainResult {
@@ -94,16 +101,6 @@ function copyState(sd: StateDict): StateDict {
   return new Map([...sd].map(([k, v]) => [k, { ...v, data: v.data.slice() } as typeof v]));
 }
 
-/** A digest of the frozen backbone's weights: part of the feature cache's key. */
-function backboneDigest(model: Staged): string {
-  const { backbone } = splitAtHead(model.stages());
-  const h: string[] = [];
-  for (const s of backbone) for (const m of s.modules) for (const [k, v] of m.stateDict()) {
-    h.push(k, sha256(new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength)));
-  }
-  return sha256(h.join('|'));
-}
-
 /**
  * Trains a classifier on a folder of images, the whole recipe: load the pretrained network,
  * replace its head, freeze what the mode says, train with per-epoch validation, keep the best
@@ -129,6 +126,9 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
   if (splits.val.samples.length === 0) throw new DatasetError('The validation split has no images; add a val/ folder or raise valSplit');
   emit({ type: 'dataset', classes, train: splits.train.samples.length, val: splits.val.samples.length, source: splits.source });
 
+  if (opts.features && (cfg.mode !== 'frozen' || cfg.unfreeze > 0)) {
+    throw new RangeError(`Features computed beforehand (${opts.features.source}) train only a new head: mode "frozen" without unfreeze, not mode "${cfg.mode}" with unfreeze ${cfg.unfreeze}`);
+  }
   const foreign = parseModelSpec(cfg.model).kind !== 'zoo';
   const model = await createClassifier(cfg.model, { weights: foreign ? null : cfg.weights, trainableBackbone: cfg.mode !== 'frozen' || cfg.unfreeze > 0 });
   const preprocessing = preprocessingFor(cfg.model, cfg.weights, model);
@@ -153,6 +153,16 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
   const getFeatures = async () => {
     if (features) return features;
     model.eval();
+    const views = cfg.augment === 'none' ? 1 : cfg.views;
+    if (opts.features) {
+      checkPrecomputed(opts.features, {
+        backbone: backboneDigest(model), transforms: { train: JSON.stringify(trainTf.spec()), val: JSON.stringify(evalTf.spec()) },
+        pixels: PIXEL_PIPELINE_VERSION, seed: cfg.seed, views, trainImages: splits.train.samples.length, valImages: splits.val.samples.length,
+      });
+      features = { train: opts.features.train, val: opts.features.val };
+      for (const s of [...features.train.skipped, ...features.val.skipped]) onSkip(s);
+      return features;
+    }
     const identity = { backbone: backboneDigest(model), cut: cfg.model + ':' + backbone.map((s) => s.name).join(','), seed: cfg.seed, pixels: PIXEL_PIPELINE_VERSION };
     const root = cfg.cacheDir ?? defaultFeatureCacheDir();
     let cacheOff = false;
@@ -163,7 +173,6 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
     const cache = (t: string) => (cfg.featureCache ? new FeatureCache(root, { ...identity, transform: t }, { onUnwritable }) : null);
     const run = (x: Tensor) => runStages(backbone, x);
     const common = { seed: cfg.seed, strict: cfg.strict, onSkip, batchSize: 32 };
-    const views = cfg.augment === 'none' ? 1 : cfg.views;
     const trainCache = cache(JSON.stringify(trainTf.spec()));
     const valCache = cache(JSON.stringify(evalTf.spec()));
     await trainCache?.removeStaleTemps();

@@ -104,7 +104,7 @@ function isDirectory(p: string): boolean {
  * like images that cannot be read as one go to `skipped`. A name whose stat fails (a dangling
  * link) stays a sample, for the loader to report as not found.
  */
-function listImages(dir: string, extensions: readonly string[], skipped: SkippedFile[], seen = new Set<string>()): string[] {
+export function listImages(dir: string, extensions: readonly string[], skipped: SkippedFile[], seen = new Set<string>()): string[] {
   const real = safeRealpath(dir);
   if (seen.has(real)) return []; // a symlink cycle
   seen.add(real);

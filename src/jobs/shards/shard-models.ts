@@ -1,0 +1,81 @@
+import type { Tensor } from '../../graph/tensor.ts';
+import { createClassifier } from '../../models/classifier.ts';
+import { parseModelSpec } from '../../models/model-spec.ts';
+import { preprocessingFor } from '../../models/preprocessing.ts';
+import { runStages, splitAtHead } from '../../models/stages.ts';
+import type { Preprocessing } from '../../models/catalog.ts';
+import { withSeed } from '../../data/generators.ts';
+import { evalPreset } from '../../data/transforms/presets.ts';
+import type { Transform } from '../../data/transforms/transform.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
+import { trainTransform, type AugmentLevel } from '../../train/augment.ts';
+import { backboneDigest, weightsDigest } from '../../train/backbone-digest.ts';
+import { sha256 } from '../../train/feature-cache.ts';
+import { loadModel, type LoadedModel } from '../load-model.ts';
+
+/** A frozen backbone as `graft train` builds it, with the transforms its features are computed through. */
+export interface Backbone {
+  readonly forward: (x: Tensor) => Tensor;
+  /** backboneDigest: what `graft train --features` checks the features against. */
+  readonly digest: string;
+  readonly preprocessing: Preprocessing;
+  readonly train: Transform;
+  readonly val: Transform;
+}
+
+/** A model loaded for predictions, with a digest of its weights, preprocessing and labels. */
+export interface Classifier { readonly loaded: LoadedModel; readonly digest: string }
+
+/**
+ * The models a process has loaded for shards, each loaded once and kept: a worker takes many
+ * shards of the same run, and loading (an ONNX import, weights) costs more than a shard's
+ * images. All of them run on the one runtime given.
+ */
+export class ShardModels {
+  private readonly backbones = new Map<string, Promise<Backbone>>();
+  private readonly classifiers = new Map<string, Promise<Classifier>>();
+
+  constructor(readonly runtime: Runtime) {}
+
+  /**
+   * The backbone of `graft train --model model --weights weights --seed seed`: built the way fit
+   * builds it (under the run's seed, so random weights are the same too).
+   */
+  backbone(model: string, weights: string | null, seed: number, augment: AugmentLevel): Promise<Backbone> {
+    const key = JSON.stringify([model, weights, seed, augment]);
+    let found = this.backbones.get(key);
+    if (!found) {
+      found = this.runtime.run(() => withSeed(seed, async () => {
+        const foreign = parseModelSpec(model).kind !== 'zoo';
+        const classifier = await createClassifier(model, { weights: foreign ? null : weights, trainableBackbone: false });
+        classifier.eval();
+        const preprocessing = preprocessingFor(model, weights, classifier);
+        const { backbone } = splitAtHead(classifier.stages());
+        return {
+          forward: (x: Tensor) => runStages(backbone, x),
+          digest: backboneDigest(classifier),
+          preprocessing,
+          train: trainTransform(augment, preprocessing),
+          val: evalPreset(preprocessing),
+        };
+      }));
+      found.catch(() => this.backbones.delete(key));
+      this.backbones.set(key, found);
+    }
+    return found;
+  }
+
+  classifier(model: string, weights: string | null): Promise<Classifier> {
+    const key = JSON.stringify([model, weights]);
+    let found = this.classifiers.get(key);
+    if (!found) {
+      found = loadModel(model, { weights, runtime: this.runtime }).then((loaded) => ({
+        loaded,
+        digest: sha256(JSON.stringify([weightsDigest([loaded.model]), loaded.preprocessing, loaded.labels, loaded.outputs])),
+      }));
+      found.catch(() => this.classifiers.delete(key));
+      this.classifiers.set(key, found);
+    }
+    return found;
+  }
+}
