@@ -3,7 +3,8 @@
 
 For every zoo architecture: torchvision.models.<arch>(weights=None), the deterministic state dict
 of scripts/deterministic.py loaded into it (seeded by key order, so no real weights are needed),
-eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads. Each
+eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads ([2, 3, 32, 32] for
+ConvNeXt and EfficientNet, the smallest they accept). Each
 test/fixtures/zoo/<arch>.json holds:
 
     arch, input_shape, keys ([[name, shape], ...] in state-dict order),
@@ -35,8 +36,18 @@ ZOO = [
     "resnext50_32x4d", "wide_resnet50_2",
     "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
     "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+    "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
 ]
 INPUT_SHAPE = [2, 3, 64, 64]
+# Families added later take the smallest input they accept: 32x32 reaches 1x1 after their five halvings.
+SMALL_INPUT = ("convnext_", "efficientnet_")
+
+
+def input_shape(arch: str) -> list[int]:
+    return [2, 3, 32, 32] if arch.startswith(SMALL_INPUT) else INPUT_SHAPE
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "zoo")
 
@@ -54,7 +65,8 @@ def golden(arch: str) -> dict:
     del sd
     gc.collect()
     model.eval()
-    x = torch.from_numpy(deterministic_input(INPUT_SHAPE))
+    shape = input_shape(arch)
+    x = torch.from_numpy(deterministic_input(shape))
     t1 = time.perf_counter()
     with torch.no_grad():
         y = model(x)
@@ -66,7 +78,7 @@ def golden(arch: str) -> dict:
           flush=True)
     return {
         "arch": arch,
-        "input_shape": INPUT_SHAPE,
+        "input_shape": shape,
         "keys": keys,
         "logits": [[sig7(v) for v in row] for row in y.tolist()],
         "max_abs": sig7(max_abs),

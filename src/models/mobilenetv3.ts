@@ -9,17 +9,22 @@ import { stage, type Stage, type Staged } from './stages.ts';
 
 const BN = { eps: 0.001, momentum: 0.01 };
 
-/** Squeeze-and-excitation: channel weights from a pooled summary; keys fc1, fc2. */
+/**
+ * Squeeze-and-excitation (torchvision.ops.SqueezeExcitation): channel weights from a pooled
+ * summary; keys fc1, fc2. MobileNetV3 uses ReLU and hardsigmoid, EfficientNet SiLU and sigmoid.
+ */
 export class SqueezeExcitation extends Module {
   avgpool = new AdaptiveAvgPool2d(1);
   fc1: Conv2d; fc2: Conv2d;
-  activation = new ReLU();
-  scaleActivation = new Hardsigmoid();
+  activation: Module;
+  scaleActivation: Module;
 
-  constructor(inputChannels: number, squeezeChannels: number) {
+  constructor(inputChannels: number, squeezeChannels: number, activation: () => Module = () => new ReLU(), scaleActivation: () => Module = () => new Hardsigmoid()) {
     super();
     this.fc1 = new Conv2d(inputChannels, squeezeChannels, 1);
     this.fc2 = new Conv2d(squeezeChannels, inputChannels, 1);
+    this.activation = activation();
+    this.scaleActivation = scaleActivation();
   }
 
   forward(x: Tensor): Tensor {

@@ -6,3 +6,4 @@ export * from './shape.ts';
 export * from './linalg.ts';
 export * from './reduce.ts';
 export * from './onnx-subgraph.ts';
+export * from './normalization.ts';
