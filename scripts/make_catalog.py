@@ -26,6 +26,10 @@ ZOO = [
     "resnext50_32x4d", "wide_resnet50_2",
     "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
     "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+    "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
 ]
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

@@ -6,8 +6,9 @@ offset (scripts/deterministic.py), the loss is sum(op(inputs) * r) with r = dete
 (out_shape, seed 999), and the entry holds the output and the gradient of every input, computed
 in float64 from the float32 inputs. The TypeScript side runs the same op (by name) in graft.
 
-resnet18.json, mobilenet_v2.json: the deterministic state dict, train mode (batch norm on batch
-statistics; mobilenet's dropout kept in eval mode so both sides are deterministic), input
+resnet18.json, mobilenet_v2.json, convnext_tiny.json, efficientnet_b0.json, efficientnet_v2_s.json:
+the deterministic state dict, train mode (batch norm on batch
+statistics; dropout and stochastic depth kept in eval mode so both sides are deterministic), input
 deterministic_input([N, 3, 64, 64]) (N = 2 for resnet18, 4 for mobilenet_v2, whose batch norms on
 2x2 maps are otherwise too ill-conditioned for float32), loss = sum(logits * r),
 r = deterministic_input([N, 1000], 7). For each parameter: sum, sum of |g|, sum of squares,
@@ -120,6 +121,13 @@ OPS = {
     "cross_entropy_composed": ([inp([4, 5], 89)],
                                lambda x: -(torch.log_softmax(x, 1) * F.one_hot(torch.tensor([0, 3, 1, 4]), 5)).sum(1).mean()),
     "silu": ([inp([3, 5], 90)], F.silu),
+    "gelu": ([inp([3, 5], 101, 3)], F.gelu),
+    "erf": ([inp([3, 5], 102)], torch.erf),
+    "layer_norm": ([inp([2, 3, 5], 103, 1, 0.5), inp([5], 104), inp([5], 105)], lambda x, w, b: F.layer_norm(x, [5], w, b, 1e-6)),
+    "layer_norm_2d": ([inp([2, 4, 3, 3], 106), inp([4], 107), inp([4], 108)],
+                      lambda x, w, b: F.layer_norm(x.permute(0, 2, 3, 1), [4], w, b, 1e-6).permute(0, 3, 1, 2)),
+    "linear_4d": ([inp([2, 3, 2, 5], 109), inp([4, 5], 110), inp([4], 111)], F.linear),
+    "layer_scale": ([inp([2, 3, 2, 2], 112), inp([3, 1, 1], 113)], lambda x, s: s * x),
 }
 
 
@@ -155,7 +163,7 @@ def train_steps(arch: str, input_shape, dtype, steps: int, lr: float):
     model.load_state_dict(deterministic_state_dict(keys), strict=True)
     model.to(dtype).train()
     for m in model.modules():
-        if isinstance(m, torch.nn.Dropout):
+        if isinstance(m, (torch.nn.Dropout, torchvision.ops.StochasticDepth)):
             m.eval()
     x = torch.from_numpy(deterministic_input(input_shape)).to(dtype)
     r = torch.from_numpy(deterministic_input([input_shape[0], 1000], 7)).to(dtype)
@@ -201,13 +209,14 @@ def main() -> int:
     with open(os.path.join(OUT_DIR, "ops.json"), "w", encoding="utf-8") as fh:
         json.dump({**meta, "ops": ops}, fh, separators=(",", ":"))
         fh.write("\n")
-    for arch, shape in [("resnet18", [2, 3, 64, 64]), ("mobilenet_v2", [4, 3, 64, 64])]:
+    for arch, shape in [("resnet18", [2, 3, 64, 64]), ("mobilenet_v2", [4, 3, 64, 64]), ("convnext_tiny", [2, 3, 32, 32]),
+                        ("efficientnet_b0", [2, 3, 64, 64]), ("efficientnet_v2_s", [2, 3, 64, 64])]:
         g = model_golden(arch, shape)
         with open(os.path.join(OUT_DIR, f"{arch}.json"), "w", encoding="utf-8") as fh:
             json.dump({**meta, **g}, fh, separators=(",", ":"))
             fh.write("\n")
         print(f"{arch}: losses {g['losses']}")
-    print(f"wrote {len(ops)} op goldens and 2 model goldens to test/fixtures/grad/")
+    print(f"wrote {len(ops)} op goldens and 5 model goldens to test/fixtures/grad/")
     return 0
 
 

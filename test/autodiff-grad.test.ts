@@ -86,6 +86,12 @@ const OPS: Record<string, Op> = {
   log_softmax: (x) => F.logSoftmax(x, 1),
   cross_entropy_composed: (x) => F.neg(F.mean(F.sum(F.mul(F.logSoftmax(x, 1), oneHot([0, 3, 1, 4], 5)), 1))),
   silu: (x) => F.silu(x),
+  gelu: (x) => F.gelu(x),
+  erf: (x) => apply(ops.erf, [x], {}),
+  layer_norm: (x, w, b) => F.layerNorm(x, [5], w, b, 1e-6),
+  layer_norm_2d: (x, w, b) => F.permute(F.layerNorm(F.permute(x, [0, 2, 3, 1]), [4], w, b, 1e-6), [0, 3, 1, 2]),
+  linear_4d: (x, w, b) => F.linear(x, w, b),
+  layer_scale: (x, s) => F.mul(s, x),
 };
 
 interface InputSpec { shape: number[]; seed: number; scale: number; offset: number }
