@@ -37,7 +37,7 @@ function report(row: Omit<Row, 'ratio'>): void {
   else process.stderr.write(`  ${r.case}: graft ${r.graft} ${r.unit}, ${r.against ?? 'pytorch'} ${r.pytorch ?? 'n/a'}, ratio ${r.ratio ?? 'n/a'}\n`);
 }
 
-const ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2'];
+const ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 'convnext_tiny'];
 
 if (sections.has('forward')) {
   for (const arch of ARCHS) {
