@@ -1,6 +1,7 @@
-// Whole-network training behaviour against PyTorch: gradients of every parameter of resnet18 and
-// mobilenet_v2 in train mode (batch norm on batch statistics), running statistics after three
-// SGD steps (goldens from scripts/make_grad_goldens.py, float64), plus the engine's promises:
+// Whole-network training behaviour against PyTorch: gradients of every parameter of resnet18,
+// mobilenet_v2, convnext_tiny, efficientnet_b0 and efficientnet_v2_s in train mode (batch norm on
+// batch statistics), running statistics after three SGD steps (goldens from
+// scripts/make_grad_goldens.py, float64), plus the engine's promises:
 // frozen weights stay bit-identical, frozen batch norm stays in inference mode, dropout masks are
 // fed as data, and the compiled training graph is reused between steps.
 import { test } from 'node:test';
