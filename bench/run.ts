@@ -38,7 +38,7 @@ function report(row: Omit<Row, 'ratio'>): void {
   else process.stderr.write(`  ${r.case}: graft ${r.graft} ${r.unit}, ${r.against ?? 'pytorch'} ${r.pytorch ?? 'n/a'}, ratio ${r.ratio ?? 'n/a'}\n`);
 }
 
-const ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'regnet_y_400mf'];
+const ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 'regnet_y_400mf', 'convnext_tiny'];
 
 if (sections.has('forward')) {
   for (const arch of ARCHS) {

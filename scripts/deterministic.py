@@ -16,6 +16,7 @@ both sides can compute from a state dict's keys and shapes alone:
       *bias                -> (u - 0.5) * 0.2
       *weight, 1-D         -> 0.5 + u                    (batch-norm scale)
       *weight, >= 2-D      -> (u - 0.5) * 2 * sqrt(3 / fan_in), fan_in = prod(shape[1:])
+      *layer_scale         -> 0.5 + u                    (ConvNeXt's per-channel scale)
       computed in float64, stored as float32.
 
     deterministic_input(shape, seed=12345) = (hash01(i, seed) - 0.5) * 4, float32.
@@ -85,6 +86,8 @@ def _rule(key: str, shape: Sequence[int]):
             fan_in = math.prod(shape[1:])
             scale = math.sqrt(3 / fan_in)
             return lambda u: (u - 0.5) * 2 * scale
+    if key.endswith("layer_scale"):
+        return lambda u: 0.5 + u
     raise ValueError(f"deterministic_state_dict: no rule for key '{key}' with shape {list(shape)}")
 
 

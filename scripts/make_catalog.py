@@ -35,6 +35,10 @@ ZOO = [
     "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
     "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
 ]
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

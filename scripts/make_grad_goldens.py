@@ -6,9 +6,12 @@ offset (scripts/deterministic.py), the loss is sum(op(inputs) * r) with r = dete
 (out_shape, seed 999), and the entry holds the output and the gradient of every input, computed
 in float64 from the float32 inputs. The TypeScript side runs the same op (by name) in graft.
 
-<arch>.json for each of MODELS (resnet18, mobilenet_v2, shufflenet_v2_x0_5): the deterministic
-state dict, train mode (batch norm on batch statistics; dropout kept in eval mode so both sides
-are deterministic), input deterministic_input(shape) (see MODELS), loss = sum(logits * r),
+<arch>.json for each of MODELS: the deterministic state dict, train mode (batch norm on batch
+statistics; dropout and stochastic depth kept in eval mode so both sides are deterministic), input
+deterministic_input(shape) (see MODELS: N = 4 for mobilenet_v2 and the EfficientNets, whose batch
+norms on 2x2 maps are otherwise too ill-conditioned for float32, S = 96 for efficientnet_v2_s, whose
+deepest stage would still drift past float32's noise over the three steps, S = 32 for
+convnext_tiny), loss = sum(logits * r),
 r = deterministic_input([batch, 1000], 7). For each parameter: sum, sum of |g|, sum of squares,
 max |g| and the first 8 values of its gradient. Then three SGD steps (one for shufflenet; lr 0.0001, plain
 p -= lr * grad) and every batch norm's running statistics (same summary) and num_batches_tracked.
@@ -151,6 +154,13 @@ OPS = {
     "conv2d_groups32": ([inp([1, 64, 3, 3], 103), inp([32, 2, 3, 3], 104)], lambda x, w: F.conv2d(x, w, padding=1, groups=32)),
     "conv2d_groups16_stride2": ([inp([1, 32, 4, 4], 105), inp([16, 2, 3, 3], 106), inp([16], 107)],
                                 lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=16)),
+    "gelu": ([inp([3, 5], 101, 3)], F.gelu),
+    "erf": ([inp([3, 5], 102)], torch.erf),
+    "layer_norm": ([inp([2, 3, 5], 103, 1, 0.5), inp([5], 104), inp([5], 105)], lambda x, w, b: F.layer_norm(x, [5], w, b, 1e-6)),
+    "layer_norm_2d": ([inp([2, 4, 3, 3], 106), inp([4], 107), inp([4], 108)],
+                      lambda x, w, b: F.layer_norm(x.permute(0, 2, 3, 1), [4], w, b, 1e-6).permute(0, 3, 1, 2)),
+    "linear_4d": ([inp([2, 3, 2, 5], 109), inp([4, 5], 110), inp([4], 111)], F.linear),
+    "layer_scale": ([inp([2, 3, 2, 2], 112), inp([3, 1, 1], 113)], lambda x, s: s * x),
 }
 
 
@@ -162,6 +172,7 @@ MODELS = [
     # one per concatenating family, one step: the gradients are the point
     ("alexnet", [2, 3, 64, 64], 1), ("densenet121", [2, 3, 64, 64], 1), ("googlenet", [2, 3, 96, 96], 1),
     ("inception_v3", [2, 3, 139, 139], 1), ("squeezenet1_1", [2, 3, 64, 64], 1),
+    ("convnext_tiny", [2, 3, 32, 32], 3), ("efficientnet_b0", [4, 3, 64, 64], 3), ("efficientnet_v2_s", [4, 3, 96, 96], 3),
 ]
 
 
@@ -212,7 +223,7 @@ def train_steps(arch: str, input_shape, dtype, steps: int, lr: float):
     model.load_state_dict(sd, strict=True)
     model.to(dtype).train()
     for m in model.modules():
-        if isinstance(m, torch.nn.Dropout):
+        if isinstance(m, (torch.nn.Dropout, torchvision.ops.StochasticDepth)):
             m.eval()
     x = torch.from_numpy(deterministic_input(input_shape)).to(dtype)
     r = torch.from_numpy(deterministic_input([input_shape[0], 1000], 7)).to(dtype)
@@ -268,6 +279,7 @@ def main() -> int:
             fh.write("\n")
         print(f"{arch}: losses {g['losses']}")
     print(f"wrote {len(ops)} op goldens and {len(only) or len(MODELS)} model goldens to test/fixtures/grad/")
+    print(f"wrote {len(ops)} op goldens and 5 model goldens to test/fixtures/grad/")
     return 0
 
 

@@ -4,7 +4,8 @@
 For every zoo architecture: torchvision.models.<arch>(weights=None), the deterministic state dict
 of scripts/deterministic.py loaded into it (seeded by key order, so no real weights are needed),
 eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads ([2, 3, 32, 32]
-for the families in SMALL_INPUT; Inception v3's 75, the smallest it accepts, in INPUT_SHAPES). Each
+for the families in SMALL_INPUT and ConvNeXt and EfficientNet; Inception v3's 75, the smallest it
+accepts, in INPUT_SHAPES). Each
 test/fixtures/zoo/<arch>.json holds:
 
     arch, input_shape, keys ([[name, shape], ...] in state-dict order),
@@ -51,6 +52,10 @@ ZOO = [
     "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
     "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
 ]
 # Too big to run in a test (hundreds of millions of parameters): only their keys and shapes are
 # compared, so their goldens hold no logits.
@@ -65,6 +70,16 @@ SMALL_INPUT = {arch: [2, 3, 32, 32] for arch in [
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
     "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
 ]}
+# ConvNeXt and EfficientNet too: 32x32 reaches 1x1 after their five halvings.
+SMALL_PREFIXES = ("convnext_", "efficientnet_")
+
+
+def input_shape(arch: str) -> list[int]:
+    if arch in INPUT_SHAPES:
+        return INPUT_SHAPES[arch]
+    if arch in SMALL_INPUT or arch.startswith(SMALL_PREFIXES):
+        return [2, 3, 32, 32]
+    return INPUT_SHAPE
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "zoo")
 
@@ -88,8 +103,8 @@ def golden(arch: str) -> dict:
     del sd
     gc.collect()
     model.eval()
-    input_shape = INPUT_SHAPES.get(arch) or SMALL_INPUT.get(arch, INPUT_SHAPE)
-    x = torch.from_numpy(deterministic_input(input_shape))
+    shape = input_shape(arch)
+    x = torch.from_numpy(deterministic_input(shape))
     t1 = time.perf_counter()
     with torch.no_grad():
         y = model(x)
@@ -98,16 +113,16 @@ def golden(arch: str) -> dict:
     max_abs = float(y.abs().max())
     assert torch.isfinite(y).all(), f"{arch}: non-finite logits"
     aux = []
-    for name, shape in AUX.get(arch, []):
+    for name, aux_shape in AUX.get(arch, []):
         with torch.no_grad():
-            a = getattr(model, name)(torch.from_numpy(deterministic_input(shape)))
-        aux.append({"module": name, "input_shape": shape, "logits": [[sig7(v) for v in row] for row in a.tolist()],
+            a = getattr(model, name)(torch.from_numpy(deterministic_input(aux_shape)))
+        aux.append({"module": name, "input_shape": aux_shape, "logits": [[sig7(v) for v in row] for row in a.tolist()],
                     "max_abs": sig7(float(a.abs().max()))})
     print(f"{arch:20s} max_abs {max_abs:.6g}  setup {t1 - t0:6.2f} s  forward {1000 * (t2 - t1):8.1f} ms",
           flush=True)
     return {
         "arch": arch,
-        "input_shape": input_shape,
+        "input_shape": shape,
         "keys": keys,
         "logits": [[sig7(v) for v in row] for row in y.tolist()],
         "max_abs": sig7(max_abs),

@@ -101,6 +101,12 @@ const OPS: Record<string, Op> = {
   channel_shuffle_groups3: (x) => F.channelShuffle(x, 3),
   conv2d_groups32: (x, w) => F.conv2d(x, w, null, { padding: 1, groups: 32 }),
   conv2d_groups16_stride2: (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1, groups: 16 }),
+  gelu: (x) => F.gelu(x),
+  erf: (x) => apply(ops.erf, [x], {}),
+  layer_norm: (x, w, b) => F.layerNorm(x, [5], w, b, 1e-6),
+  layer_norm_2d: (x, w, b) => F.permute(F.layerNorm(F.permute(x, [0, 2, 3, 1]), [4], w, b, 1e-6), [0, 3, 1, 2]),
+  linear_4d: (x, w, b) => F.linear(x, w, b),
+  layer_scale: (x, s) => F.mul(s, x),
 };
 
 interface InputSpec { shape: number[]; seed: number; scale: number; offset: number }

@@ -1,6 +1,7 @@
 // Whole-network training behaviour against PyTorch: gradients of every parameter of resnet18,
-// mobilenet_v2 and shufflenet_v2_x0_5 in train mode (batch norm on batch statistics), running
-// statistics after the golden's SGD steps (three; one for shufflenet; goldens from
+// mobilenet_v2, shufflenet_v2_x0_5, convnext_tiny, efficientnet_b0 and efficientnet_v2_s in train
+// mode (batch norm on batch statistics), running statistics after the golden's SGD steps (three;
+// one for shufflenet; goldens from
 // scripts/make_grad_goldens.py, float64), plus the engine's promises:
 // frozen weights stay bit-identical, frozen batch norm stays in inference mode, dropout masks are
 // fed as data, and the compiled training graph is reused between steps.
@@ -36,17 +37,17 @@ function loadGolden(arch: string): ModelGolden {
 }
 
 type Net = nn.Module & { forward(x: Tensor): Tensor };
+/** One network per family (its golden is test/fixtures/grad/<arch>.json): ConvNeXt has layer norm and no batch norm, EfficientNetV2 its fused blocks. */
+const ARCHS = ['resnet18', 'mobilenet_v2', 'shufflenet_v2_x0_5', 'convnext_tiny', 'efficientnet_b0', 'efficientnet_v2_s'] as const;
+type ModelArch = typeof ARCHS[number];
 
-/** One network per family: its gradient golden is test/fixtures/grad/<arch>.json. */
-const GRAD_MODELS = ['resnet18', 'mobilenet_v2', 'shufflenet_v2_x0_5'] as const;
-
-async function deterministicModel(arch: typeof GRAD_MODELS[number]): Promise<Net> {
+async function deterministicModel(arch: ModelArch): Promise<Net> {
   const m = (await models[arch]()) as unknown as Net;
   const keys: [string, number[]][] = [...m.stateDict()].map(([k, v]) => [k, [...v.shape]]);
   m.loadStateDict(deterministicStateDict(keys) as StateDict);
   m.train();
-  // Dropout stays off so both sides are deterministic; its training form is tested below.
-  for (const sub of m.modules()) if (sub instanceof nn.Dropout) sub.training = false;
+  // Dropout and stochastic depth stay off so both sides are deterministic; their training forms are tested below.
+  for (const sub of m.modules()) if (sub instanceof nn.Dropout || sub instanceof nn.StochasticDepth) sub.training = false;
   return m;
 }
 
@@ -100,7 +101,7 @@ async function sgdSteps(m: Net, golden: ModelGolden, onFirst: (params: Map<strin
   return losses;
 }
 
-for (const arch of GRAD_MODELS) {
+for (const arch of ARCHS) {
   test(`${arch}: parameter gradients and running statistics after its SGD steps match PyTorch`, async () => {
     const golden = loadGolden(arch);
     const m = await deterministicModel(arch);
@@ -237,3 +238,28 @@ test('dropout in train mode draws a seeded Bernoulli mask scaled by 1/(1-p), fed
   const [dv, gv] = [await d.floats(), await g.floats()];
   gv.forEach((v, i) => assert.equal(v, dv[i] / (i + 1)));
 });
+
+test('stochastic depth in train mode keeps or drops each sample whole, seeded, scaled by 1/(1-p); eval is the identity', async () => {
+  const [n, c] = [400, 6];
+  const x = tensor(new Float32Array(n * c).fill(1), [n, c, 1, 1]);
+  manualSeed(11);
+  const a = await F.stochasticDepth(x, 0.25, 'row', true).floats();
+  manualSeed(11);
+  const b = await F.stochasticDepth(x, 0.25, 'row', true).floats();
+  assert.deepEqual(a, b, 'same seed, same mask');
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const row = a.slice(i * c, (i + 1) * c);
+    assert.ok(row.every((v) => v === row[0]), `sample ${i} is partly dropped`);
+    assert.ok(row[0] === 0 || Math.abs(row[0] - 4 / 3) < 1e-6, `sample ${i}: ${row[0]}`);
+    if (row[0] !== 0) kept++;
+  }
+  assert.ok(Math.abs(kept / n - 0.75) < 0.08, `kept ${kept} of ${n}`);
+  const batch = await F.stochasticDepth(x, 0.5, 'batch', true).floats();
+  assert.ok(batch.every((v) => v === batch[0]), "'batch' mode keeps or drops the whole batch");
+  assert.equal(F.stochasticDepth(x, 0.25, 'row', false), x, 'eval mode is the identity');
+  const sd = new nn.StochasticDepth(0.25, 'row').eval();
+  assert.equal(sd.forward(x), x);
+  assert.throws(() => new nn.StochasticDepth(0.25, 'col' as 'row'), /mode/);
+});
+

@@ -11,6 +11,8 @@ import type { Inception3 } from './inception.ts';
 import type { SqueezeNet } from './squeezenet.ts';
 import type { ShuffleNetV2 } from './shufflenetv2.ts';
 import type { MNASNet } from './mnasnet.ts';
+import type { ConvNeXt } from './convnext.ts';
+import type { EfficientNet } from './efficientnet.ts';
 
 /**
  * The zoo, as torchvision.models: `await models.resnet50({ weights: 'IMAGENET1K_V2' })`.
@@ -71,6 +73,21 @@ export const mnasnet0_5 = zoo<MNASNet>('mnasnet0_5');
 export const mnasnet0_75 = zoo<MNASNet>('mnasnet0_75');
 export const mnasnet1_0 = zoo<MNASNet>('mnasnet1_0');
 export const mnasnet1_3 = zoo<MNASNet>('mnasnet1_3');
+export const convnext_tiny = zoo<ConvNeXt>('convnext_tiny');
+export const convnext_small = zoo<ConvNeXt>('convnext_small');
+export const convnext_base = zoo<ConvNeXt>('convnext_base');
+export const convnext_large = zoo<ConvNeXt>('convnext_large');
+export const efficientnet_b0 = zoo<EfficientNet>('efficientnet_b0');
+export const efficientnet_b1 = zoo<EfficientNet>('efficientnet_b1');
+export const efficientnet_b2 = zoo<EfficientNet>('efficientnet_b2');
+export const efficientnet_b3 = zoo<EfficientNet>('efficientnet_b3');
+export const efficientnet_b4 = zoo<EfficientNet>('efficientnet_b4');
+export const efficientnet_b5 = zoo<EfficientNet>('efficientnet_b5');
+export const efficientnet_b6 = zoo<EfficientNet>('efficientnet_b6');
+export const efficientnet_b7 = zoo<EfficientNet>('efficientnet_b7');
+export const efficientnet_v2_s = zoo<EfficientNet>('efficientnet_v2_s');
+export const efficientnet_v2_m = zoo<EfficientNet>('efficientnet_v2_m');
+export const efficientnet_v2_l = zoo<EfficientNet>('efficientnet_v2_l');
 
 export { createModel, listModels, weightsFor, findWeights, registerModel, IMAGENET_CATEGORIES, type ModelOptions } from './registry.ts';
 export type { WeightsEntry, Preprocessing } from './catalog.ts';
@@ -87,6 +104,8 @@ export { BasicConv2d } from './inception-common.ts';
 export { SqueezeNet, Fire } from './squeezenet.ts';
 export { ShuffleNetV2, ShuffleUnit } from './shufflenetv2.ts';
 export { MNASNet, MNASNetBlock } from './mnasnet.ts';
+export { ConvNeXt, CNBlock } from './convnext.ts';
+export { EfficientNet, MBConv, FusedMBConv } from './efficientnet.ts';
 export { createClassifier, type ClassifierOptions } from './classifier.ts';
 export { BackboneClassifier } from './backbone-classifier.ts';
 export { OnnxBackbone, loadOnnxBackbone } from './onnx-backbone.ts';

@@ -11,6 +11,8 @@ import * as inception from './inception.ts';
 import * as squeezenet from './squeezenet.ts';
 import * as shufflenet from './shufflenetv2.ts';
 import * as mnasnet from './mnasnet.ts';
+import * as convnext from './convnext.ts';
+import * as effnet from './efficientnet.ts';
 
 /** Builds an architecture with random weights. */
 export type Builder = (cfg: { numClasses?: number }) => Module;
@@ -47,6 +49,12 @@ const ZOO: [string, Builder][] = [
   ['shufflenet_v2_x0_5', shufflenet.shufflenet_v2_x0_5], ['shufflenet_v2_x1_0', shufflenet.shufflenet_v2_x1_0],
   ['shufflenet_v2_x1_5', shufflenet.shufflenet_v2_x1_5], ['shufflenet_v2_x2_0', shufflenet.shufflenet_v2_x2_0],
   ['mnasnet0_5', mnasnet.mnasnet0_5], ['mnasnet0_75', mnasnet.mnasnet0_75], ['mnasnet1_0', mnasnet.mnasnet1_0], ['mnasnet1_3', mnasnet.mnasnet1_3],
+  ['convnext_tiny', convnext.convnext_tiny], ['convnext_small', convnext.convnext_small],
+  ['convnext_base', convnext.convnext_base], ['convnext_large', convnext.convnext_large],
+  ['efficientnet_b0', effnet.efficientnet_b0], ['efficientnet_b1', effnet.efficientnet_b1], ['efficientnet_b2', effnet.efficientnet_b2],
+  ['efficientnet_b3', effnet.efficientnet_b3], ['efficientnet_b4', effnet.efficientnet_b4], ['efficientnet_b5', effnet.efficientnet_b5],
+  ['efficientnet_b6', effnet.efficientnet_b6], ['efficientnet_b7', effnet.efficientnet_b7],
+  ['efficientnet_v2_s', effnet.efficientnet_v2_s], ['efficientnet_v2_m', effnet.efficientnet_v2_m], ['efficientnet_v2_l', effnet.efficientnet_v2_l],
 ];
 for (const [name, build] of ZOO) registerModel(name, build);
 

@@ -42,6 +42,17 @@ export const hardsigmoid = (x: Tensor) => apply(ops.hardsigmoid, [x], {});
 export const sigmoid = T.sigmoid;
 /** x * sigmoid(x), composed so it needs no rule of its own. */
 export const silu = (x: Tensor) => T.mul(x, T.sigmoid(x));
+/** The exact (erf) GELU, PyTorch's default approximate='none'. */
+export const gelu = (x: Tensor) => apply(ops.gelu, [x], {});
+
+/** layer_norm(x, normalizedShape, weight, bias, eps): normalizes the last normalizedShape.length axes. */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  const tail = x.shape.slice(x.ndim - normalizedShape.length);
+  if (normalizedShape.length > x.ndim || tail.some((d, i) => d !== normalizedShape[i])) {
+    throw new ShapeError('layer_norm', currentScope(), `normalized shape [${normalizedShape}] does not end input shape [${x.shape}]`, [x.shape]);
+  }
+  return apply(ops.layerNorm, [x, weight, bias], { dims: normalizedShape.length, eps });
+}
 
 /** torch.nn.functional.channel_shuffle: interleaves `groups` groups of channels (ShuffleNet). */
 export const channelShuffle = (x: Tensor, groups: number) => apply(ops.channelShuffle, [x], { groups });
@@ -110,3 +121,20 @@ export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
   return T.mul(x, tensor(mask, x.shape));
 }
 export * from './losses.ts';
+
+/**
+ * torchvision.ops.stochastic_depth: in training mode, drops the whole residual branch of each
+ * sample ('row') or of the batch ('batch') with probability p and scales what is kept by 1/(1-p);
+ * the identity in eval mode. The mask is drawn on the host with the seedable generator, as
+ * dropout's is, and fed as data.
+ */
+export function stochasticDepth(x: Tensor, p: number, mode: 'row' | 'batch', training = true): Tensor {
+  checkNumber('p', p, { min: 0, max: 1 });
+  if (!training || p === 0) return x;
+  const survival = 1 - p;
+  const rows = mode === 'row' ? x.shape[0] : 1;
+  const mask = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) mask[i] = random() < survival ? 1 / survival : 0;
+  return T.mul(x, tensor(mask, [rows, ...x.shape.slice(1).map(() => 1)]));
+}
+

@@ -48,6 +48,7 @@ function rule(key: string, shape: readonly number[]): Rule {
       return (u) => (u - 0.5) * 2 * scale;
     }
   }
+  if (key.endsWith('layer_scale')) return (u) => 0.5 + u;
   throw new RangeError(
     `deterministicStateDict: no rule for key '${key}' with shape [${shape.join(', ')}]`,
   );

@@ -94,3 +94,24 @@ export const gate = defineOp<{ lo: number; hi: number }>({
 function gated(g: Tensor, x: Tensor, lo: number, hi: number): Tensor {
   return apply(gate, [g, x], { lo, hi });
 }
+
+/** The error function; d erf(x)/dx = 2/sqrt(pi) * exp(-x^2). */
+export const erf = unary('erf', 'Erf', (g, _out, [x]) => [g.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI)))]);
+
+/**
+ * PyTorch's exact GELU, x * Phi(x) = x/2 * (1 + erf(x/sqrt(2))), emitted with Erf (ONNX's Gelu
+ * node is opset 20, after the one graft emits). d/dx = Phi(x) + x * phi(x).
+ */
+export const gelu = defineOp<{}>({
+  name: 'gelu',
+  shape: ([x]) => ({ shape: [...x.shape] }),
+  emit: (ctx, [x]) => {
+    const phi = ctx.node('Add', [ctx.node('Erf', [ctx.node('Mul', [x, ctx.constant([Math.SQRT1_2], [])])]), ctx.constant([1], [])]);
+    return ctx.node('Mul', [ctx.node('Mul', [x, ctx.constant([0.5], [])]), phi]);
+  },
+  grad: (g, _out, [x]) => {
+    const cdf = apply(erf, [x.mul(Math.SQRT1_2)], {}).add(1).mul(0.5);
+    const pdf = x.mul(x).mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI));
+    return [g.mul(cdf.add(x.mul(pdf)))];
+  },
+});

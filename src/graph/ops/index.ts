@@ -7,3 +7,4 @@ export * from './linalg.ts';
 export * from './reduce.ts';
 export * from './onnx-subgraph.ts';
 export * from './channel-shuffle.ts';
+export * from './normalization.ts';

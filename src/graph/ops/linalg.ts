@@ -17,16 +17,35 @@ export const matmul: OpDef<{}> = defineOp<{}>({
   grad: (g, _out, [a, b]) => [g.matmul(b.transpose(-1, -2)), a.transpose(-1, -2).matmul(g)],
 });
 
-/** y = x W^T + b for 2-D x, PyTorch's weight layout (out_features, in_features). */
+/**
+ * y = x W^T + b over the last axis of x (any rank >= 1), PyTorch's weight layout (out_features,
+ * in_features). A 2-D input is one Gemm; others are viewed as 2-D around it (the leading axes as
+ * rows, so the view holds whatever the batch size), which keeps the weight untransposed.
+ */
 export const linear: OpDef<{}> = defineOp<{}>({
   name: 'linear',
   shape: ([x, w, b]) => {
-    check(x.ndim === 2, `expected a 2-D input (N, in_features) but received ${x.ndim}-D; flatten it first`);
+    check(x.ndim >= 1, 'expected an input with a feature axis but received a scalar');
     check(w.ndim === 2, `expected a 2-D weight but received ${w.ndim}-D`);
-    check(x.shape[1] === w.shape[1], () => `input has ${x.shape[1]} features but the weight expects ${w.shape[1]}`);
+    const features = x.shape[x.ndim - 1];
+    check(features === w.shape[1], () => `input has ${features} features but the weight expects ${w.shape[1]}`);
     if (b) check(b.ndim === 1 && b.shape[0] === w.shape[0], () => `bias of shape [${b.shape}] does not match ${w.shape[0]} outputs`);
-    return { shape: [x.shape[0], w.shape[0]] };
+    return { shape: [...x.shape.slice(0, -1), w.shape[0]] };
   },
-  emit: (ctx, inputs) => ctx.node('Gemm', inputs, { transB: int(1) }),
-  grad: (g, _out, [x, w, b]) => [g.matmul(w), g.transpose(0, 1).matmul(x), b ? g.sum(0) : null],
+  emit: (ctx, inputs, _attrs, out) => {
+    const [x, ...rest] = inputs;
+    const xShape = out.inputs[0].shape;
+    if (xShape.length === 2) return ctx.node('Gemm', inputs, { transB: int(1) });
+    const rows = ctx.node('Reshape', [x, ctx.int64s([-1, xShape[xShape.length - 1]])]);
+    const y = ctx.node('Gemm', [rows, ...rest], { transB: int(1) });
+    const target = xShape.length === 1 ? out.shape : [-1, ...out.shape.slice(1)];
+    return ctx.node('Reshape', [y, ctx.int64s(target)]);
+  },
+  grad: (g, _out, [x, w, b]) => {
+    if (x.ndim === 2) return [g.matmul(w), g.transpose(0, 1).matmul(x), b ? g.sum(0) : null];
+    const [n, k] = [w.shape[0], w.shape[1]];
+    const g2 = g.reshape([g.size / n, n]);
+    const x2 = x.reshape([x.size / k, k]);
+    return [g2.matmul(w).reshape(x.shape), g2.transpose(0, 1).matmul(x2), b ? g2.sum(0) : null];
+  },
 });

@@ -26,3 +26,7 @@ export class SiLU extends Module {
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor { return F.sigmoid(x); }
 }
+/** The exact (erf) GELU; `approximate: 'tanh'` is not offered. */
+export class GELU extends Module {
+  forward(x: Tensor): Tensor { return F.gelu(x); }
+}

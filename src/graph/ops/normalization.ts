@@ -1,0 +1,35 @@
+import { defineOp, type OpDef } from '../op.ts';
+import { scalar, type Tensor } from '../tensor.ts';
+import { check } from '../errors.ts';
+import { float, int } from '../emit.ts';
+
+/**
+ * Layer norm over the last `dims` axes, with an elementwise affine weight and bias of those axes'
+ * shape: PyTorch's layer_norm with normalized_shape = x.shape[-dims:]. One LayerNormalization node
+ * (opset 17). The gradient is the closed form, written with primitives so it differentiates again.
+ */
+export const layerNorm: OpDef<{ dims: number; eps: number }> = defineOp<{ dims: number; eps: number }>({
+  name: 'layer_norm',
+  shape: ([x, weight, bias], { dims }) => {
+    check(Number.isInteger(dims) && dims >= 1 && dims <= x.ndim, () => `cannot normalize the last ${dims} axes of a ${x.ndim}-D input`);
+    const normalized = x.shape.slice(x.ndim - dims);
+    for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+      check(t.ndim === dims && t.shape.every((d, i) => d === normalized[i]), () => `${name} of shape [${t.shape}] does not match the normalized shape [${normalized}]`);
+    }
+    return { shape: [...x.shape] };
+  },
+  emit: (ctx, [x, weight, bias], { dims, eps }) => ctx.node('LayerNormalization', [x, weight, bias], { axis: int(-dims), epsilon: float(eps) }),
+  grad: (g, _out, [x, weight], { dims, eps }) => {
+    const axes = x.shape.map((_, i) => i).slice(x.ndim - dims);
+    const lead = x.shape.map((_, i) => i).slice(0, x.ndim - dims);
+    const mean = x.mean(axes, true);
+    const centered = x.sub(mean);
+    const rstd = scalar(1).div(centered.mul(centered).mean(axes, true).add(eps).sqrt());
+    const xhat = centered.mul(rstd);
+    const gxhat = g.mul(weight);
+    // dx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) over the normalized axes.
+    const dx = gxhat.sub(gxhat.mean(axes, true)).sub(xhat.mul(gxhat.mul(xhat).mean(axes, true))).mul(rstd);
+    const sumLead = (t: Tensor) => (lead.length ? t.sum(lead) : t);
+    return [dx, sumLead(g.mul(xhat)), sumLead(g)];
+  },
+});
