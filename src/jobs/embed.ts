@@ -65,7 +65,8 @@ export async function embedFeatures(data: string, opts: EmbedJobOptions): Promis
       tasks.push({ kind: 'embed', shard: s.shard, out, model: cfg.model, weights: cfg.weights, digest: backbone.digest, items: s.items, split, seed: cfg.seed, augment: cfg.augment, views: splitViews });
     }
   }
-  const summary = await runShards(tasks, { queue: opts.queue ?? inProcessQueue(models), selector: opts.shard ?? null, onEvent: opts.onEvent, signal: opts.signal });
+  const summary = await runShards(tasks, { queue: opts.queue ?? inProcessQueue(models), selector: opts.shard ?? null, onEvent: opts.onEvent, signal: opts.signal })
+    .finally(() => models.close());
   const manifest = summary.complete
     ? await writeFeaturesManifest(out, {
       model: cfg.model, weights: cfg.weights, model_digest: backbone.digest, seed: cfg.seed, augment: cfg.augment, views, pixels: PIXEL_PIPELINE_VERSION,

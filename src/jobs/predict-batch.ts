@@ -65,7 +65,8 @@ export async function predictBatch(input: string, opts: PredictBatchOptions): Pr
   const digests = await digestFiles(files);
   const shards = planShards(files.map((file, i) => ({ file, sha256: digests[i] })), shardSize, { kind: 'predict', digest: classifier.digest, topk, batchSize });
   const tasks: PredictTask[] = shards.map((s) => ({ kind: 'predict', shard: s.shard, out, model: opts.model, weights, digest: classifier.digest, items: s.items, topk, batchSize }));
-  const summary = await runShards(tasks, { queue: opts.queue ?? inProcessQueue(models), selector: opts.shard ?? null, onEvent: opts.onEvent, signal: opts.signal });
+  const summary = await runShards(tasks, { queue: opts.queue ?? inProcessQueue(models), selector: opts.shard ?? null, onEvent: opts.onEvent, signal: opts.signal })
+    .finally(() => models.close());
   if (!summary.complete) return { ...summary, out: null, images: files.length, failedImages: 0 };
   const lines: PredictionLine[] = [];
   const texts: string[] = [];

@@ -50,6 +50,7 @@ export async function startWorker(url: string, opts: WorkerOptions = {}): Promis
   return {
     async close() {
       await worker.close();
+      await models.close();
       await runtime.close();
     },
   };

@@ -21,6 +21,12 @@ export interface EmbedOptions {
   onProgress?: (done: number, total: number) => void;
   /** Checked between batches: an aborted signal stops the pass with an AbortError. */
   signal?: AbortSignal;
+  /**
+   * Decoding threads made for `transform`, kept by a caller that embeds many times (a shard
+   * worker): starting threads costs more than a small shard's images. By default the pass starts
+   * its own and stops them at the end.
+   */
+  pool?: WorkerPool;
 }
 
 export interface Embeddings {
@@ -68,7 +74,7 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
   };
   const firstUsable = () => usable.findIndex((u) => u === 1);
 
-  const pool = new WorkerPool(Math.max(1, Math.min(2, availableParallelism())), o.transform.spec());
+  const pool = o.pool ?? new WorkerPool(Math.max(1, Math.min(2, availableParallelism())), o.transform.spec());
   const loadRows = async (items: [number, number][]) => Promise.all(items.map(async ([v, i]) => {
     try {
       const t = await pool.run(samples[i].path, [o.seed, v, hashString(digests[i]!)]);
@@ -118,7 +124,7 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
       o.onProgress?.(done, total);
     }
   } finally {
-    await pool.close();
+    if (pool !== o.pool) await pool.close();
   }
   return { views, dim, usable, skipped, cacheHits };
 }

@@ -67,7 +67,7 @@ async function embedShard(task: EmbedTask, models: ShardModels, onProgress: Shar
   const views = task.views;
   const samples = task.items.map((i) => ({ path: i.file, target: 0 }));
   const transform = task.split === 'train' ? backbone.train : backbone.val;
-  const emb = await models.runtime.run(() => embed(backbone.forward, samples, { transform, views, seed: task.seed, cache: null, batchSize: 32, onProgress }));
+  const emb = await models.runtime.run(() => embed(backbone.forward, samples, { transform, views, seed: task.seed, cache: null, batchSize: 32, onProgress, pool: models.decoders(transform) }));
   return encodeFeatureShard(task.shard, task.items.map((i) => i.sha256), emb, views);
 }
 

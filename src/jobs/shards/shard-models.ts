@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import type { Tensor } from '../../graph/tensor.ts';
+import { WorkerPool } from '../../data/worker-pool.ts';
 import { createClassifier } from '../../models/classifier.ts';
 import { parseModelSpec } from '../../models/model-spec.ts';
 import { preprocessingFor } from '../../models/preprocessing.ts';
@@ -34,8 +36,27 @@ export interface Classifier { readonly loaded: LoadedModel; readonly digest: str
 export class ShardModels {
   private readonly backbones = new Map<string, Promise<Backbone>>();
   private readonly classifiers = new Map<string, Promise<Classifier>>();
+  private readonly pools = new Map<string, WorkerPool>();
 
   constructor(readonly runtime: Runtime) {}
+
+  /** The decoding threads for `transform`, started once and kept for every shard that needs them. */
+  decoders(transform: Transform): WorkerPool {
+    const key = JSON.stringify(transform.spec());
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new WorkerPool(Math.max(1, Math.min(2, availableParallelism())), transform.spec());
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** Stops the decoding threads (the models need nothing released: the runtime owns their sessions). */
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close()));
+  }
 
   /**
    * The backbone of `graft train --model model --weights weights --seed seed`: built the way fit
