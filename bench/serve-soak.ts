@@ -9,10 +9,10 @@
  *
  *   node --import tsx bench/serve-soak.ts [--minutes 10] [--model <folder>]
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { startServe } from './serve.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -28,19 +28,10 @@ const ants = join(root, 'assets', 'sample-data', 'hymenoptera-mini', 'val', 'ant
 const jpegs = readdirSync(ants).sort().slice(0, 8).map((f) => readFileSync(join(ants, f)));
 const huge = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#808080' } }).png().toBuffer();
 
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'serve', `m=${folder}`, '--port', '0',
-  '--max-body-mb', String(MAX_BODY_MB), '--max-pixels', String(MAX_PIXELS), '--max-queue', '64'], { stdio: ['ignore', 'ignore', 'pipe'] });
-let stderr = '';
+const server = await startServe([`m=${folder}`, '--max-body-mb', String(MAX_BODY_MB), '--max-pixels', String(MAX_PIXELS), '--max-queue', '64']);
+const { url, child } = server;
 let exitCode: number | null | undefined;
-child.on('exit', (code) => { exitCode = code; });
-const url = await new Promise<string>((done, fail) => {
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    const m = /listening on (http:\/\/\S+)/.exec(stderr);
-    if (m) done(m[1]);
-  });
-  child.on('exit', (code) => fail(new Error(`graft serve exited ${code}: ${stderr}`)));
-});
+void server.exited.then((code) => { exitCode = code; });
 
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)];
 const b64 = (b: Buffer) => b.toString('base64');
@@ -129,8 +120,7 @@ const firstMinute = afterWarm.filter((s) => s.t < afterWarm[0].t + 60_000).map((
 const lastMinute = afterWarm.filter((s) => s.t > afterWarm[afterWarm.length - 1].t - 60_000).map((s) => s.rss);
 warmRss = median(firstMinute);
 const growth = (median(lastMinute) - warmRss) / warmRss;
-child.kill('SIGTERM');
-const code = await new Promise<number | null>((done) => (exitCode !== undefined ? done(exitCode) : child.on('exit', done)));
+const code = await server.stop();
 const serverErrors = [...counts].filter(([k]) => /\b5\d\d$/.test(k) && !k.endsWith(' 503')).reduce((a, [, n]) => a + n, 0);
 const summary = {
   minutes, requests: [...counts.values()].reduce((a, b) => a + b, 0), by_kind_and_status: Object.fromEntries([...counts].sort()),

@@ -9,7 +9,7 @@
  *   npm run bench -- --only serve [--seconds 10]
  *   node --import tsx bench/serve.ts [--seconds 10] [--archs mobilenet_v2,resnet50]   # JSON lines
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -71,20 +71,23 @@ async function rawOrt(dir: string, seconds: number): Promise<{ imagesPerSecond: 
   return { imagesPerSecond, singleMs: singles[Math.floor(singles.length / 2)] };
 }
 
-/** Starts `graft serve` on a free port and resolves with its URL and a stop function. */
-async function startServer(dir: string, name: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'serve', `${name}=${dir}`, '--port', '0', '--max-batch', String(RAW_BATCH), '--max-queue', '256'], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Starts `graft serve <args> --port 0` as a process and resolves once it listens, with its URL;
+ * `exited` settles with its exit code, `stop` sends SIGTERM and waits for it.
+ */
+export async function startServe(args: string[]): Promise<{ url: string; child: ChildProcess; exited: Promise<number | null>; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'serve', ...args, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   const url = await new Promise<string>((done, fail) => {
-    child.stderr.on('data', (d) => {
+    child.stderr!.on('data', (d) => {
       stderr += d;
       const m = /listening on (http:\/\/\S+)/.exec(stderr);
       if (m) done(m[1]);
     });
     child.on('exit', (code) => fail(new Error(`graft serve exited ${code}: ${stderr}`)));
   });
-  return { url, stop: () => { child.kill('SIGTERM'); return exited; } };
+  return { url, child, exited, stop: () => { child.kill('SIGTERM'); return exited; } };
 }
 
 function load(url: string, body: Buffer, connections: number, seconds: number): Promise<autocannon.Result> {
@@ -104,7 +107,7 @@ export async function benchServe(opts: { seconds?: number; archs?: string[] } = 
       const dir = join(work, arch);
       await modelFolder(arch, dir);
       const raw = await rawOrt(dir, seconds);
-      const server = await startServer(dir, arch);
+      const server = await startServe([`${arch}=${dir}`, '--max-batch', String(RAW_BATCH), '--max-queue', '256']);
       try {
         const path = `${server.url}/predictions/${arch}`;
         await load(path, bytes, 8, 2); // warm-up: sessions, decoders, JIT

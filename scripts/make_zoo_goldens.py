@@ -38,25 +38,8 @@ import torchvision
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from deterministic import deterministic_input, deterministic_state_dict  # noqa: E402
 
-ZOO = [
-    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-    "resnext50_32x4d", "wide_resnet50_2",
-    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
-    "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-    "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf",
-    "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
-    "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf",
-    "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf",
-    "alexnet", "densenet121", "densenet161", "densenet169", "densenet201",
-    "googlenet", "inception_v3", "squeezenet1_0", "squeezenet1_1",
-    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
-    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
-    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
-    "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
-    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
-    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
-    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
-]
+# The zoo's architectures, listed once, where the catalog is generated.
+from make_catalog import ZOO  # noqa: E402
 # Too big to run in a test (hundreds of millions of parameters): only their keys and shapes are
 # compared, so their goldens hold no logits.
 KEYS_ONLY = {"regnet_y_128gf"}
