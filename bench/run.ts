@@ -3,7 +3,8 @@
  * `npm run bench -- --json` prints one JSON object per line: {case, unit, graft, pytorch, ratio},
  * ratio = graft / pytorch (below 1 means graft is faster or smaller). pytorch is null when
  * PyTorch is not installed. `-- --only forward,training,loader,event-loop,serve` picks sections;
- * `-- --only scale` runs the job-queue section (not among the defaults; `-- --images N`);
+ * `-- --only scale` runs the job-queue section (not among the defaults; `-- --images N`), `-- --only ui`
+ * the web app on a generated project (20,000 images unless `-- --images N`);
  * `-- --rounds N` sets how many alternating graft / PyTorch runs each training case takes, and how
  * many alternating workers / inline runs each event-loop case takes (3); `-- --seconds N` how long
  * each serve load runs (10).
@@ -93,6 +94,12 @@ if (sections.has('scale') && existsSync(resolve(here, 'scale.ts'))) {
   // graft embed through the BullMQ queue (real worker processes) against one process; not in the default sections.
   const { benchScale } = await import('./scale.ts');
   for (const r of await benchScale({ images: Number(flag('images') ?? 600) })) report({ case: r.case, unit: r.unit, graft: r.graft, pytorch: r.reference, against: r.against });
+}
+
+if (sections.has('ui') && existsSync(resolve(here, 'ui.ts'))) {
+  // A real `graft ui` process on a generated 20,000-image project, driven by Chromium; not in the default sections.
+  const { benchUi } = await import('./ui.ts');
+  for (const r of await benchUi({ images: Number(flag('images') ?? 20_000) })) report({ case: r.case, unit: r.unit, graft: r.graft, pytorch: r.reference, against: r.against });
 }
 
 if (!json) {
