@@ -6,6 +6,10 @@ import { EventHub } from './event-hub.ts';
 import { HttpError } from './http-error.ts';
 import { resolveUiOptions, type UiOptions } from './options.ts';
 import { Project } from './project.ts';
+import { RunModels } from './run-models.ts';
+import { runRoutes } from './run-routes.ts';
+import { Runs } from './runs.ts';
+import { forgetInspection } from './inspect.ts';
 import { staticRoutes } from './static-files.ts';
 import { newToken, requireToken } from './token.ts';
 
@@ -36,8 +40,18 @@ export async function startUi(given: Partial<UiOptions> = {}): Promise<UiServer>
     if (project) hub.publish({ type: 'project', project: project.info() });
   });
   const runtime = new Runtime({ executor: 'workers' });
+  const runs = new Runs(project, runtime, hub, options.log);
+  const models = new RunModels(project.folder.cache('exports'), runtime, options.serveModel);
+  runs.onFolderChange = async (id) => {
+    await models.forget(id);
+    await forgetInspection(runs.logDir, id);
+  };
+  await runs.load();
   const app = buildApp(options, token, project, hub);
+  app.register(async (scope) => runRoutes(scope, project!, runs, models, runtime));
   const closeAll = async () => {
+    await runs.close();
+    await models.close();
     project?.close();
     hub.close();
     await runtime.close();
