@@ -63,8 +63,9 @@ export async function reviewFeatures(dataDir: string, featuresDir: string, confi
   const n = ids.length;
   const x = new Float32Array(n * d);
   rows.forEach((r, i) => x.set(r, i * d));
+  rows.length = 0;
   const unit = normalizeRows(x, n, d);
-  const { neighbours, pairs } = await similarity(unit, n, d, labels, { k: NEIGHBOURS, pairThreshold: DUPLICATE_SIMILARITY, chunk: 512, runtime });
+  const { neighbours, pairs } = await similarity(unit, n, d, labels, { k: NEIGHBOURS, pairThreshold: DUPLICATE_SIMILARITY, chunk: 512, maxPairs: LIST_LIMIT, runtime });
   const classes = manifest.classes;
   const likelyMislabeled: FeatureReview['likelyMislabeled'] = [];
   for (let i = 0; i < n; i++) {
@@ -84,10 +85,9 @@ export async function reviewFeatures(dataDir: string, featuresDir: string, confi
     }
   }
   likelyMislabeled.sort((a, b) => b.agreement - a.agreement || a.id.localeCompare(b.id));
-  pairs.sort((a, b) => b.similarity - a.similarity);
   return {
     likelyMislabeled: likelyMislabeled.slice(0, LIST_LIMIT),
-    nearDuplicates: pairs.slice(0, LIST_LIMIT).map((p) => ({ a: ids[p.a], b: ids[p.b], similarity: p.similarity })),
+    nearDuplicates: pairs.map((p) => ({ a: ids[p.a], b: ids[p.b], similarity: p.similarity })),
   };
 }
 
