@@ -67,6 +67,11 @@ test('a frozen run trains on the project data with its progress streamed, one ru
   assert.match((bad.body as { error: string }).error, /epochs/);
   assert.equal((await ui.post('/api/runs', { config: { nonsense: 1 } })).status, 400);
   assert.equal((await ui.post('/api/runs', { config: {}, name: '../x' })).status, 400);
+  mkdirSync(join(projectDir, 'data', 'empty'));
+  const withEmpty = await ui.post<{ error: string }>('/api/runs', { config: { epochs: 1 } });
+  assert.equal(withEmpty.status, 400);
+  assert.match(withEmpty.body.error, /"empty" has no images/);
+  rmSync(join(projectDir, 'data', 'empty'), { recursive: true });
   const started = await ui.post<RunInfo>('/api/runs', { config: { epochs: 2, batchSize: 4, views: 2 } });
   assert.equal(started.status, 201, JSON.stringify(started.body));
   run = started.body;
@@ -78,7 +83,10 @@ test('a frozen run trains on the project data with its progress streamed, one ru
   const mine = events.events.filter((e) => 'run' in e && (typeof e.run === 'string' ? e.run : e.run.id) === run.id);
   assert.equal(mine.filter((e) => e.type === 'epoch').length, 2);
   assert.ok(mine.some((e) => e.type === 'step'));
-  assert.ok(mine.some((e) => e.type === 'run' && e.run.progress?.phase === 'features' || e.type === 'run' && e.run.progress?.features !== null));
+  const progress = mine.flatMap((e) => (e.type === 'run' && e.run.progress ? [e.run.progress] : []));
+  assert.ok(progress.some((p) => p.phase === 'features' && p.features !== null && p.features.total > 0), 'feature extraction progress');
+  assert.ok(progress.some((p) => p.step !== null && p.epoch >= 1 && p.epochs === 2), 'step progress');
+  assert.ok(progress.some((p) => p.imagesPerSecond !== null && p.imagesPerSecond > 0 && p.etaSeconds !== null && p.etaSeconds >= 0), 'images/s and ETA');
   const detail = (await ui.json<RunDetail>(`/api/runs/${run.id}`)).body;
   assert.deepEqual(detail.classes, ['ants', 'bees']);
   assert.equal(detail.history.length, 2);

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { readImageSize, DecodeError } from '../data/decode.ts';
+import { PixelBudget } from '../data/pixel-budget.ts';
 import { writeFileAtomic } from '../formats/atomic-write.ts';
 import type { BadFile, ClassInfo, ImageInfo, ImagePage, Project as ProjectInfo } from './api.ts';
 import { DataIndex, type IndexedImage } from './data-index.ts';
@@ -33,11 +34,13 @@ export class Project {
   private checking: Promise<void> | null = null;
   private recheck = false;
   private closed = false;
+  private readonly decodeBudget: PixelBudget;
 
   constructor(dir: string, readonly limits: ProjectLimits, private readonly onChange: () => void = () => {}) {
     this.folder = new ProjectFolder(dir);
     this.index = new DataIndex(this.folder);
     this.thumbs = new Thumbnails(this.folder.cache('thumbs'), limits.maxPixels);
+    this.decodeBudget = new PixelBudget(limits.maxPixels);
     this.checkHeaders();
   }
 
@@ -110,7 +113,7 @@ export class Project {
     const named = uploadName(filename);
     const shown = filename.slice(0, 200);
     if ('reason' in named) return { rejected: { id: shown, reason: named.reason } };
-    const problem = await imageProblem(bytes, this.limits.maxPixels);
+    const problem = await imageProblem(bytes, this.limits.maxPixels, this.decodeBudget);
     if (problem) return { rejected: { id: shown, reason: problem } };
     const parts = this.folder.uploadParts(className);
     const dir = confined(this.folder.dataDir, parts, 'The class');

@@ -87,7 +87,9 @@ export class Runs {
   start(body: unknown): RunInfo {
     if (this.active) throw conflict(`run ${quoted(this.active.record.id)} is going; stop it or wait for it to end`);
     const { config, id } = this.checkStart(body);
-    const classes = this.project.info().classes.filter((c) => c.count > 0);
+    const classes = this.project.info().classes;
+    const empty = classes.filter((c) => c.count === 0).map((c) => quoted(c.name));
+    if (empty.length) throw badRequest(`class ${empty.join(', ')} has no images: add some, or delete the class, before training`);
     if (classes.length < 2) throw badRequest(`training needs at least two classes with images; the project has ${classes.length}`);
     const record = new RunRecord(id, config, new Date().toISOString());
     const log = new RunLog(join(this.logDir, `${id}.jsonl`), (e) => this.log(`graft ui: cannot write the log of run ${id}: ${e.message}`));
