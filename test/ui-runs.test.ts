@@ -15,6 +15,7 @@ import type { ExportInfo, Inspection, RunDetail, RunInfo, ServeInfo, TestPredict
 import type { UiOptions } from '../src/ui/index.ts';
 import { openEventStream, type EventLog } from './support/event-stream.ts';
 import { startUiClient, type UiClient } from './support/ui-client.ts';
+import { writeLargePng } from './support/large-image.ts';
 
 const sample = resolve(import.meta.dirname, '..', 'assets', 'sample-data', 'hymenoptera-mini');
 const dir = mkdtempSync(join(tmpdir(), 'graft-ui-runs-'));
@@ -40,7 +41,7 @@ let events: EventLog;
 let run: RunInfo;
 
 before(async () => {
-  ui = await startUiClient({ project: projectDir, serveModel });
+  ui = await startUiClient({ project: projectDir, serveModel, maxPixels: 1_000_000 });
   events = await openEventStream(`${ui.server.origin}/api/events`, ui.server.token);
 });
 after(async () => {
@@ -150,8 +151,13 @@ test('a test image gets exactly what the predict job gives with the run\'s model
     assert.deepEqual(got.top.map((t) => t.label), want.top.map((t) => t.label));
     got.top.forEach((t, i) => assert.ok(Math.abs(t.prob - want.top[i].prob) <= 1e-6, `${t.prob} vs ${want.top[i].prob}`));
   }
-  const broken = await ui.json(`/api/runs/${run.id}/predict`, { method: 'POST', body: Buffer.from('not an image'), headers: { 'content-type': 'image/jpeg' } });
+  const broken = await ui.json<{ error: string }>(`/api/runs/${run.id}/predict`, { method: 'POST', body: Buffer.from('not an image'), headers: { 'content-type': 'image/jpeg' } });
   assert.equal(broken.status, 400);
+  assert.match(broken.body.error, /cannot be decoded/);
+  await writeLargePng(join(dir, 'large.png'), 1200, 1000);
+  const large = await ui.json<{ error: string }>(`/api/runs/${run.id}/predict`, { method: 'POST', body: readFileSync(join(dir, 'large.png')), headers: { 'content-type': 'image/png' } });
+  assert.equal(large.status, 413);
+  assert.match(large.body.error, /1200 x 1000 = 1200000 pixels/);
 });
 
 test('exports: ONNX with the preprocessing inside runs in onnxruntime-node; the zip and the others download', { timeout: 120_000 }, async () => {

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Inspection } from './api.ts';
-import { badRequest, conflict } from './http-error.ts';
+import { badRequest, conflict, tooLarge } from './http-error.ts';
+import { imageSize } from './upload-checks.ts';
 import { inspection, reviewFeatures } from './inspect.ts';
 import type { Project } from './project.ts';
 import type { RunModels } from './run-models.ts';
@@ -54,7 +55,10 @@ export function runRoutes(app: FastifyInstance, project: Project, runs: Runs, mo
 
   app.post('/api/runs/:run/predict', async (request) => {
     const folder = runs.modelFolder(runParam(request));
-    return models.predict(runParam(request), folder, await testImage(request));
+    const image = await testImage(request);
+    const size = await imageSize(image, project.limits.maxPixels);
+    if ('problem' in size) throw size.tooLarge ? tooLarge(`the test image: ${size.problem}`) : badRequest(`the test image: ${size.problem}`);
+    return models.predict(runParam(request), folder, image);
   });
 
   app.post('/api/runs/:run/export', async (request) => {

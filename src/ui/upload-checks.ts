@@ -29,15 +29,27 @@ export function uploadName(filename: string): { name: string } | { reason: strin
  * bounded number of decoded pixels.
  */
 export async function imageProblem(bytes: Uint8Array, maxPixels: number, budget: PixelBudget): Promise<string | null> {
-  if (bytes.length === 0) return 'an empty file';
+  const size = await imageSize(bytes, maxPixels);
+  if ('problem' in size) return size.problem;
   try {
-    // Reading the header allocates nothing per pixel, so it runs without the decoder's limit and says how far over it is.
-    const { width, height } = await readImageSize(bytes, { maxPixels: Number.MAX_SAFE_INTEGER });
-    if (width * height > maxPixels) return `${width} x ${height} = ${width * height} pixels, more than the ${maxPixels} accepted`;
-    await budget.use(width * height, () => decodeImage(bytes, { maxPixels }));
+    await budget.use(size.pixels, () => decodeImage(bytes, { maxPixels }));
     return null;
   } catch (error) {
     if (error instanceof DecodeError) return `cannot be decoded: ${error.reason}`;
+    throw error;
+  }
+}
+
+/** The image's pixel count from its header, or why it is refused: not an image, or over `maxPixels`. */
+export async function imageSize(bytes: Uint8Array, maxPixels: number): Promise<{ pixels: number } | { problem: string; tooLarge?: true }> {
+  if (bytes.length === 0) return { problem: 'an empty file' };
+  try {
+    // Reading the header allocates nothing per pixel, so it runs without the decoder's limit and says how far over it is.
+    const { width, height } = await readImageSize(bytes, { maxPixels: Number.MAX_SAFE_INTEGER });
+    if (width * height > maxPixels) return { problem: `${width} x ${height} = ${width * height} pixels, more than the ${maxPixels} accepted`, tooLarge: true };
+    return { pixels: width * height };
+  } catch (error) {
+    if (error instanceof DecodeError) return { problem: `cannot be decoded: ${error.reason}` };
     throw error;
   }
 }
