@@ -68,6 +68,11 @@ test('a frozen run trains on the project data with its progress streamed, one ru
   assert.match((bad.body as { error: string }).error, /epochs/);
   assert.equal((await ui.post('/api/runs', { config: { nonsense: 1 } })).status, 400);
   assert.equal((await ui.post('/api/runs', { config: {}, name: '../x' })).status, 400);
+  for (const model of ['no_such_net', '../runs', 'onnx:/no/such/file.onnx']) {
+    const r = await ui.post<{ error: string }>('/api/runs', { config: { model } });
+    assert.equal(r.status, 400, model);
+    assert.match(r.body.error, /config\.model/);
+  }
   mkdirSync(join(projectDir, 'data', 'empty'));
   const withEmpty = await ui.post<{ error: string }>('/api/runs', { config: { epochs: 1 } });
   assert.equal(withEmpty.status, 400);
@@ -79,6 +84,11 @@ test('a frozen run trains on the project data with its progress streamed, one ru
   assert.equal(run.status, 'running');
   assert.match(run.id, /^\d{8}-\d{6}-[0-9a-f]{4}$/);
   assert.equal((await ui.post('/api/runs', { config: { epochs: 1 } })).status, 409);
+  // A page opened while the run goes hears of it first thing.
+  const late = await openEventStream(`${ui.server.origin}/api/events`, ui.server.token);
+  const first = await late.waitFor((e) => e.type === 'run');
+  late.close();
+  assert.equal(first.type === 'run' && first.run.id, run.id);
   const end = await events.waitFor(runDone(run.id)) as Extract<UiEvent, { type: 'run' }>;
   assert.equal(end.run.status, 'done', end.run.error ?? '');
   const mine = events.events.filter((e) => 'run' in e && (typeof e.run === 'string' ? e.run : e.run.id) === run.id);

@@ -141,7 +141,7 @@ export class Runs {
     let config: TrainConfig;
     try {
       const model = (given as Partial<TrainConfig>).model ?? BUNDLED_BACKBONE;
-      parseModelSpec(model);
+      checkBackbone(model);
       config = resolveConfig({ ...given, model, cacheDir: this.project.folder.cache('cache') });
     } catch (e) {
       throw badRequest((e as Error).message);
@@ -198,6 +198,15 @@ export class Runs {
   private publish(record: RunRecord): void {
     this.hub.publish({ type: 'run', run: record.info() });
   }
+}
+
+/** A backbone to train on: a zoo name, or an ONNX or TF.js file that is there (GET /api/models lists them). */
+function checkBackbone(model: unknown): void {
+  if (typeof model !== 'string') return; // resolveConfig names the type
+  const spec = parseModelSpec(model);
+  if (spec.kind === 'folder') throw new RangeError(`Unknown backbone ${quoted(model)} for config.model: expected a zoo name, onnx:<file> or tfjs:<model.json> (GET /api/models lists them)`);
+  const file = spec.kind === 'onnx' ? spec.file : spec.kind === 'tfjs' ? spec.modelJson : null;
+  if (file !== null && !existsSync(file)) throw new RangeError(`No file ${quoted(file)} for config.model ${quoted(model)}`);
 }
 
 /** A model folder trained outside the web app (graft train --out runs/<name>), as a finished run. */

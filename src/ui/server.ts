@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import { Runtime } from '../runtime/runtime.ts';
 import { dataRoutes, uploadLimitError } from './data-routes.ts';
 import { EventHub } from './event-hub.ts';
+import type { RunInfo } from './api.ts';
 import { HttpError } from './http-error.ts';
 import { resolveUiOptions, type UiOptions } from './options.ts';
 import { Project } from './project.ts';
@@ -47,7 +48,7 @@ export async function startUi(given: Partial<UiOptions> = {}): Promise<UiServer>
     await forgetInspection(runs.logDir, id);
   };
   await runs.load();
-  const app = buildApp(options, token, project, hub);
+  const app = buildApp(options, token, project, hub, () => runs.list().filter((r) => r.status === 'running'));
   app.register(async (scope) => runRoutes(scope, project!, runs, models, runtime));
   const closeAll = async () => {
     await runs.close();
@@ -77,7 +78,7 @@ export async function startUi(given: Partial<UiOptions> = {}): Promise<UiServer>
   };
 }
 
-function buildApp(options: UiOptions, token: string, project: Project, hub: EventHub): FastifyInstance {
+function buildApp(options: UiOptions, token: string, project: Project, hub: EventHub, running: () => RunInfo[]): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: options.maxFileBytes, forceCloseConnections: true });
   const limits = { maxFileBytes: options.maxFileBytes, maxFiles: options.maxFiles };
   // preservePath: the file names as sent, so a folder upload's relative path and a hostile `../` name are seen (and judged) here.
@@ -99,8 +100,7 @@ function buildApp(options: UiOptions, token: string, project: Project, hub: Even
   dataRoutes(app, project, limits);
   app.get('/api/events', (request, reply) => {
     reply.hijack();
-    hub.attach(reply.raw);
-    hub.publish({ type: 'project', project: project.info() });
+    hub.attach(reply.raw, [{ type: 'project', project: project.info() }, ...running().map((run) => ({ type: 'run' as const, run }))]);
   });
   return app;
 }
