@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readImageFile } from '../data/decode.ts';
 import type { BadFile, ImageInfo, MoveRequest, UploadResult } from './api.ts';
 import { badRequest, HttpError, quoted, tooLarge } from './http-error.ts';
+import { checkClassName } from './names.ts';
 import type { Project } from './project.ts';
 import { ThumbnailError } from './thumbnails.ts';
 
@@ -58,7 +59,7 @@ export function dataRoutes(app: FastifyInstance, project: Project, limits: Uploa
     const rejected: BadFile[] = [];
     for await (const part of request.parts()) {
       if (part.type === 'field') {
-        if (part.fieldname === 'class') cls = project.uploadClass(part.value);
+        if (part.fieldname === 'class') cls = checkClassName(part.value, 'class');
         continue;
       }
       if (cls === null) {

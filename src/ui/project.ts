@@ -107,15 +107,17 @@ export class Project {
 
   /**
    * Adds one uploaded file to a class, or says why not, by the name it was sent under. The file
-   * is written under a temporary name and renamed into place; a name taken gets a suffix.
+   * is written under a temporary name and renamed into place; a name taken gets a suffix. A class
+   * not there yet is made.
    */
-  async addImage(className: string, filename: string, bytes: Uint8Array): Promise<{ added: ImageInfo } | { rejected: BadFile }> {
+  async addImage(className: unknown, filename: string, bytes: Uint8Array): Promise<{ added: ImageInfo } | { rejected: BadFile }> {
     const named = uploadName(filename);
     const shown = filename.slice(0, 200);
     if ('reason' in named) return { rejected: { id: shown, reason: named.reason } };
     const problem = await imageProblem(bytes, this.limits.maxPixels, this.decodeBudget);
     if (problem) return { rejected: { id: shown, reason: problem } };
-    const parts = this.folder.uploadParts(className);
+    const cls = checkClassName(className, 'class');
+    const parts = this.folder.uploadParts(cls);
     const dir = confined(this.folder.dataDir, parts, 'The class');
     mkdirSync(dir, { recursive: true });
     const name = freeName(dir, named.name, this.reserved);
@@ -126,15 +128,9 @@ export class Project {
     } finally {
       this.reserved.delete(path);
     }
-    const entry = this.index.add({ id: this.index.idOf(path), class: className, split: this.folder.layout === 'splits' ? 'train' : null, path });
+    const entry = this.index.add({ id: this.index.idOf(path), class: cls, split: this.folder.layout === 'splits' ? 'train' : null, path });
     this.headerChecked.add(headerKey(entry));
     return { added: publicInfo(entry) };
-  }
-
-  /** The class an upload goes to: it must exist (create it first) or be a new valid name. */
-  uploadClass(name: unknown): string {
-    const cls = checkClassName(name, 'class');
-    return cls;
   }
 
   /** Moves images to another class (relabels them), keeping their split; a name taken there gets a suffix. */

@@ -36,10 +36,8 @@ export async function startUi(given: Partial<UiOptions> = {}): Promise<UiServer>
   const options = resolveUiOptions(given);
   const token = options.token ?? newToken();
   const hub = new EventHub({ maxBacklogBytes: 1 << 20, heartbeatMs: 15_000 });
-  let project: Project | null = null;
-  project = new Project(options.project, { maxPixels: options.maxPixels }, () => {
-    if (project) hub.publish({ type: 'project', project: project.info() });
-  });
+  // The project calls back only after it is made (its header check runs in the background).
+  const project: Project = new Project(options.project, { maxPixels: options.maxPixels }, () => hub.publish({ type: 'project', project: project.info() }));
   const runtime = new Runtime({ executor: 'workers' });
   const runs = new Runs(project, runtime, hub, options.log);
   const models = new RunModels(project.folder.cache('exports'), runtime, options.serveModel);
@@ -49,11 +47,11 @@ export async function startUi(given: Partial<UiOptions> = {}): Promise<UiServer>
   };
   await runs.load();
   const app = buildApp(options, token, project, hub, () => runs.list().filter((r) => r.status === 'running'));
-  app.register(async (scope) => runRoutes(scope, project!, runs, models, runtime));
+  app.register(async (scope) => runRoutes(scope, project, runs, models, runtime));
   const closeAll = async () => {
     await runs.close();
     await models.close();
-    project?.close();
+    project.close();
     hub.close();
     await runtime.close();
   };
