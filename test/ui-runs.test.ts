@@ -4,7 +4,7 @@
 // run by onnxruntime-node); graft serve's server started for the model; a stopped run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -52,12 +52,15 @@ after(async () => {
 
 const runDone = (id: string) => (e: UiEvent) => e.type === 'run' && e.run.id === id && e.run.status !== 'running';
 
-test('the bundled backbone is the default one; the zoo is listed with its figures', async () => {
+test('the bundled backbone is the default one; imported backbones and the zoo are listed with its figures', async () => {
+  mkdirSync(join(projectDir, 'backbones'));
+  symlinkSync(resolve(import.meta.dirname, '..', 'assets', 'backbones', 'mobilenetv2-12-int8.onnx'), join(projectDir, 'backbones', 'mine.onnx'));
   const models = (await ui.json<{ spec: string; isDefault: boolean; needsDownload: boolean; params: number | null }[]>('/api/models')).body;
   const defaults = models.filter((m) => m.isDefault);
   assert.equal(defaults.length, 1);
   assert.match(defaults[0].spec, /^onnx:.*assets[\\/]backbones[\\/]mobilenetv2-12-int8\.onnx$/);
   assert.equal(defaults[0].needsDownload, false);
+  assert.ok(models.some((m) => m.spec === `onnx:${join(projectDir, 'backbones', 'mine.onnx')}` && !m.isDefault));
   const resnet = models.find((m) => m.spec === 'resnet18');
   assert.ok(resnet && resnet.params! > 1e7 && typeof resnet.needsDownload === 'boolean');
 });
