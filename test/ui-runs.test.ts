@@ -150,6 +150,7 @@ test('inspect: validation predictions by id, confusion, per-class scores, and th
   for (const m of x.likelyMislabeled) assert.ok(m.agreement >= 0.8 && m.label !== m.suggested);
   const cache = join(projectDir, '.graft', 'runs', `${run.id}.inspect.json`);
   assert.ok(existsSync(cache));
+  assert.ok(existsSync(join(projectDir, '.graft', 'features', run.id, 'manifest.json')), 'features computed by the embed job');
   assert.deepEqual((await ui.json<Inspection>(`/api/runs/${run.id}/inspect`)).body, x);
 });
 

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Inspection } from './api.ts';
@@ -45,8 +44,7 @@ export function runRoutes(app: FastifyInstance, project: Project, runs: Runs, mo
     if (!validation) throw conflict(`run ${run.id} kept no validation predictions (it was trained outside the web app, or stopped before it ended)`);
     let pending = inspecting.get(run.id);
     if (!pending) {
-      const featuresDir = join(project.folder.cache('features'), run.id);
-      pending = inspection(runs.logDir, run.id, validation, () => reviewFeatures(project.folder.dataDir, featuresDir, run.config, runtime))
+      pending = inspection(runs.logDir, run.id, validation, () => reviewFeatures(project.folder.dataDir, runs.featuresDir(run.id), run.config, runtime))
         .finally(() => inspecting.delete(run.id));
       inspecting.set(run.id, pending);
     }

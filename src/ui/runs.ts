@@ -60,6 +60,11 @@ export class Runs {
     }
   }
 
+  /** Where inspect keeps the run's backbone features of every image. */
+  featuresDir(id: string): string {
+    return join(this.project.folder.cache('features'), id);
+  }
+
   list(): RunInfo[] {
     return [...this.runs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)).map((r) => r.info());
   }
@@ -113,6 +118,7 @@ export class Runs {
     this.runs.delete(run.id);
     await this.onFolderChange(run.id);
     await rm(join(this.project.folder.runsDir, run.id), { recursive: true, force: true });
+    await rm(this.featuresDir(run.id), { recursive: true, force: true });
     for (const name of readdirSync(this.logDir).filter((n) => n.startsWith(`${run.id}.`))) await rm(join(this.logDir, name), { force: true });
     return { deleted: true };
   }
