@@ -185,9 +185,8 @@ test('exports: ONNX with the preprocessing inside runs in onnxruntime-node; the 
   const probs = out[session.outputNames[0]].data as Float32Array;
   await session.release();
   const [want] = await jobs.predict(join(projectDir, 'runs', run.id), [testImage], { topk: 2 });
-  const labels = ['ants', 'bees'];
-  assert.equal(labels[probs[0] > probs[1] ? 0 : 1], want.top[0].label);
-  assert.ok(Math.abs(probs[labels.indexOf(want.top[0].label)] - want.top[0].prob) < 0.02, `${[...probs]} vs ${want.top[0].prob}`);
+  // The preprocessing inside the graph is graft's own: the same probabilities as graft predict.
+  for (const t of want.top) assert.ok(Math.abs(probs[t.index] - t.prob) <= 1e-5, `${t.label}: ${probs[t.index]} vs ${t.prob}`);
   const pth = await ui.post<{ error: string }>(`/api/runs/${run.id}/export`, { format: 'pytorch' });
   assert.equal(pth.status, 409);
   assert.match(pth.body.error, /imported ONNX backbone/);
