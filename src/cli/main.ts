@@ -7,6 +7,7 @@ import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand, exportFormat } from './export.ts';
 import type { ServeFlags } from './serve.ts';
+import type { UiFlags } from './ui.ts';
 import type { EmbedFlags } from './embed.ts';
 import type { PredictBatchFlags } from './predict-batch.ts';
 import type { WorkerFlags } from './worker.ts';
@@ -167,6 +168,15 @@ program.command('serve')
   .option('--json', 'log one JSON line per request on stdout')
   // Loaded only for this command: the HTTP stack is not every command's start-up cost.
   .action(async (models: string[], flags: ServeFlags) => (await import('./serve.ts')).serveCommand(models, flags));
+
+program.command('ui')
+  .description('a local web app to collect and label images, train, inspect, test and export models, on a project folder')
+  .argument('[project-dir]', 'the project folder (data/<class>/ images, runs/); a missing or empty one becomes a new project', '.')
+  .option('--port <n>', 'port (0: any free one)', nonNegativeInt('--port'), 0)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--token <token>', 'the token the URL carries (default: $GRAFT_UI_TOKEN, else a random one)')
+  .option('--no-open', 'do not open a browser')
+  .action(async (dir: string, flags: UiFlags) => (await import('./ui.ts')).uiCommand(dir, flags));
 
 registerDoctor(program);
 

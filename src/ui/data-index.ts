@@ -1,0 +1,164 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { codePointCompare, IMG_EXTENSIONS, listImages } from '../data/datasets/image-folder.ts';
+import type { SkippedFile } from '../data/datasets/dataset.ts';
+import type { BadFile, ClassInfo, ImageInfo } from './api.ts';
+import type { ProjectFolder } from './project-folder.ts';
+
+/** An image as the index holds it: what the API shows, and what the thumbnail cache is keyed by. */
+export interface IndexedImage extends ImageInfo {
+  path: string;
+  mtimeMs: number;
+}
+
+const statOrNull = (p: string) => {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * The project's images, scanned once and kept in memory, so listing a page of 20,000 images does
+ * not walk the folder again. It is rescanned when a class folder's (or the data folder's) mtime
+ * changes, which catches files added or removed by hand; the server's own changes update it
+ * directly. Bad files are the scan's skipped files (not regular files, GIFs) plus the files found
+ * unreadable since (by the header check, a thumbnail or a training run), by id.
+ */
+export class DataIndex {
+  private images = new Map<string, IndexedImage>();
+  private ordered: IndexedImage[] | null = null;
+  private classNames: string[] = [];
+  private skipped: BadFile[] = [];
+  private readonly unreadable = new Map<string, string>();
+  private stamp = '';
+  /** Counts the scans, so the owner can tell that one happened. */
+  scans = 0;
+
+  constructor(private readonly project: ProjectFolder) {
+    this.scan();
+  }
+
+  /** Rescans when a folder changed behind the server's back. */
+  fresh(): this {
+    if (this.currentStamp() !== this.stamp) this.scan();
+    return this;
+  }
+
+  /** Reads the data folder again, from scratch. */
+  scan(): void {
+    const images = new Map<string, IndexedImage>();
+    const classes = new Set<string>();
+    const skipped: SkippedFile[] = [];
+    for (const parent of this.project.classParents()) {
+      for (const cls of classFolders(parent.dir)) {
+        classes.add(cls);
+        for (const file of listImages(join(parent.dir, cls), IMG_EXTENSIONS, skipped)) {
+          const st = statOrNull(file);
+          if (!st) continue;
+          const id = this.idOf(file);
+          images.set(id, { id, class: cls, split: parent.split, bytes: st.size, path: file, mtimeMs: st.mtimeMs });
+        }
+      }
+    }
+    this.images = images;
+    this.ordered = null;
+    this.classNames = [...classes].sort(codePointCompare);
+    this.skipped = skipped.map((s) => ({ id: this.idOf(s.file), reason: s.reason }));
+    this.stamp = this.currentStamp();
+    this.scans++;
+  }
+
+  /** The id of a file below the data folder. */
+  idOf(file: string): string {
+    return relative(this.project.dataDir, file).split(sep).join('/');
+  }
+
+  get classes(): readonly string[] {
+    return this.classNames;
+  }
+
+  get size(): number {
+    return this.images.size;
+  }
+
+  get(id: string): IndexedImage | undefined {
+    return this.images.get(id);
+  }
+
+  /** Every image, in class order, then by path. */
+  all(): readonly IndexedImage[] {
+    this.ordered ??= [...this.images.values()].sort((a, b) => codePointCompare(a.class, b.class) || codePointCompare(a.id, b.id));
+    return this.ordered;
+  }
+
+  classInfo(name: string): ClassInfo {
+    const of = this.all().filter((i) => i.class === name);
+    return { name, count: of.length, samples: of.slice(0, 4).map((i) => i.id) };
+  }
+
+  classInfos(): ClassInfo[] {
+    const by = new Map<string, IndexedImage[]>(this.classNames.map((c) => [c, []]));
+    for (const image of this.all()) by.get(image.class)?.push(image);
+    return this.classNames.map((name) => ({ name, count: by.get(name)!.length, samples: by.get(name)!.slice(0, 4).map((i) => i.id) }));
+  }
+
+  bad(): BadFile[] {
+    return [...this.skipped, ...[...this.unreadable].filter(([id]) => this.images.has(id)).map(([id, reason]) => ({ id, reason }))];
+  }
+
+  /** Records a file found unreadable; true when it was not known to be. */
+  markBad(id: string, reason: string): boolean {
+    if (this.unreadable.get(id) === reason) return false;
+    this.unreadable.set(id, reason);
+    return true;
+  }
+
+  isBad(id: string): boolean {
+    return this.unreadable.has(id);
+  }
+
+  /** A file the server wrote (an upload, a move's destination). */
+  add(image: Omit<IndexedImage, 'bytes' | 'mtimeMs'>): IndexedImage {
+    const st = statSync(image.path);
+    const entry = { ...image, bytes: st.size, mtimeMs: st.mtimeMs };
+    if (!this.classNames.includes(image.class)) this.classNames = [...this.classNames, image.class].sort(codePointCompare);
+    this.images.set(entry.id, entry);
+    this.ordered = null;
+    this.unreadable.delete(entry.id);
+    this.stamp = this.currentStamp();
+    return entry;
+  }
+
+  /** A file the server removed (a deletion, a move's source). */
+  remove(id: string): void {
+    this.images.delete(id);
+    this.unreadable.delete(id);
+    this.ordered = null;
+    this.stamp = this.currentStamp();
+  }
+
+  /** The mtimes of the folders whose entries are the classes and their images. */
+  private currentStamp(): string {
+    const parts: string[] = [];
+    const root = statOrNull(this.project.dataDir);
+    parts.push(String(root?.mtimeMs));
+    for (const parent of this.project.classParents()) {
+      parts.push(`${parent.dir}:${statOrNull(parent.dir)?.mtimeMs}`);
+      for (const cls of classFolders(parent.dir)) parts.push(`${cls}:${statOrNull(join(parent.dir, cls))?.mtimeMs}`);
+    }
+    return parts.join('|');
+  }
+}
+
+/** The visible folders of `dir`, links followed, sorted as ImageFolder sorts classes. */
+function classFolders(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => !n.startsWith('.') && statOrNull(join(dir, n))?.isDirectory()).sort(codePointCompare);
+}
