@@ -13,6 +13,17 @@ const FORMATS: [ExportChoice, string, string][] = [
   ['zip', 'Model folder (.zip)', 'everything graft predict and graft serve read'],
 ];
 
+const KEY = 'graft-ui:exports:';
+
+/** The files exported for a run from this browser: their links stay after a reload (the server keeps the files). */
+function savedExports(run: string): Partial<Record<ExportChoice, ExportInfo>> {
+  try {
+    return JSON.parse(localStorage.getItem(`${KEY}${run}`) ?? '{}') as Partial<Record<ExportChoice, ExportInfo>>;
+  } catch {
+    return {};
+  }
+}
+
 /** The Export page: the model in each format with a download link, code that uses it, and serving it. */
 export function ExportPage({ picker }: { picker: Picker }) {
   const run = picker.selected;
@@ -20,7 +31,7 @@ export function ExportPage({ picker }: { picker: Picker }) {
   const [classes, setClasses] = useState<string[]>([]);
   const [serving, setServing] = useState<ServeInfo | 'busy' | { error: string } | null>(null);
   useEffect(() => {
-    setExports({});
+    setExports(run ? savedExports(run.id) : {});
     setServing(null);
     if (run) api.run(run.id).then((d) => setClasses(d.classes)).catch(() => undefined);
   }, [run?.id]);
@@ -30,6 +41,7 @@ export function ExportPage({ picker }: { picker: Picker }) {
     setExports((e) => ({ ...e, [format]: 'busy' }));
     const result = await api.exportModel(run.id, format).catch((x: Error) => ({ error: x.message }));
     setExports((e) => ({ ...e, [format]: result }));
+    if ('url' in result) localStorage.setItem(`${KEY}${run.id}`, JSON.stringify({ ...savedExports(run.id), [format]: result }));
   };
   const serve = async () => {
     setServing('busy');
