@@ -9,6 +9,8 @@ let source: EventSource | null = null;
 function open(): void {
   if (source) return;
   source = new EventSource('/api/events');
+  // Closed when the page goes, rather than cut off with it.
+  addEventListener('pagehide', () => source?.close(), { once: true });
   source.onmessage = (message) => {
     const event = JSON.parse(message.data as string) as UiEvent;
     for (const l of [...listeners]) l(event);

@@ -16,9 +16,9 @@ export function duration(seconds: number | null | undefined): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-export function count(n: number | null | undefined, unit: string): string {
+export function count(n: number | null | undefined, unit: string, plural = `${unit}s`): string {
   if (n === null || n === undefined) return '–';
-  return `${n.toLocaleString('en-US')} ${unit}${n === 1 ? '' : 's'}`;
+  return `${n.toLocaleString('en-US')} ${n === 1 ? unit : plural}`;
 }
 
 export const millions = (n: number | null) => (n === null ? '–' : `${(n / 1e6).toFixed(1)} M`);

@@ -45,7 +45,7 @@ export function DataPage({ project }: { project: Project }) {
     <div class="data-page">
       <header class="page-head">
         <h2>Data</h2>
-        <span class="muted" data-testid="project-summary">{count(project.images, 'image')} in {count(project.classes.length, 'class')}{project.layout === 'splits' ? ' (train/ and val/ folders)' : ''}</span>
+        <span class="muted" data-testid="project-summary">{count(project.images, 'image')} in {count(project.classes.length, 'class', 'classes')}{project.layout === 'splits' ? ' (train/ and val/ folders)' : ''}</span>
         <AddClass onAdded={(name) => choose(name)} onError={setError} />
       </header>
       {error ? <p class="error" data-testid="data-error" onClick={() => setError(null)}>{error}</p> : null}

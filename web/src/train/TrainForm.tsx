@@ -23,10 +23,11 @@ interface Props {
   running: boolean;
   canTrain: string | null;
   onStart: (request: StartRun) => Promise<void>;
+  onStop: () => Promise<void>;
 }
 
 /** The run's settings (kept across reloads), the common ones first, the rest under Advanced. */
-export function TrainForm({ models, running, canTrain, onStart }: Props) {
+export function TrainForm({ models, running, canTrain, onStart, onStop }: Props) {
   const [form, setForm] = useState<Saved>(saved);
   const [busy, setBusy] = useState(false);
   const fallback = models.find((m) => m.isDefault)?.spec ?? models[0]?.spec ?? '';
@@ -87,6 +88,7 @@ export function TrainForm({ models, running, canTrain, onStart }: Props) {
       </details>
       <div class="form-actions">
         <button type="submit" class="primary" disabled={running || busy || canTrain !== null} data-testid="start-run">Start training</button>
+        {running ? <button type="button" class="danger" onClick={() => void onStop()} data-testid="stop-run">Stop</button> : null}
         {canTrain ? <span class="muted">{canTrain}</span> : null}
       </div>
     </form>

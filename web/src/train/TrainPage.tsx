@@ -26,9 +26,8 @@ export function TrainPage({ project, runs, models }: { project: Project; runs: R
   return (
     <div class="train-page">
       <header class="page-head"><h2>Train</h2></header>
-      <TrainForm models={models} running={running !== null} canTrain={canTrain} onStart={start} />
+      <TrainForm models={models} running={running !== null} canTrain={canTrain} onStart={start} onStop={stop} />
       {error ? <p class="error" data-testid="train-error">{error}</p> : null}
-      {running ? <button type="button" class="danger" onClick={stop} data-testid="stop-run">Stop</button> : null}
       {detail ? (
         <section class="run-live">
           <h3>{running ? 'Training now' : 'The last run'}</h3>

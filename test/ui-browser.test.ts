@@ -1,0 +1,246 @@
+// graft ui in headless Chromium, walked as a new user would: an empty project; two classes filled
+// by uploading the sample images and by webcam frames from Chromium's fake camera; a training run
+// with the form's defaults while the curves update; a confusion-matrix cell opened and a mistake
+// relabelled; a test image that must get what the predict job gives; an ONNX export checked with
+// onnxruntime-node; a reload that finds everything as it was. No console errors, no failed requests.
+// Screenshots go to test/output/ui/ (and, with GRAFT_UI_DOCS=1, the README's to docs/ui/).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { decodeImage } from '../src/data/decode.ts';
+import { jobs } from '../src/index.ts';
+import { serve } from '../src/serve/index.ts';
+import type { ImagePage, RunDetail, RunInfo } from '../src/ui/api.ts';
+import { startUi, type UiServer } from '../src/ui/index.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const sample = path.join(root, 'assets', 'sample-data', 'hymenoptera-mini');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const browserSkip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the web app's browser test`;
+const shots = path.join(root, 'test', 'output', 'ui');
+const docs = process.env.GRAFT_UI_DOCS === '1' ? path.join(root, 'docs', 'ui') : null;
+
+const images = (split: string, cls: string) => readdirSync(path.join(sample, split, cls)).sort().map((f) => path.join(sample, split, cls, f));
+
+/** A page's screenshot for the test's output, and for the README when asked (smaller: half size, 256 colours). */
+async function screenshot(page: Page, name: string, forDocs = false): Promise<void> {
+  const png = await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  if (docs && forDocs) {
+    await sharp(png).resize({ width: 800 }).png({ palette: true, colours: 256, compressionLevel: 9, effort: 10 }).toFile(path.join(docs, `${name}.png`));
+  }
+}
+
+/** Waits until the element's attribute passes the check; answers its value. */
+async function attribute(page: Page, selector: string, name: string, ok: (v: string) => boolean, timeout = 30_000): Promise<string> {
+  const started = Date.now();
+  for (;;) {
+    const v = await page.locator(selector).first().getAttribute(name, { timeout }).catch(() => null);
+    if (v !== null && ok(v)) return v;
+    if (Date.now() - started > timeout) throw new Error(`${selector}[${name}] stayed ${JSON.stringify(v)}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+test('graft ui in Chromium: collect, label, train, inspect, test, export, reload', { skip: browserSkip, timeout: 300_000 }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'graft-ui-browser-'));
+  mkdirSync(shots, { recursive: true });
+  if (docs) mkdirSync(docs, { recursive: true });
+  const serverLog: string[] = [];
+  let ui: UiServer | null = null;
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  t.after(async () => {
+    await browser.close();
+    await ui?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const started = performance.now();
+  const lap = (what: string) => t.diagnostic(`${what} at ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  ui = await startUi({
+    project: path.join(dir, 'project'), port: 0, log: (line) => serverLog.push(line),
+    serveModel: async (modelDir) => {
+      const s = await serve([{ model: modelDir }], { port: 0, log: () => {} });
+      return { url: s.url, close: () => s.close() };
+    },
+  });
+  const server = ui;
+  const call = (p: string) => fetch(`${server.origin}${p}`, { headers: { authorization: `Bearer ${server.token}` } });
+
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, permissions: ['camera'] });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // A reload ends the page's event stream: that one abort is the page going, not a failed request.
+  let reloading = false;
+  page.on('requestfailed', (r) => {
+    const error = r.failure()?.errorText;
+    if (reloading && new URL(r.url()).pathname === '/api/events' && error === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.method()} ${r.url()} ${error}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} for ${r.request().method()} ${r.url()}`); });
+
+  // An empty project.
+  await page.goto(server.url);
+  await page.getByTestId('project-summary').filter({ hasText: '0 images in 0 classes' }).waitFor();
+  assert.equal(new URL(page.url()).searchParams.has('token'), false, 'the token leaves the address bar');
+  await screenshot(page, 'data-empty');
+  lap('empty project shown');
+
+  // Class "ants": the sample's ants, and ten of its bees on purpose, mistakes to find later.
+  const ants = images('train', 'ants');
+  const mislabeled = images('train', 'bees').slice(0, 10);
+  const bees = images('train', 'bees').slice(10);
+  await page.getByTestId('new-class-name').fill('ants');
+  await page.getByTestId('add-class').click();
+  await page.getByTestId('class-ants').waitFor();
+  await page.getByTestId('file-input').setInputFiles([...ants, ...mislabeled]);
+  await attribute(page, '[data-testid=class-ants]', 'data-count', (v) => v === String(ants.length + mislabeled.length));
+  await attribute(page, '[data-testid=upload-status]', 'data-done', (v) => v === 'yes');
+
+  // Class "bees": the other bees uploaded, then webcam frames recorded while the button is held.
+  await page.getByTestId('new-class-name').fill('bees');
+  await page.getByTestId('add-class').click();
+  await page.getByTestId('class-bees').waitFor();
+  await page.getByTestId('file-input').setInputFiles(bees);
+  await attribute(page, '[data-testid=class-bees]', 'data-count', (v) => v === String(bees.length));
+  await page.getByTestId('webcam-toggle').click();
+  const record = page.getByTestId('webcam-record');
+  await record.and(page.locator(':enabled')).waitFor();
+  await record.hover();
+  await page.mouse.down();
+  await page.waitForTimeout(1500);
+  await screenshot(page, 'data-webcam');
+  await page.mouse.up();
+  await page.waitForTimeout(300);
+  const taken = Number((await page.getByTestId('webcam-taken').textContent())!.split(' ')[0]);
+  assert.ok(taken >= 5, `${taken} webcam frames`);
+  await attribute(page, '[data-testid=class-bees]', 'data-count', (v) => v === String(bees.length + taken));
+  const webcamFrames = (await (await call('/api/images?class=bees&limit=500')).json() as ImagePage).images.filter((i) => i.id.startsWith('bees/webcam-'));
+  assert.equal(webcamFrames.length, taken);
+  assert.deepEqual([...readFileSync(path.join(server.project, 'data', webcamFrames[0].id)).subarray(0, 3)], [0xff, 0xd8, 0xff], 'frames are JPEG');
+  await page.getByTestId('webcam-toggle').click();
+  await page.getByTestId('class-all').click();
+  await attribute(page, '[data-testid=image-grid]', 'data-total', (v) => v === String(ants.length + mislabeled.length + bees.length + taken));
+  await screenshot(page, 'data', true);
+  lap(`${taken} webcam frames; data page filled`);
+
+  // Train with the form's defaults.
+  await page.getByTestId('nav-train').click();
+  const defaultModel = await page.getByTestId('setting-model').inputValue();
+  assert.match(defaultModel, /mobilenetv2-12-int8\.onnx$/);
+  assert.equal(await page.getByTestId('setting-epochs').inputValue(), '15');
+  await page.getByTestId('start-run').click();
+  await attribute(page, '[data-testid=run-progress]', 'data-status', (v) => v === 'running');
+  await attribute(page, '[data-testid=chart-steps]', 'data-points', (v) => Number(v) > 0, 120_000);
+  await attribute(page, '[data-testid=chart-epoch-acc]', 'data-points', (v) => Number(v) >= 2, 120_000);
+  await screenshot(page, 'train-running', true);
+  lap('training, curves drawn');
+  await attribute(page, '[data-testid=run-progress]', 'data-status', (v) => v !== 'running', 180_000);
+  assert.equal(await page.getByTestId('run-status').textContent(), 'done', serverLog.join('\n'));
+  const runs = await (await call('/api/runs')).json() as RunInfo[];
+  assert.equal(runs.length, 1);
+  const run = await (await call(`/api/runs/${runs[0].id}`)).json() as RunDetail;
+  assert.equal(run.config.epochs, 15);
+  assert.equal(run.config.model, defaultModel);
+  await attribute(page, '[data-testid=chart-epoch-acc]', 'data-points', (v) => v === String(run.history.length));
+  await screenshot(page, 'train', true);
+  lap(`run ${run.id} done (best ${run.bestAcc})`);
+
+  await page.getByTestId('nav-runs').click();
+  await page.getByTestId(`run-row-${run.id}`).getByTestId('compare-tick').check();
+  await page.getByTestId('compare-acc').waitFor();
+  await screenshot(page, 'runs', true);
+
+  // Inspect: open a confusion-matrix cell of mistakes and relabel one as what the model saw.
+  await page.getByTestId('nav-inspect').click();
+  await page.getByTestId('confusion-matrix').waitFor({ timeout: 120_000 });
+  lap('inspection shown');
+  const wrongCell = (await page.locator('[data-testid^=cell-]').evaluateAll((cells) => cells
+    .map((c) => ({ id: c.getAttribute('data-testid')!, n: Number(c.getAttribute('data-count')) }))
+    .filter((c) => /^cell-\d+-\d+$/.test(c.id) && c.id.split('-')[1] !== c.id.split('-')[2] && c.n > 0)))[0];
+  assert.ok(wrongCell, 'the deliberately mislabeled bees give the model mistakes to show');
+  await page.getByTestId(wrongCell.id).click();
+  const cellImages = page.getByTestId('cell-images').getByTestId('cell-image');
+  assert.equal(await cellImages.count(), wrongCell.n);
+  const mistake = cellImages.first();
+  const mistakeId = (await mistake.getAttribute('data-id'))!;
+  await screenshot(page, 'inspect', true);
+  await mistake.getByTestId('relabel').click();
+  await mistake.getByTestId('moved-note').waitFor();
+  const [fromClass, name] = mistakeId.split('/');
+  const toClass = fromClass === 'ants' ? 'bees' : 'ants';
+  assert.equal(existsSync(path.join(server.project, 'data', mistakeId)), false);
+  const nowIn = (await (await call(`/api/images?class=${toClass}&limit=500`)).json() as ImagePage).images.map((i) => i.id);
+  assert.ok(nowIn.includes(`${toClass}/${name}`), `${mistakeId} relabelled as ${toClass}`);
+  lap(`${mistakeId} relabelled as ${toClass}`);
+
+  // Test: an image the run has not seen, against the predict job on the run's model folder.
+  const testImage = images('val', 'bees')[0];
+  const modelDir = path.join(server.project, 'runs', run.id);
+  const [want] = await jobs.predict(modelDir, [testImage], { topk: 5 });
+  await page.getByTestId('nav-test').click();
+  await page.getByTestId('test-file-input').setInputFiles(testImage);
+  const top = page.getByTestId('top-0');
+  await top.waitFor();
+  const shownLabel = await top.getAttribute('data-label');
+  const shownProb = Number(await top.getAttribute('data-prob'));
+  t.diagnostic(`the page shows ${shownLabel} ${shownProb}; the predict job ${want.top[0].label} ${want.top[0].prob}`);
+  assert.equal(shownLabel, want.top[0].label);
+  assert.ok(Math.abs(shownProb - want.top[0].prob) <= 1e-5, `${shownProb} vs ${want.top[0].prob}`);
+  await screenshot(page, 'test', true);
+  await page.getByTestId('live-toggle').click();
+  await attribute(page, '[data-testid=live-test]', 'data-frames', (v) => Number(v) >= 2);
+  await page.getByTestId('live-toggle').click();
+
+  // Export ONNX and run the downloaded file in onnxruntime-node.
+  await page.getByTestId('nav-export').click();
+  await page.getByTestId('export-onnx-button').click();
+  const link = page.getByTestId('download-onnx');
+  await link.waitFor({ timeout: 120_000 });
+  const onnxBytes = new Uint8Array(await (await call((await link.getAttribute('href'))!)).arrayBuffer());
+  const session = await ort.InferenceSession.create(onnxBytes);
+  const photo = await decodeImage(testImage);
+  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('uint8', photo.data, [1, photo.height, photo.width, 3]) });
+  const probs = [...(out[session.outputNames[0]].data as Float32Array)];
+  await session.release();
+  const best = probs.indexOf(Math.max(...probs));
+  t.diagnostic(`the exported ONNX model gives ${run.classes[best]} ${probs[best]}`);
+  assert.equal(run.classes[best], want.top[0].label);
+  assert.ok(Math.abs(probs[best] - want.top[0].prob) <= 1e-5, `${probs[best]} vs ${want.top[0].prob}`);
+  await page.getByTestId('serve-button').click();
+  const serveUrl = (await page.getByTestId('serve-url').textContent())!;
+  assert.equal((await fetch(`${serveUrl}/v2/health/ready`)).status, 200);
+  await screenshot(page, 'export', true);
+  lap('exported and served');
+
+  // A reload finds everything as it was.
+  reloading = true;
+  await page.reload();
+  reloading = false;
+  await page.getByTestId('download-onnx').waitFor();
+  await page.getByTestId('nav-data').click();
+  const total = ants.length + mislabeled.length + bees.length + taken;
+  await attribute(page, '[data-testid=image-grid]', 'data-total', (v) => v === String(total));
+  assert.equal(await page.getByTestId('class-ants').getAttribute('data-count'), String(ants.length + mislabeled.length - (fromClass === 'ants' ? 1 : -1)));
+  await page.getByTestId('nav-train').click();
+  await attribute(page, '[data-testid=run-progress]', 'data-status', (v) => v === 'done');
+  await attribute(page, '[data-testid=chart-epoch-acc]', 'data-points', (v) => v === String(run.history.length));
+  await page.getByTestId('nav-inspect').click();
+  await page.getByTestId(wrongCell.id).click();
+  await page.locator(`[data-testid=cell-image][data-id="${toClass}/${name}"]`).getByTestId('moved-note').waitFor();
+  lap('reloaded');
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(serverLog, []);
+});
