@@ -17,6 +17,7 @@ import { jobs } from '../src/index.ts';
 import { serve } from '../src/serve/index.ts';
 import type { ImagePage, RunDetail, RunInfo } from '../src/ui/api.ts';
 import { startUi, type UiServer } from '../src/ui/index.ts';
+import { manyImages } from './support/many-images.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const sample = path.join(root, 'assets', 'sample-data', 'hymenoptera-mini');
@@ -243,4 +244,64 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
 
   assert.deepEqual(problems, []);
   assert.deepEqual(serverLog, []);
+});
+
+test('graft ui in Chromium: a 20,000-image project opens fast and loads only the thumbnails in view', { skip: browserSkip, timeout: 240_000 }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'graft-ui-many-'));
+  const total = await manyImages(path.join(dir, 'project', 'data'), 10, 2000);
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const ui = await startUi({ project: path.join(dir, 'project'), port: 0, log: () => {} });
+  t.after(async () => {
+    await browser.close();
+    await ui.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  const problems: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} for ${r.url()}`); });
+  const thumbs = new Set<string>();
+  page.on('request', (r) => { if (r.url().includes('/api/images/thumb')) thumbs.add(r.url()); });
+  const shownIn = async (id: string) => {
+    const begun = performance.now();
+    await page.waitForFunction((want) => {
+      const img = document.querySelector<HTMLImageElement>(`[data-testid=tile][data-id="${want}"] img`);
+      return img !== null && img.complete && img.naturalWidth > 0;
+    }, id, { timeout: 60_000 });
+    return performance.now() - begun;
+  };
+
+  const opened = performance.now();
+  await page.goto(ui.url);
+  await attribute(page, '[data-testid=image-grid]', 'data-total', (v) => v === String(total));
+  await shownIn('class-0/img-00000.jpg');
+  const openMs = performance.now() - opened;
+  const tilesInDom = await page.getByTestId('tile').count();
+  t.diagnostic(`${total} images: the data page showed its first thumbnail ${openMs.toFixed(0)} ms after it was asked for; ${tilesInDom} tiles in the DOM, ${thumbs.size} thumbnails asked for`);
+  assert.ok(openMs < 5000, `${openMs} ms`);
+  assert.ok(tilesInDom < 200, `${tilesInDom} tiles`);
+  assert.ok(thumbs.size < 200, `${thumbs.size} thumbnails`);
+
+  // Halfway down and to the end: the grid draws the rows there, and only those.
+  for (const [fraction, expected] of [[0.5, 'class-4/'], [1, 'class-9/img-01999.jpg']] as const) {
+    const scrolled = performance.now();
+    await page.getByTestId('image-grid').evaluate((el, f) => { el.scrollTop = f * (el.scrollHeight - el.clientHeight); }, fraction);
+    await page.waitForFunction((want) => {
+      const grid = document.querySelector('[data-testid=image-grid]')!;
+      const box = grid.getBoundingClientRect();
+      const tiles = [...document.querySelectorAll<HTMLElement>('[data-testid=tile]')].filter((el) => {
+        const r = el.getBoundingClientRect();
+        return r.bottom > box.top && r.top < box.bottom;
+      });
+      return tiles.some((el) => el.dataset.id!.startsWith(want)) && tiles.every((el) => { const img = el.querySelector('img')!; return img.complete && img.naturalWidth > 0; });
+    }, expected, { timeout: 60_000 });
+    const ms = performance.now() - scrolled;
+    const inDom = await page.getByTestId('tile').count();
+    t.diagnostic(`scrolled to ${fraction * 100}%: the rows there shown in ${ms.toFixed(0)} ms; ${inDom} tiles in the DOM, ${thumbs.size} thumbnails asked for so far`);
+    assert.ok(inDom < 200, `${inDom} tiles`);
+  }
+  assert.ok(thumbs.size < 600, `${thumbs.size} of ${total} thumbnails asked for`);
+  assert.deepEqual(problems, []);
 });
