@@ -143,6 +143,11 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   assert.equal(await page.getByTestId('setting-epochs').inputValue(), '15');
   await page.getByTestId('start-run').click();
   await attribute(page, '[data-testid=run-progress]', 'data-status', (v) => v === 'running');
+  // Another tab opened now finds the run going.
+  const other = await context.newPage();
+  await other.goto(`${server.origin}/#/train`);
+  await attribute(other, '[data-testid=run-progress]', 'data-status', (v) => v === 'running');
+  await other.close();
   await attribute(page, '[data-testid=chart-steps]', 'data-points', (v) => Number(v) > 0, 120_000);
   await attribute(page, '[data-testid=chart-epoch-acc]', 'data-points', (v) => Number(v) >= 2, 120_000);
   await screenshot(page, 'train-running', true);
@@ -155,7 +160,7 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   assert.equal(run.config.epochs, 15);
   assert.equal(run.config.model, defaultModel);
   await attribute(page, '[data-testid=chart-epoch-acc]', 'data-points', (v) => v === String(run.history.length));
-  await screenshot(page, 'train', true);
+  await screenshot(page, 'train');
   lap(`run ${run.id} done (best ${run.bestAcc})`);
 
   await page.getByTestId('nav-runs').click();

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { BackboneChoice, Project, RunInfo, StartRun } from '../../../src/ui/api.ts';
 import { api } from '../api.ts';
 import { RunCharts } from './RunCharts.tsx';
+import { RunLog } from './RunLog.tsx';
 import { RunProgressPanel } from './RunProgressPanel.tsx';
 import { TrainForm } from './TrainForm.tsx';
 import { useRunDetail } from './useRunDetail.ts';
@@ -32,6 +33,7 @@ export function TrainPage({ project, runs, models }: { project: Project; runs: R
         <section class="run-live">
           <h3>{running ? 'Training now' : 'The last run'}</h3>
           <RunProgressPanel detail={detail} />
+          <RunLog run={detail.id} />
           <RunCharts detail={detail} />
         </section>
       ) : null}
