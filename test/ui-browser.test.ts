@@ -51,6 +51,17 @@ async function attribute(page: Page, selector: string, name: string, ok: (v: str
   }
 }
 
+/** Drops files on an element, or pastes them into the page, as a person's drag or paste would hand them over. */
+async function handOver(page: Page, selector: string, files: string[], how: 'drop' | 'paste'): Promise<void> {
+  const payload = files.map((f) => ({ name: path.basename(f), base64: readFileSync(f).toString('base64') }));
+  await page.locator(selector).evaluate((el, { payload, how }) => {
+    const transfer = new DataTransfer();
+    for (const p of payload) transfer.items.add(new File([Uint8Array.from(atob(p.base64), (c) => c.charCodeAt(0))], p.name, { type: 'image/jpeg' }));
+    const init = { bubbles: true, cancelable: true };
+    el.dispatchEvent(how === 'drop' ? new DragEvent('drop', { ...init, dataTransfer: transfer }) : new ClipboardEvent('paste', { ...init, clipboardData: transfer }));
+  }, { payload, how });
+}
+
 test('graft ui in Chromium: collect, label, train, inspect, test, export, reload', { skip: browserSkip, timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'graft-ui-browser-'));
   mkdirSync(shots, { recursive: true });
@@ -113,7 +124,12 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   await page.getByTestId('new-class-name').fill('bees');
   await page.getByTestId('add-class').click();
   await page.getByTestId('class-bees').waitFor();
-  await page.getByTestId('file-input').setInputFiles(bees);
+  // Most picked, one dropped on the class's card, one pasted.
+  await page.getByTestId('file-input').setInputFiles(bees.slice(0, -2));
+  await attribute(page, '[data-testid=class-bees]', 'data-count', (v) => v === String(bees.length - 2));
+  await handOver(page, '[data-testid=class-bees]', bees.slice(-2, -1), 'drop');
+  await attribute(page, '[data-testid=class-bees]', 'data-count', (v) => v === String(bees.length - 1));
+  await handOver(page, 'body', bees.slice(-1), 'paste');
   await attribute(page, '[data-testid=class-bees]', 'data-count', (v) => v === String(bees.length));
   await page.getByTestId('webcam-toggle').click();
   const record = page.getByTestId('webcam-record');
@@ -230,15 +246,39 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   await screenshot(page, 'export', true);
   lap('exported and served');
 
+  // On the data page: a webcam frame moved to ants and back by selection, another deleted.
+  await page.getByTestId('nav-data').click();
+  await page.getByTestId('class-bees').click();
+  const frameTiles = page.locator('[data-testid=tile][data-id^="bees/webcam-"]');
+  await frameTiles.first().waitFor();
+  const [keep, drop] = [(await frameTiles.nth(0).getAttribute('data-id'))!, (await frameTiles.nth(1).getAttribute('data-id'))!];
+  await page.locator(`[data-testid=tile][data-id="${keep}"]`).click();
+  await page.getByTestId('move-target').selectOption('ants');
+  await page.getByTestId('move-selected').click();
+  await page.getByTestId('class-ants').click();
+  const moved = `ants/${keep.split('/')[1]}`;
+  await page.locator(`[data-testid=tile][data-id="${moved}"]`).click();
+  await page.getByTestId('move-target').selectOption('bees');
+  await page.getByTestId('move-selected').click();
+  await page.getByTestId('class-bees').click();
+  await page.locator(`[data-testid=tile][data-id="${keep}"]`).waitFor();
+  await page.locator(`[data-testid=tile][data-id="${drop}"]`).click();
+  await page.getByTestId('delete-selected').click();
+  await page.getByTestId('delete-selected-confirm').click();
+  await page.locator(`[data-testid=tile][data-id="${drop}"]`).waitFor({ state: 'detached' });
+  assert.equal(existsSync(path.join(server.project, 'data', drop)), false);
+  assert.equal(existsSync(path.join(server.project, 'data', keep)), true);
+
   // A reload finds everything as it was.
   reloading = true;
   await page.reload();
   reloading = false;
-  await page.getByTestId('download-onnx').waitFor();
-  await page.getByTestId('nav-data').click();
-  const total = ants.length + mislabeled.length + bees.length + taken;
+  await page.getByTestId('class-all').click();
+  const total = ants.length + mislabeled.length + bees.length + taken - 1;
   await attribute(page, '[data-testid=image-grid]', 'data-total', (v) => v === String(total));
   assert.equal(await page.getByTestId('class-ants').getAttribute('data-count'), String(ants.length + mislabeled.length - (fromClass === 'ants' ? 1 : -1)));
+  await page.getByTestId('nav-export').click();
+  await page.getByTestId('download-onnx').waitFor();
   await page.getByTestId('nav-train').click();
   await attribute(page, '[data-testid=run-progress]', 'data-status', (v) => v === 'done');
   await attribute(page, '[data-testid=chart-epoch-acc]', 'data-points', (v) => v === String(run.history.length));
