@@ -208,6 +208,8 @@ test('a thumbnail is made once as WebP and served from the cache after', async (
   const second = Buffer.from(await (await ui.call(`/api/images/thumb?id=${encodeURIComponent(id)}`)).arrayBuffer());
   assert.ok(second.equals(bytes));
   assert.equal(statSync(file).mtimeMs, mtime);
+  const etag = first.headers.get('etag')!;
+  assert.equal((await ui.call(`/api/images/thumb?id=${encodeURIComponent(id)}`, { headers: { 'if-none-match': etag } })).status, 304);
   const original = await ui.call(`/api/images/file?id=${encodeURIComponent(id)}`);
   assert.equal(original.headers.get('content-type'), 'image/jpeg');
   assert.ok(Buffer.from(await original.arrayBuffer()).equals(readFileSync(join(projectDir, 'data', id))));

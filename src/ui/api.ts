@@ -12,24 +12,25 @@
  * Routes (all JSON unless said otherwise):
  *   GET    /                         the app (index.html); GET /assets/* its built files
  *   GET    /api/project              Project
- *   POST   /api/classes              { name } -> ClassInfo            (409 when it exists)
+ *   POST   /api/classes              { name } -> ClassInfo            (201; 409 when it exists)
  *   PATCH  /api/classes/:name        { name } -> ClassInfo            (rename; 409 when taken)
  *   DELETE /api/classes/:name        -> { deleted: number }           (the folder and its images)
  *   GET    /api/images?class=&split=&offset=&limit=   -> ImagePage   (limit <= 500)
  *   GET    /api/images/thumb?id=     a WebP thumbnail (made once by sharp, cached under .graft/)
  *   GET    /api/images/file?id=      the original bytes
  *   POST   /api/images               multipart: field `class`, then files -> UploadResult
+ *                                     (400 when no file was added: ApiError and UploadResult in one body)
  *   POST   /api/images/move          MoveRequest -> { moved: ImageInfo[] }   (relabel)
  *   POST   /api/images/delete        { ids } -> { deleted: number }
  *   GET    /api/models               BackboneChoice[] (the zoo, bundled and imported backbones)
  *   GET    /api/runs                 RunInfo[] (newest first)
- *   POST   /api/runs                 StartRun -> RunInfo              (409 while a run is going)
+ *   POST   /api/runs                 StartRun -> RunInfo              (201; 409 while a run is going)
  *   GET    /api/runs/:run            RunDetail
  *   POST   /api/runs/:run/stop       -> RunInfo
  *   DELETE /api/runs/:run            -> { deleted: true }
  *   GET    /api/runs/:run/inspect    Inspection (computed once per run, then cached)
- *   POST   /api/runs/:run/predict    multipart with one image, or the raw image bytes -> TestPrediction
- *   POST   /api/runs/:run/export     { format } -> ExportInfo
+ *   POST   /api/runs/:run/predict    multipart with one image, or the raw image bytes -> TestPrediction (413 over the pixel limit)
+ *   POST   /api/runs/:run/export     { format } -> ExportInfo         (409 when the model has no such form)
  *   GET    /api/runs/:run/download?file=   a file ExportInfo named (attachment)
  *   POST   /api/runs/:run/serve      -> ServeInfo (starts graft serve's server for this model)
  *   DELETE /api/runs/:run/serve      -> { stopped: true }

@@ -1,7 +1,9 @@
+import { basename } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readImageFile } from '../data/decode.ts';
 import type { BadFile, ImageInfo, MoveRequest, UploadResult } from './api.ts';
 import { badRequest, HttpError, quoted, tooLarge } from './http-error.ts';
+import { checkClassName } from './names.ts';
 import type { Project } from './project.ts';
 import { ThumbnailError } from './thumbnails.ts';
 
@@ -35,9 +37,13 @@ export function dataRoutes(app: FastifyInstance, project: Project, limits: Uploa
 
   app.get('/api/images/thumb', async (request, reply) => {
     const image = project.image((request.query as { id?: string }).id);
+    // The cache key names the file's content (id, mtime, size): a browser that has it revalidates for free.
+    const etag = `"${basename(project.thumbs.file(image), '.webp')}"`;
+    reply.header('etag', etag).header('cache-control', 'private, no-cache');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     try {
       const webp = await project.thumbs.get(image);
-      return reply.type('image/webp').header('cache-control', 'private, max-age=86400').send(webp);
+      return reply.type('image/webp').send(webp);
     } catch (error) {
       if (!(error instanceof ThumbnailError)) throw error;
       project.markBad(image.id, error.reason);
@@ -58,7 +64,7 @@ export function dataRoutes(app: FastifyInstance, project: Project, limits: Uploa
     const rejected: BadFile[] = [];
     for await (const part of request.parts()) {
       if (part.type === 'field') {
-        if (part.fieldname === 'class') cls = project.uploadClass(part.value);
+        if (part.fieldname === 'class') cls = checkClassName(part.value, 'class');
         continue;
       }
       if (cls === null) {

@@ -28,8 +28,11 @@ export class EventHub {
     return this.clients.size;
   }
 
-  /** Takes over a response as an event stream until the client goes away or the hub closes. */
-  attach(res: ServerResponse): void {
+  /**
+   * Takes over a response as an event stream until the client goes away or the hub closes;
+   * `initial` goes to this client alone first (the state it reconnects to).
+   */
+  attach(res: ServerResponse, initial: readonly UiEvent[] = []): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -37,6 +40,7 @@ export class EventHub {
       'x-accel-buffering': 'no',
     });
     res.write(': connected\n\n');
+    for (const event of initial) res.write(`data: ${JSON.stringify(event)}\n\n`);
     this.clients.add(res);
     const gone = () => this.clients.delete(res);
     res.on('close', gone);

@@ -42,31 +42,16 @@ export interface FeatureReview { likelyMislabeled: Inspection['likelyMislabeled'
  * Likely mislabeled images and near-duplicates across classes, from the run's backbone features
  * of every image of the project (each image through the eval transform once): an image whose
  * k nearest neighbours (cosine) mostly carry one other label is suggested that label; two images
- * of different classes nearly the same in feature space are a pair to review.
+ * of different classes nearly the same in feature space are a pair to review. The features are
+ * the pretrained backbone's, the run's own for a frozen run: the embed job computes them, in
+ * shards it keeps, so a second inspection of the same data reads them back.
  */
 export async function reviewFeatures(dataDir: string, featuresDir: string, config: TrainConfig, runtime: Runtime): Promise<FeatureReview> {
   await embedFeatures(dataDir, { out: featuresDir, model: config.model, weights: config.weights, seed: config.seed, augment: 'none', valSplit: config.valSplit, runtime });
-  const { manifest, features } = await readFeaturesFolder(featuresDir);
-  const d = manifest.dim;
-  const ids: string[] = [];
-  const labels: number[] = [];
-  const rows: Float32Array[] = [];
-  for (const split of ['train', 'val'] as const) {
-    const emb = features[split];
-    manifest.splits[split].files.forEach((f, i) => {
-      if (!emb.usable[i]) return;
-      ids.push(f.file);
-      labels.push(f.label);
-      rows.push(emb.views[0].subarray(i * d, (i + 1) * d));
-    });
-  }
+  const { ids, labels, x, d, classes } = await featureMatrix(featuresDir);
   const n = ids.length;
-  const x = new Float32Array(n * d);
-  rows.forEach((r, i) => x.set(r, i * d));
-  rows.length = 0;
   const unit = normalizeRows(x, n, d);
   const { neighbours, pairs } = await similarity(unit, n, d, labels, { k: NEIGHBOURS, pairThreshold: DUPLICATE_SIMILARITY, chunk: 512, maxPairs: LIST_LIMIT, runtime });
-  const classes = manifest.classes;
   const likelyMislabeled: FeatureReview['likelyMislabeled'] = [];
   for (let i = 0; i < n; i++) {
     const votes = new Map<number, number>();
@@ -89,6 +74,26 @@ export async function reviewFeatures(dataDir: string, featuresDir: string, confi
     likelyMislabeled: likelyMislabeled.slice(0, LIST_LIMIT),
     nearDuplicates: pairs.map((p) => ({ a: ids[p.a], b: ids[p.b], similarity: p.similarity })),
   };
+}
+
+/** Every usable image's features as one row of a matrix, read from the features folder (which is then let go). */
+async function featureMatrix(dir: string): Promise<{ ids: string[]; labels: number[]; x: Float32Array; d: number; classes: string[] }> {
+  const { manifest, features } = await readFeaturesFolder(dir);
+  const d = manifest.dim;
+  const ids: string[] = [];
+  const labels: number[] = [];
+  const at: { split: 'train' | 'val'; i: number }[] = [];
+  for (const split of ['train', 'val'] as const) {
+    manifest.splits[split].files.forEach((f, i) => {
+      if (!features[split].usable[i]) return;
+      ids.push(f.file);
+      labels.push(f.label);
+      at.push({ split, i });
+    });
+  }
+  const x = new Float32Array(ids.length * d);
+  at.forEach(({ split, i }, row) => x.set(features[split].views[0].subarray(i * d, (i + 1) * d), row * d));
+  return { ids, labels, x, d, classes: manifest.classes };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { readImageSize, DecodeError } from '../data/decode.ts';
+import { PixelBudget } from '../data/pixel-budget.ts';
 import { writeFileAtomic } from '../formats/atomic-write.ts';
 import type { BadFile, ClassInfo, ImageInfo, ImagePage, Project as ProjectInfo } from './api.ts';
 import { DataIndex, type IndexedImage } from './data-index.ts';
@@ -33,11 +34,13 @@ export class Project {
   private checking: Promise<void> | null = null;
   private recheck = false;
   private closed = false;
+  private readonly decodeBudget: PixelBudget;
 
   constructor(dir: string, readonly limits: ProjectLimits, private readonly onChange: () => void = () => {}) {
     this.folder = new ProjectFolder(dir);
     this.index = new DataIndex(this.folder);
     this.thumbs = new Thumbnails(this.folder.cache('thumbs'), limits.maxPixels);
+    this.decodeBudget = new PixelBudget(limits.maxPixels);
     this.checkHeaders();
   }
 
@@ -104,15 +107,17 @@ export class Project {
 
   /**
    * Adds one uploaded file to a class, or says why not, by the name it was sent under. The file
-   * is written under a temporary name and renamed into place; a name taken gets a suffix.
+   * is written under a temporary name and renamed into place; a name taken gets a suffix. A class
+   * not there yet is made.
    */
-  async addImage(className: string, filename: string, bytes: Uint8Array): Promise<{ added: ImageInfo } | { rejected: BadFile }> {
+  async addImage(className: unknown, filename: string, bytes: Uint8Array): Promise<{ added: ImageInfo } | { rejected: BadFile }> {
     const named = uploadName(filename);
     const shown = filename.slice(0, 200);
     if ('reason' in named) return { rejected: { id: shown, reason: named.reason } };
-    const problem = await imageProblem(bytes, this.limits.maxPixels);
+    const problem = await imageProblem(bytes, this.limits.maxPixels, this.decodeBudget);
     if (problem) return { rejected: { id: shown, reason: problem } };
-    const parts = this.folder.uploadParts(className);
+    const cls = checkClassName(className, 'class');
+    const parts = this.folder.uploadParts(cls);
     const dir = confined(this.folder.dataDir, parts, 'The class');
     mkdirSync(dir, { recursive: true });
     const name = freeName(dir, named.name, this.reserved);
@@ -123,15 +128,9 @@ export class Project {
     } finally {
       this.reserved.delete(path);
     }
-    const entry = this.index.add({ id: this.index.idOf(path), class: className, split: this.folder.layout === 'splits' ? 'train' : null, path });
+    const entry = this.index.add({ id: this.index.idOf(path), class: cls, split: this.folder.layout === 'splits' ? 'train' : null, path });
     this.headerChecked.add(headerKey(entry));
     return { added: publicInfo(entry) };
-  }
-
-  /** The class an upload goes to: it must exist (create it first) or be a new valid name. */
-  uploadClass(name: unknown): string {
-    const cls = checkClassName(name, 'class');
-    return cls;
   }
 
   /** Moves images to another class (relabels them), keeping their split; a name taken there gets a suffix. */

@@ -29,6 +29,9 @@ export class RunRecord {
   private phaseStart = { at: 0, images: 0 };
   private epochStartedAt = 0;
   private lastEpochSeconds: number | null = null;
+  private lastEventAt = 0;
+  /** Images through the steps of the current epoch (a step reports its own batch). */
+  private epochImages = 0;
 
   constructor(readonly id: string, readonly config: TrainConfig, readonly createdAt: string) {
     this.progress.epochs = config.epochs;
@@ -48,12 +51,20 @@ export class RunRecord {
 
   /** Applies one event of the training job; returns what the log and the pages should hear (none for progress alone). */
   apply(e: TrainEvent, now = performance.now()): RunUpdate[] {
+    const updates = this.applyAt(e, now);
+    this.lastEventAt = now;
+    return updates;
+  }
+
+  private applyAt(e: TrainEvent, now: number): RunUpdate[] {
     switch (e.type) {
       case 'dataset':
         this.classes = [...e.classes];
+        this.phaseStart = { at: now, images: 0 };
         return [{ type: 'log', line: `${e.train} training and ${e.val} validation images in ${e.classes.length} classes (${e.source})` }];
       case 'features': {
-        if (this.progress.phase !== 'features' || this.progress.features?.split !== e.split) this.phaseStart = { at: now, images: e.done };
+        // The validation split's extraction starts where the training split's ended.
+        if (this.progress.features && this.progress.features.split !== e.split) this.phaseStart = { at: this.lastEventAt, images: 0 };
         this.progress.phase = 'features';
         this.progress.features = { split: e.split, done: e.done, total: e.total };
         this.rate(now, e.done, e.total - e.done);
@@ -62,15 +73,17 @@ export class RunRecord {
       case 'epoch-start':
         this.progress = { ...this.progress, phase: e.phase, epoch: e.epoch, epochs: e.epochs, features: null, step: null };
         this.epochStartedAt = now;
+        this.epochImages = 0;
         this.phaseStart = { at: now, images: 0 };
         return [];
       case 'step': {
         const { batch, batches, loss, images } = e.report;
         this.progress.step = { epoch: e.epoch, step: batch, steps: batches, loss };
-        const perImage = batch > 0 ? images / batch : 0;
-        this.rate(now, images, 0);
-        if (this.progress.imagesPerSecond && perImage > 0) {
-          const epochLeft = ((batches - batch) * perImage) / this.progress.imagesPerSecond;
+        this.epochImages += images;
+        const perStep = batch > 0 ? this.epochImages / batch : 0;
+        this.rate(now, this.epochImages, 0);
+        if (this.progress.imagesPerSecond && perStep > 0) {
+          const epochLeft = ((batches - batch) * perStep) / this.progress.imagesPerSecond;
           const epochSeconds = this.lastEpochSeconds ?? (now - this.epochStartedAt) / 1000 + epochLeft;
           this.progress.etaSeconds = epochLeft + Math.max(0, this.progress.epochs - e.epoch) * epochSeconds;
         }
@@ -124,7 +137,7 @@ export class RunRecord {
   private rate(now: number, images: number, left: number): void {
     const seconds = (now - this.phaseStart.at) / 1000;
     const done = images - this.phaseStart.images;
-    if (seconds < 0.2 || done <= 0) return;
+    if (seconds <= 0 || done <= 0) return;
     this.progress.imagesPerSecond = done / seconds;
     if (this.progress.phase === 'features') this.progress.etaSeconds = left / this.progress.imagesPerSecond;
   }

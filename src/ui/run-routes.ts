@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Inspection } from './api.ts';
-import { badRequest, conflict } from './http-error.ts';
+import { badRequest, conflict, tooLarge } from './http-error.ts';
+import { imageSize } from './upload-checks.ts';
 import { inspection, reviewFeatures } from './inspect.ts';
 import type { Project } from './project.ts';
 import type { RunModels } from './run-models.ts';
@@ -44,8 +44,7 @@ export function runRoutes(app: FastifyInstance, project: Project, runs: Runs, mo
     if (!validation) throw conflict(`run ${run.id} kept no validation predictions (it was trained outside the web app, or stopped before it ended)`);
     let pending = inspecting.get(run.id);
     if (!pending) {
-      const featuresDir = join(project.folder.cache('features'), run.id);
-      pending = inspection(runs.logDir, run.id, validation, () => reviewFeatures(project.folder.dataDir, featuresDir, run.config, runtime))
+      pending = inspection(runs.logDir, run.id, validation, () => reviewFeatures(project.folder.dataDir, runs.featuresDir(run.id), run.config, runtime))
         .finally(() => inspecting.delete(run.id));
       inspecting.set(run.id, pending);
     }
@@ -54,7 +53,10 @@ export function runRoutes(app: FastifyInstance, project: Project, runs: Runs, mo
 
   app.post('/api/runs/:run/predict', async (request) => {
     const folder = runs.modelFolder(runParam(request));
-    return models.predict(runParam(request), folder, await testImage(request));
+    const image = await testImage(request);
+    const size = await imageSize(image, project.limits.maxPixels);
+    if ('problem' in size) throw size.tooLarge ? tooLarge(`the test image: ${size.problem}`) : badRequest(`the test image: ${size.problem}`);
+    return models.predict(runParam(request), folder, image);
   });
 
   app.post('/api/runs/:run/export', async (request) => {

@@ -60,6 +60,11 @@ export class Runs {
     }
   }
 
+  /** Where inspect keeps the run's backbone features of every image. */
+  featuresDir(id: string): string {
+    return join(this.project.folder.cache('features'), id);
+  }
+
   list(): RunInfo[] {
     return [...this.runs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)).map((r) => r.info());
   }
@@ -87,7 +92,9 @@ export class Runs {
   start(body: unknown): RunInfo {
     if (this.active) throw conflict(`run ${quoted(this.active.record.id)} is going; stop it or wait for it to end`);
     const { config, id } = this.checkStart(body);
-    const classes = this.project.info().classes.filter((c) => c.count > 0);
+    const classes = this.project.info().classes;
+    const empty = classes.filter((c) => c.count === 0).map((c) => quoted(c.name));
+    if (empty.length) throw badRequest(`class ${empty.join(', ')} has no images: add some, or delete the class, before training`);
     if (classes.length < 2) throw badRequest(`training needs at least two classes with images; the project has ${classes.length}`);
     const record = new RunRecord(id, config, new Date().toISOString());
     const log = new RunLog(join(this.logDir, `${id}.jsonl`), (e) => this.log(`graft ui: cannot write the log of run ${id}: ${e.message}`));
@@ -111,6 +118,7 @@ export class Runs {
     this.runs.delete(run.id);
     await this.onFolderChange(run.id);
     await rm(join(this.project.folder.runsDir, run.id), { recursive: true, force: true });
+    await rm(this.featuresDir(run.id), { recursive: true, force: true });
     for (const name of readdirSync(this.logDir).filter((n) => n.startsWith(`${run.id}.`))) await rm(join(this.logDir, name), { force: true });
     return { deleted: true };
   }
@@ -139,7 +147,7 @@ export class Runs {
     let config: TrainConfig;
     try {
       const model = (given as Partial<TrainConfig>).model ?? BUNDLED_BACKBONE;
-      parseModelSpec(model);
+      checkBackbone(model);
       config = resolveConfig({ ...given, model, cacheDir: this.project.folder.cache('cache') });
     } catch (e) {
       throw badRequest((e as Error).message);
@@ -196,6 +204,15 @@ export class Runs {
   private publish(record: RunRecord): void {
     this.hub.publish({ type: 'run', run: record.info() });
   }
+}
+
+/** A backbone to train on: a zoo name, or an ONNX or TF.js file that is there (GET /api/models lists them). */
+function checkBackbone(model: unknown): void {
+  if (typeof model !== 'string') return; // resolveConfig names the type
+  const spec = parseModelSpec(model);
+  if (spec.kind === 'folder') throw new RangeError(`Unknown backbone ${quoted(model)} for config.model: expected a zoo name, onnx:<file> or tfjs:<model.json> (GET /api/models lists them)`);
+  const file = spec.kind === 'onnx' ? spec.file : spec.kind === 'tfjs' ? spec.modelJson : null;
+  if (file !== null && !existsSync(file)) throw new RangeError(`No file ${quoted(file)} for config.model ${quoted(model)}`);
 }
 
 /** A model folder trained outside the web app (graft train --out runs/<name>), as a finished run. */

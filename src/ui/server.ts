@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import { Runtime } from '../runtime/runtime.ts';
 import { dataRoutes, uploadLimitError } from './data-routes.ts';
 import { EventHub } from './event-hub.ts';
+import type { RunInfo } from './api.ts';
 import { HttpError } from './http-error.ts';
 import { resolveUiOptions, type UiOptions } from './options.ts';
 import { Project } from './project.ts';
@@ -35,10 +36,8 @@ export async function startUi(given: Partial<UiOptions> = {}): Promise<UiServer>
   const options = resolveUiOptions(given);
   const token = options.token ?? newToken();
   const hub = new EventHub({ maxBacklogBytes: 1 << 20, heartbeatMs: 15_000 });
-  let project: Project | null = null;
-  project = new Project(options.project, { maxPixels: options.maxPixels }, () => {
-    if (project) hub.publish({ type: 'project', project: project.info() });
-  });
+  // The project calls back only after it is made (its header check runs in the background).
+  const project: Project = new Project(options.project, { maxPixels: options.maxPixels }, () => hub.publish({ type: 'project', project: project.info() }));
   const runtime = new Runtime({ executor: 'workers' });
   const runs = new Runs(project, runtime, hub, options.log);
   const models = new RunModels(project.folder.cache('exports'), runtime, options.serveModel);
@@ -47,12 +46,12 @@ export async function startUi(given: Partial<UiOptions> = {}): Promise<UiServer>
     await forgetInspection(runs.logDir, id);
   };
   await runs.load();
-  const app = buildApp(options, token, project, hub);
-  app.register(async (scope) => runRoutes(scope, project!, runs, models, runtime));
+  const app = buildApp(options, token, project, hub, () => runs.list().filter((r) => r.status === 'running'));
+  app.register(async (scope) => runRoutes(scope, project, runs, models, runtime));
   const closeAll = async () => {
     await runs.close();
     await models.close();
-    project?.close();
+    project.close();
     hub.close();
     await runtime.close();
   };
@@ -77,7 +76,7 @@ export async function startUi(given: Partial<UiOptions> = {}): Promise<UiServer>
   };
 }
 
-function buildApp(options: UiOptions, token: string, project: Project, hub: EventHub): FastifyInstance {
+function buildApp(options: UiOptions, token: string, project: Project, hub: EventHub, running: () => RunInfo[]): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: options.maxFileBytes, forceCloseConnections: true });
   const limits = { maxFileBytes: options.maxFileBytes, maxFiles: options.maxFiles };
   // preservePath: the file names as sent, so a folder upload's relative path and a hostile `../` name are seen (and judged) here.
@@ -99,8 +98,7 @@ function buildApp(options: UiOptions, token: string, project: Project, hub: Even
   dataRoutes(app, project, limits);
   app.get('/api/events', (request, reply) => {
     reply.hijack();
-    hub.attach(reply.raw);
-    hub.publish({ type: 'project', project: project.info() });
+    hub.attach(reply.raw, [{ type: 'project', project: project.info() }, ...running().map((run) => ({ type: 'run' as const, run }))]);
   });
   return app;
 }

@@ -24,8 +24,7 @@ export class StepSeries {
     let kept = 0;
     for (let i = 0; i < this.points.length; i += 2) this.points[kept++] = this.points[i];
     this.points.length = kept;
+    // The points kept are the steps on the coarser grid; the steps to come are taken on it too.
     this.stride *= 2;
-    // The next step taken lands on the new, coarser grid.
-    this.seen = Math.ceil(this.seen / this.stride) * this.stride;
   }
 }

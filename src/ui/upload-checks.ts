@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { decodeImage, DecodeError, readImageSize } from '../data/decode.ts';
 import { IMG_EXTENSIONS } from '../data/datasets/image-folder.ts';
+import type { PixelBudget } from '../data/pixel-budget.ts';
 import { componentProblem, isImageName } from './names.ts';
 
 /**
@@ -24,17 +25,31 @@ export function uploadName(filename: string): { name: string } | { reason: strin
  * Why the bytes cannot be added as an image, or null: the pixel count is read from the header
  * and checked before the pixels are decoded, then the image is decoded once (within that limit)
  * so a file whose header is fine but whose data is not is refused now, not during training.
+ * Decodes of all uploads at once share `budget`, so parallel uploads of large photos hold a
+ * bounded number of decoded pixels.
  */
-export async function imageProblem(bytes: Uint8Array, maxPixels: number): Promise<string | null> {
-  if (bytes.length === 0) return 'an empty file';
+export async function imageProblem(bytes: Uint8Array, maxPixels: number, budget: PixelBudget): Promise<string | null> {
+  const size = await imageSize(bytes, maxPixels);
+  if ('problem' in size) return size.problem;
   try {
-    // Reading the header allocates nothing per pixel, so it runs without the decoder's limit and says how far over it is.
-    const { width, height } = await readImageSize(bytes, { maxPixels: Number.MAX_SAFE_INTEGER });
-    if (width * height > maxPixels) return `${width} x ${height} = ${width * height} pixels, more than the ${maxPixels} accepted`;
-    await decodeImage(bytes, { maxPixels });
+    await budget.use(size.pixels, () => decodeImage(bytes, { maxPixels }));
     return null;
   } catch (error) {
     if (error instanceof DecodeError) return `cannot be decoded: ${error.reason}`;
+    throw error;
+  }
+}
+
+/** The image's pixel count from its header, or why it is refused: not an image, or over `maxPixels`. */
+export async function imageSize(bytes: Uint8Array, maxPixels: number): Promise<{ pixels: number } | { problem: string; tooLarge?: true }> {
+  if (bytes.length === 0) return { problem: 'an empty file' };
+  try {
+    // Reading the header allocates nothing per pixel, so it runs without the decoder's limit and says how far over it is.
+    const { width, height } = await readImageSize(bytes, { maxPixels: Number.MAX_SAFE_INTEGER });
+    if (width * height > maxPixels) return { problem: `${width} x ${height} = ${width * height} pixels, more than the ${maxPixels} accepted`, tooLarge: true };
+    return { pixels: width * height };
+  } catch (error) {
+    if (error instanceof DecodeError) return { problem: `cannot be decoded: ${error.reason}` };
     throw error;
   }
 }
