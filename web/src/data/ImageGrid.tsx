@@ -55,11 +55,14 @@ export function ImageGrid({ cls, version, selected, onSelect }: Props) {
   }, []);
 
   const columns = Math.max(1, Math.floor(view.width / TILE));
+  // The row's spare width spread between the columns.
+  const cell = Math.max(TILE, view.width / columns);
   const rows = Math.ceil((total ?? 0) / columns);
   const firstRow = Math.max(0, Math.floor(view.top / TILE) - OVERSCAN);
   const lastRow = Math.min(Math.max(rows, 1) - 1, Math.ceil((view.top + view.height) / TILE) + OVERSCAN);
   const first = firstRow * columns;
-  const end = total === null ? PAGE : Math.min(total, (lastRow + 1) * columns);
+  // Until the first page answers, nothing is drawn; that page is asked for all the same.
+  const end = total === null ? 0 : Math.min(total, (lastRow + 1) * columns);
 
   useEffect(() => {
     for (let p = Math.floor(first / PAGE); p <= Math.floor(Math.max(first, end - 1) / PAGE); p++) {
@@ -95,7 +98,7 @@ export function ImageGrid({ cls, version, selected, onSelect }: Props) {
   const tiles = [];
   for (let i = first; i < end; i++) {
     const image = imageAt(i);
-    const style = { top: `${Math.floor(i / columns) * TILE}px`, left: `${(i % columns) * TILE}px` };
+    const style = { top: `${Math.floor(i / columns) * TILE}px`, left: `${Math.floor((i % columns) * cell + (cell - TILE) / 2)}px` };
     if (!image) {
       tiles.push(<div key={`empty-${i}`} class="tile empty" style={style} />);
       continue;

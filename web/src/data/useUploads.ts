@@ -31,12 +31,18 @@ function batches(files: NamedFile[]): NamedFile[][] {
  * dropped folder), with the progress and every refused file's reason.
  */
 export function useUploads(): { status: UploadStatus | null; send: (cls: string, files: NamedFile[]) => Promise<void> } {
-  const [status, setStatus] = useState<UploadStatus | null>(null);
+  const [status, setShown] = useState<UploadStatus | null>(null);
+  const latest = useRef<UploadStatus | null>(null);
+  const setStatus = (s: UploadStatus) => { latest.current = s; setShown(s); };
   const queue = useRef(Promise.resolve());
   const send = (cls: string, files: NamedFile[]) => {
     if (files.length === 0) return queue.current;
     queue.current = queue.current.then(async () => {
-      let s: UploadStatus = { cls, done: 0, total: files.length, added: 0, rejected: [], error: null };
+      // Uploads to the same class add up (webcam frames come in small groups), until another class is chosen.
+      const before = latest.current;
+      let s: UploadStatus = before && before.cls === cls && !before.error
+        ? { ...before, total: before.total + files.length }
+        : { cls, done: 0, total: files.length, added: 0, rejected: [], error: null };
       setStatus(s);
       for (const batch of batches(files)) {
         const form = new FormData();
