@@ -179,13 +179,29 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   await screenshot(page, 'train');
   lap(`run ${run.id} done (best ${run.bestAcc})`);
 
+  // A second, shorter run with a higher learning rate, set in the form, to compare with.
+  await page.getByTestId('setting-epochs').fill('5');
+  await page.getByTestId('setting-lr').fill('0.01');
+  await page.getByTestId('start-run').click();
+  let second: RunInfo | undefined;
+  for (const begun = Date.now(); Date.now() - begun < 120_000; await page.waitForTimeout(200)) {
+    second = ((await (await call('/api/runs')).json()) as RunInfo[]).find((r) => r.id !== run.id);
+    if (second && second.status !== 'running') break;
+  }
+  assert.equal(second?.status, 'done');
+  await page.locator(`[data-testid=run-progress][data-status=done]:has-text("${second.id}")`).waitFor();
+  const secondConfig = ((await (await call(`/api/runs/${second.id}`)).json()) as RunDetail).config;
+  assert.deepEqual([secondConfig.epochs, secondConfig.lr], [5, 0.01]);
   await page.getByTestId('nav-runs').click();
-  await page.getByTestId(`run-row-${run.id}`).getByTestId('compare-tick').check();
+  for (const id of [run.id, second.id]) await page.getByTestId(`run-row-${id}`).getByTestId('compare-tick').check();
   await page.getByTestId('compare-acc').waitFor();
+  await page.locator('[data-testid=run-compare] tr.differs').first().waitFor();
   await screenshot(page, 'runs', true);
+  lap(`second run ${second.id} done, compared`);
 
-  // Inspect: open a confusion-matrix cell of mistakes and relabel one as what the model saw.
+  // Inspect the first run: open a confusion-matrix cell of mistakes and relabel one as what the model saw.
   await page.getByTestId('nav-inspect').click();
+  await page.getByTestId('run-picker').selectOption(run.id);
   await page.getByTestId('confusion-matrix').waitFor({ timeout: 120_000 });
   lap('inspection shown');
   const wrongCell = (await page.locator('[data-testid^=cell-]').evaluateAll((cells) => cells
@@ -279,9 +295,13 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   assert.equal(await page.getByTestId('class-ants').getAttribute('data-count'), String(ants.length + mislabeled.length - (fromClass === 'ants' ? 1 : -1)));
   await page.getByTestId('nav-export').click();
   await page.getByTestId('download-onnx').waitFor();
+  assert.equal(await page.getByTestId('run-picker').inputValue(), run.id, 'the run picked stays picked');
+  // The Train page shows the last run, the Runs page still compares both.
   await page.getByTestId('nav-train').click();
-  await attribute(page, '[data-testid=run-progress]', 'data-status', (v) => v === 'done');
-  await attribute(page, '[data-testid=chart-epoch-acc]', 'data-points', (v) => v === String(run.history.length));
+  await page.locator(`[data-testid=run-progress][data-status=done]:has-text("${second.id}")`).waitFor();
+  await attribute(page, '[data-testid=chart-epoch-acc]', 'data-points', (v) => v === String(secondConfig.epochs));
+  await page.getByTestId('nav-runs').click();
+  await attribute(page, '[data-testid=compare-acc]', 'data-points', (v) => v === String(run.history.length));
   await page.getByTestId('nav-inspect').click();
   await page.getByTestId(wrongCell.id).click();
   await page.locator(`[data-testid=cell-image][data-id="${toClass}/${name}"]`).getByTestId('moved-note').waitFor();
