@@ -12,7 +12,7 @@ import { useSelectedRun } from './useSelectedRun.ts';
 export function App() {
   const page = usePage();
   const [state, setRuns] = useAppState();
-  const trained = state.runs.filter((r) => r.status === 'done' || r.status === 'stopped' && r.bestAcc !== null);
+  const trained = state.runs.filter((r) => r.status === 'done' || (r.status === 'stopped' && r.bestAcc !== null));
   const [selected, select] = useSelectedRun(trained);
   const running = state.runs.some((r) => r.status === 'running');
   if (!state.project) {
