@@ -1,7 +1,7 @@
 // graft ui in headless Chromium, walked as a new user would: an empty project; two classes filled
 // by uploading the sample images and by webcam frames from Chromium's fake camera; a training run
-// with the form's defaults while the curves update; a confusion-matrix cell opened and a mistake
-// relabelled; a test image that must get what the predict job gives; an ONNX export checked with
+// with the form's defaults while the curves update, and a second one to compare; a confusion-matrix cell opened, a mistake
+// relabelled and another deleted; a test image that must get what the predict job gives; an ONNX export checked with
 // onnxruntime-node; a reload that finds everything as it was. No console errors, no failed requests.
 // Screenshots go to test/output/ui/ (and, with GRAFT_UI_DOCS=1, the README's to docs/ui/).
 import { test } from 'node:test';
@@ -221,7 +221,14 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   assert.equal(existsSync(path.join(server.project, 'data', mistakeId)), false);
   const nowIn = (await (await call(`/api/images?class=${toClass}&limit=500`)).json() as ImagePage).images.map((i) => i.id);
   assert.ok(nowIn.includes(`${toClass}/${name}`), `${mistakeId} relabelled as ${toClass}`);
-  lap(`${mistakeId} relabelled as ${toClass}`);
+  // And another of the most confidently wrong deleted with one click.
+  const others = page.getByTestId('confidently-wrong').locator(`[data-testid=wrong-image]:not([data-id="${toClass}/${name}"])`);
+  assert.ok(await others.count() > 0, 'more than one mistake to review');
+  const deletedId = (await others.first().getAttribute('data-id'))!;
+  await others.first().getByTestId('delete-image').click();
+  await page.locator(`[data-testid=wrong-image][data-id="${deletedId}"] .gone`).waitFor();
+  assert.equal(existsSync(path.join(server.project, 'data', deletedId)), false);
+  lap(`${mistakeId} relabelled as ${toClass}, ${deletedId} deleted`);
 
   // Test: an image the run has not seen, against the predict job on the run's model folder.
   const testImage = images('val', 'bees')[0];
@@ -290,9 +297,10 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   await page.reload();
   reloading = false;
   await page.getByTestId('class-all').click();
-  const total = ants.length + mislabeled.length + bees.length + taken - 1;
+  const total = ants.length + mislabeled.length + bees.length + taken - 2;
   await attribute(page, '[data-testid=image-grid]', 'data-total', (v) => v === String(total));
-  assert.equal(await page.getByTestId('class-ants').getAttribute('data-count'), String(ants.length + mislabeled.length - (fromClass === 'ants' ? 1 : -1)));
+  const antsNow = ants.length + mislabeled.length + (fromClass === 'ants' ? -1 : 1) - (deletedId.startsWith('ants/') ? 1 : 0);
+  assert.equal(await page.getByTestId('class-ants').getAttribute('data-count'), String(antsNow));
   await page.getByTestId('nav-export').click();
   await page.getByTestId('download-onnx').waitFor();
   assert.equal(await page.getByTestId('run-picker').inputValue(), run.id, 'the run picked stays picked');
@@ -305,6 +313,7 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   await page.getByTestId('nav-inspect').click();
   await page.getByTestId(wrongCell.id).click();
   await page.locator(`[data-testid=cell-image][data-id="${toClass}/${name}"]`).getByTestId('moved-note').waitFor();
+  await page.locator(`[data-testid=wrong-image][data-id="${deletedId}"] .gone`).waitFor();
   lap('reloaded');
 
   assert.deepEqual(problems, []);

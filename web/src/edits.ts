@@ -1,12 +1,12 @@
+/**
+ * The images this browser moved or deleted: old id -> new id, or null when deleted. A run's
+ * inspection is a snapshot of the data it was trained on; with these its lists show where each
+ * image is now, and which are gone, across reloads (the server's inspection stays as it was).
+ */
 const KEY = 'graft-ui:edits';
 /** Old edits are dropped first once there are this many. */
 const MAX = 5000;
 
-/**
- * The images this browser moved or deleted: old id -> new id, or null when deleted. A run's
- * inspection is a snapshot of the data it was trained on; with these its lists show where
- * each image is now (and leave deleted ones out) across reloads.
- */
 function read(): Record<string, string | null> {
   try {
     return JSON.parse(localStorage.getItem(KEY) ?? '{}') as Record<string, string | null>;

@@ -46,7 +46,7 @@ export function InspectPage({ picker, project }: { picker: Picker; project: Proj
   /** An image of the inspection as it is now, with relabel and delete, or a note that it was moved or deleted. */
   const reviewed = (original: string, caption: string, suggest: string | null, testid: string) => {
     const id = now(original);
-    if (id === null) return <ReviewImage key={original} id={original} testid={testid} actions={<em>deleted</em>}>{caption}</ReviewImage>;
+    if (id === null) return <ReviewImage key={original} id={original} gone testid={testid}>{caption}</ReviewImage>;
     const moved = id !== original;
     const cls = classOf(id, project.layout);
     return (
