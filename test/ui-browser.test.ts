@@ -1,8 +1,9 @@
 // graft ui in headless Chromium, walked as a new user would: an empty project; two classes filled
 // by uploading the sample images and by webcam frames from Chromium's fake camera; a training run
-// with the form's defaults while the curves update, and a second one to compare; a confusion-matrix cell opened, a mistake
-// relabelled and another deleted; a test image that must get what the predict job gives; an ONNX export checked with
-// onnxruntime-node; a reload that finds everything as it was. No console errors, no failed requests.
+// with the form's defaults while the curves update, and a second one to compare; a confusion-matrix
+// cell opened, a mistake relabelled and another deleted; a test image that must get what the predict
+// job gives; an ONNX export checked with onnxruntime-node; a reload that finds everything as it was.
+// No console errors, no failed requests. Then a 20,000-image project's data page, opened and scrolled.
 // Screenshots go to test/output/ui/ (and, with GRAFT_UI_DOCS=1, the README's to docs/ui/).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
