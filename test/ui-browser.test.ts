@@ -7,7 +7,7 @@
 // Screenshots go to test/output/ui/ (and, with GRAFT_UI_DOCS=1, the README's to docs/ui/).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -323,7 +323,10 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
 
 test('graft ui in Chromium: a 20,000-image project opens fast and loads only the thumbnails in view', { skip: browserSkip, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'graft-ui-many-'));
-  const total = await manyImages(path.join(dir, 'project', 'data'), 10, 2000);
+  const made = await manyImages(path.join(dir, 'project', 'data'), 10, 2000);
+  // One file among them that is not an image: listed by name with its reason, drawn without a thumbnail.
+  writeFileSync(path.join(dir, 'project', 'data', 'class-0', 'broken.jpg'), 'not a JPEG');
+  const total = made + 1;
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const ui = await startUi({ project: path.join(dir, 'project'), port: 0, log: () => {} });
@@ -348,12 +351,20 @@ test('graft ui in Chromium: a 20,000-image project opens fast and loads only the
     return performance.now() - begun;
   };
 
+  // The server reads every file's header in the background; the page opens once it has found the broken one.
+  for (const begun = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
+    const project = await (await fetch(`${ui.origin}/api/project`, { headers: { authorization: `Bearer ${ui.token}` } })).json() as { bad: { id: string }[] };
+    if (project.bad.some((b) => b.id === 'class-0/broken.jpg')) break;
+    assert.ok(Date.now() - begun < 60_000, 'the broken file is found');
+  }
   const opened = performance.now();
   await page.goto(ui.url);
   await attribute(page, '[data-testid=image-grid]', 'data-total', (v) => v === String(total));
   await shownIn('class-0/img-00000.jpg');
   const openMs = performance.now() - opened;
   const tilesInDom = await page.getByTestId('tile').count();
+  await page.locator('[data-testid=tile][data-id="class-0/broken.jpg"]').getByTestId('tile-bad').waitFor();
+  assert.match((await page.getByTestId('bad-files').textContent())!, /class-0\/broken\.jpg: \S/);
   t.diagnostic(`${total} images: the data page showed its first thumbnail ${openMs.toFixed(0)} ms after it was asked for; ${tilesInDom} tiles in the DOM, ${thumbs.size} thumbnails asked for`);
   assert.ok(openMs < 5000, `${openMs} ms`);
   assert.ok(tilesInDom < 200, `${tilesInDom} tiles`);

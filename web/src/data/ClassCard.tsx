@@ -7,6 +7,8 @@ import { droppedFiles, type NamedFile } from './files.ts';
 
 interface Props {
   info: ClassInfo;
+  /** Ids of files that cannot be used: no thumbnail is asked for them. */
+  bad: Map<string, string>;
   selected: boolean;
   onSelect: () => void;
   onDrop: (files: NamedFile[]) => void;
@@ -14,7 +16,7 @@ interface Props {
 }
 
 /** A class: its count and sample thumbnails; click to show its images, drop files onto it to add them. */
-export function ClassCard({ info, selected, onSelect, onDrop, onError }: Props) {
+export function ClassCard({ info, bad, selected, onSelect, onDrop, onError }: Props) {
   const [editing, setEditing] = useState<'rename' | 'delete' | null>(null);
   const [name, setName] = useState(info.name);
   const [over, setOver] = useState(false);
@@ -43,7 +45,7 @@ export function ClassCard({ info, selected, onSelect, onDrop, onError }: Props) 
       }}
     >
       <div class="samples">
-        {info.samples.map((id) => <img key={id} src={thumbUrl(id)} alt="" loading="lazy" />)}
+        {info.samples.filter((id) => !bad.has(id)).map((id) => <img key={id} src={thumbUrl(id)} alt="" loading="lazy" />)}
         {info.samples.length === 0 ? <span class="muted">drop images here</span> : null}
       </div>
       {editing === 'rename' ? (

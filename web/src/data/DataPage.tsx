@@ -40,6 +40,7 @@ export function DataPage({ project }: { project: Project }) {
     return next;
   });
   const selectedIds = useMemo(() => [...selected], [selected]);
+  const bad = useMemo(() => new Map(project.bad.map((b) => [b.id, b.reason])), [project.bad]);
 
   return (
     <div class="data-page">
@@ -54,14 +55,14 @@ export function DataPage({ project }: { project: Project }) {
           <div class="card-title"><strong>All images</strong> <span class="muted">{count(project.images, 'image')}</span></div>
         </div>
         {project.classes.map((c) => (
-          <ClassCard key={c.name} info={c} selected={c.name === cls} onSelect={() => choose(c.name)}
+          <ClassCard key={c.name} info={c} bad={bad} selected={c.name === cls} onSelect={() => choose(c.name)}
             onDrop={(files) => void uploads.send(c.name, files)} onError={setError} />
         ))}
       </div>
       <Uploader cls={cls} status={uploads.status} onFiles={onFiles} webcam={webcam} onWebcam={setWebcam} />
       {webcam && cls ? <Webcam cls={cls} onFrames={onFiles} /> : null}
       <SelectionBar ids={selectedIds} classes={names} onDone={() => setSelected(new Set())} onError={setError} />
-      <ImageGrid cls={cls} version={version} selected={selected} onSelect={onSelect} />
+      <ImageGrid cls={cls} version={version} selected={selected} bad={bad} onSelect={onSelect} />
       <BadFiles bad={project.bad} />
     </div>
   );

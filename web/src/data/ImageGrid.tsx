@@ -13,6 +13,8 @@ interface Props {
   /** Changes whenever the project's images change: the pages are fetched again. */
   version: number;
   selected: Set<string>;
+  /** Files that cannot be used, by id, with the reason: drawn as such, their thumbnails not asked for. */
+  bad: Map<string, string>;
   onSelect: (ids: string[], mode: 'toggle' | 'add') => void;
 }
 
@@ -23,7 +25,7 @@ interface CachedPage { version: number; images: ImageInfo[] }
  * in the DOM, their pages of ids fetched as they come into view, their thumbnails loaded by the
  * browser as the tiles appear. A project of 20,000 images keeps a few dozen tiles alive.
  */
-export function ImageGrid({ cls, version, selected, onSelect }: Props) {
+export function ImageGrid({ cls, version, selected, bad, onSelect }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: 480, width: 960 });
   const [total, setTotal] = useState<number | null>(null);
@@ -106,9 +108,11 @@ export function ImageGrid({ cls, version, selected, onSelect }: Props) {
     tiles.push(
       <button
         type="button" key={image.id} class={`tile${selected.has(image.id) ? ' selected' : ''}`} style={style}
-        title={image.id} data-testid="tile" data-id={image.id} onClick={(e) => click(i, image, e)}
+        title={bad.has(image.id) ? `${image.id}: ${bad.get(image.id)}` : image.id} data-testid="tile" data-id={image.id} onClick={(e) => click(i, image, e)}
       >
-        <img src={thumbUrl(image.id)} alt="" loading="lazy" width={104} height={104} />
+        {bad.has(image.id)
+          ? <span class="tile-bad" data-testid="tile-bad">{bad.get(image.id)}</span>
+          : <img src={thumbUrl(image.id)} alt="" loading="lazy" width={104} height={104} />}
         {cls === null ? <span class="tile-label">{image.class}</span> : null}
       </button>,
     );
