@@ -113,7 +113,7 @@ export function ImageGrid({ cls, version, selected, bad, onSelect }: Props) {
         {bad.has(image.id)
           ? <span class="tile-bad" data-testid="tile-bad">{bad.get(image.id)}</span>
           : <img src={thumbUrl(image.id)} alt="" loading="lazy" width={104} height={104} />}
-        {cls === null ? <span class="tile-label">{image.class}</span> : null}
+        {cls === null || image.split ? <span class="tile-label">{[image.split, cls === null ? image.class : null].filter(Boolean).join(' · ')}</span> : null}
       </button>,
     );
   }
