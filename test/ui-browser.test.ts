@@ -110,6 +110,18 @@ test('graft ui in Chromium: collect, label, train, inspect, test, export, reload
   await screenshot(page, 'data-empty');
   lap('empty project shown');
 
+  // A class added, renamed and deleted again.
+  await page.getByTestId('new-class-name').fill('wasps');
+  await page.getByTestId('add-class').click();
+  await page.getByTestId('class-wasps').getByTestId('rename-class').click();
+  await page.getByTestId('class-wasps').getByTestId('rename-input').fill('hornets');
+  await page.getByTestId('class-wasps').getByTestId('rename-save').click();
+  await page.getByTestId('class-hornets').getByTestId('delete-class').click();
+  await page.getByTestId('class-hornets').getByTestId('delete-class-confirm').click();
+  await page.getByTestId('class-hornets').waitFor({ state: 'detached' });
+  assert.equal(await page.locator('[data-testid^=class-]:not([data-testid=class-all]):not([data-testid=class-count])').count(), 0);
+  assert.deepEqual(readdirSync(path.join(server.project, 'data')), []);
+
   // Class "ants": the sample's ants, and ten of its bees on purpose, mistakes to find later.
   const ants = images('train', 'ants');
   const mislabeled = images('train', 'bees').slice(0, 10);

@@ -1,3 +1,4 @@
+import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ImagePrediction, Inspection, Project } from '../../../src/ui/api.ts';
 import { api } from '../api.ts';
@@ -77,7 +78,7 @@ interface SectionsProps {
   x: Inspection;
   cell: [number, number] | null;
   setCell: (c: [number, number]) => void;
-  reviewed: (id: string, caption: string, suggest: string | null, testid: string) => preact.JSX.Element;
+  reviewed: (id: string, caption: string, suggest: string | null, testid: string) => JSX.Element;
   caption: (p: ImagePrediction) => string;
 }
 
