@@ -7,10 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { F, models, nn, tensor, type Tensor } from '../src/index.ts';
-import { zeroGrad } from '../src/runtime/index.ts';
 import { GoogLeNet } from '../src/models/googlenet.ts';
 import { deterministicInput, deterministicStateDict } from './support/deterministic.ts';
-import { assertSummary, loadGradGolden, RTOL, summarize } from './support/grad-golden.ts';
+import { assertTrainStep, loadGradGolden } from './support/grad-golden.ts';
 import { keysOf } from './support/zoo-golden.ts';
 
 const AUX_WEIGHT = 0.3;
@@ -48,27 +47,6 @@ for (const arch of FAMILIES) {
     for (const sub of m.modules()) if (sub instanceof nn.Dropout) sub.training = false;
     const x = tensor(deterministicInput(golden.input_shape), golden.input_shape);
     const r = tensor(deterministicInput([golden.input_shape[0], 1000], golden.loss_seed), [golden.input_shape[0], 1000]);
-    const params = new Map(m.namedParameters());
-    assert.deepEqual([...params.keys()].sort(), Object.keys(golden.grads).sort(), `${arch}: parameter names`);
-    zeroGrad(params.values());
-    const loss = lossOf(m, x, r);
-    await loss.backward();
-    const l = await loss.item();
-    const lossTol = Math.max(RTOL * Math.max(1, Math.abs(golden.losses[0])), 3 * Math.abs(golden.float32.losses[0] - golden.losses[0]));
-    assert.ok(Math.abs(l - golden.losses[0]) <= lossTol, `${arch} loss: graft ${l}, PyTorch ${golden.losses[0]}`);
-    const floor = 1e-6 * Math.max(...Object.values(golden.grads).map((g) => g.max_abs));
-    for (const [name, p] of params) {
-      assert.ok(p.grad, `${arch}: ${name} has no gradient`);
-      assertSummary(summarize(p.grad.value as Float32Array), golden.grads[name], golden.float32.grads[name], `${arch} grad of ${name}`, floor);
-    }
-    for (const [name, sub] of m.namedModules()) {
-      if (!(sub instanceof nn.BatchNorm2d)) continue;
-      const want = golden.bn_after_steps[name];
-      const want32 = golden.float32.bn_after_steps[name];
-      assert.ok(want, `${arch}: no golden for batch norm ${name}`);
-      assertSummary(summarize(sub.running_mean.value as Float32Array), want.running_mean, want32.running_mean, `${arch} ${name}.running_mean`);
-      assertSummary(summarize(sub.running_var.value as Float32Array), want.running_var, want32.running_var, `${arch} ${name}.running_var`);
-      assert.equal(Number((sub.num_batches_tracked.value as BigInt64Array)[0]), want.num_batches_tracked, `${arch} ${name}.num_batches_tracked`);
-    }
+    await assertTrainStep(arch, m, golden, () => lossOf(m, x, r));
   });
 }

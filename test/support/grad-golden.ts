@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 
+import { nn, type Tensor } from '../../src/index.ts';
+import { zeroGrad } from '../../src/runtime/index.ts';
+
 export interface Summary { sum: number; sum_abs: number; sum_sq: number; max_abs: number; first: number[] }
 export interface Run {
   losses: number[];
@@ -48,5 +51,34 @@ export function assertSummary(got: Summary, want: Summary, f32: Summary, what: s
   for (const [label, a, b, b32, scale] of quantities) {
     const tol = Math.max(rtol * scale, label === 'sum of squares' ? floor * floor : floor);
     assert.ok(Math.abs(a - b) <= tol, `${what} ${label}: graft ${a}, PyTorch ${b} (float32 PyTorch ${b32}, tolerance ${tol.toExponential(2)})`);
+  }
+}
+
+/**
+ * One train-mode step of `m` (its weights and mode set by the caller) against `golden`: the loss
+ * `lossOf` computes, every parameter's gradient, and every batch norm's running statistics.
+ */
+export async function assertTrainStep(arch: string, m: nn.Module, golden: ModelGradGolden, lossOf: () => Tensor): Promise<void> {
+  const params = new Map(m.namedParameters());
+  assert.deepEqual([...params.keys()].sort(), Object.keys(golden.grads).sort(), `${arch}: parameter names`);
+  zeroGrad(params.values());
+  const loss = lossOf();
+  await loss.backward();
+  const l = await loss.item();
+  const lossTol = Math.max(RTOL * Math.max(1, Math.abs(golden.losses[0])), 3 * Math.abs(golden.float32.losses[0] - golden.losses[0]));
+  assert.ok(Math.abs(l - golden.losses[0]) <= lossTol, `${arch} loss: graft ${l}, PyTorch ${golden.losses[0]}`);
+  const floor = 1e-6 * Math.max(...Object.values(golden.grads).map((g) => g.max_abs));
+  for (const [name, p] of params) {
+    assert.ok(p.grad, `${arch}: ${name} has no gradient`);
+    assertSummary(summarize(p.grad.value as Float32Array), golden.grads[name], golden.float32.grads[name], `${arch} grad of ${name}`, floor);
+  }
+  for (const [name, sub] of m.namedModules()) {
+    if (!(sub instanceof nn.BatchNorm2d)) continue;
+    const want = golden.bn_after_steps[name];
+    const want32 = golden.float32.bn_after_steps[name];
+    assert.ok(want, `${arch}: no golden for batch norm ${name}`);
+    assertSummary(summarize(sub.running_mean.value as Float32Array), want.running_mean, want32.running_mean, `${arch} ${name}.running_mean`);
+    assertSummary(summarize(sub.running_var.value as Float32Array), want.running_var, want32.running_var, `${arch} ${name}.running_var`);
+    assert.equal(Number((sub.num_batches_tracked.value as BigInt64Array)[0]), want.num_batches_tracked, `${arch} ${name}.num_batches_tracked`);
   }
 }
