@@ -2,9 +2,11 @@
  * End-to-end checks on the reference data beside the repository (../shared), against PyTorch run
  * in the same session: the mission's recipe on hymenoptera with MobileNetV2 in frozen and finetune
  * modes, the feature-cache speed-up, peak memory on a dataset 10x larger, and an interrupted run
- * resumed after SIGKILL. Prints one JSON object per check; `--only name,name` picks checks,
- * `--no-pytorch` skips the reference runs.
- * usage: npm run e2e [-- --only frozen,cache,finetune,memory,resume,backbones]
+ * resumed after SIGKILL; efficientnet_b0 and convnext_tiny from random weights, frozen and
+ * finetune, on the whole bundled hymenoptera-mini at 224 (npm test trains them on a few of its
+ * images). Prints one JSON object per check; `--only name,name` picks checks, `--no-pytorch`
+ * skips the reference runs.
+ * usage: npm run e2e [-- --only frozen,cache,finetune,memory,resume,backbones,families]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -17,12 +19,12 @@ const shared = resolve(root, '..', 'shared');
 const data = join(shared, 'data', 'hymenoptera');
 const weights = join(shared, 'weights', 'mobilenet_v2_imagenet.pth');
 const args = process.argv.slice(2);
-const only = new Set((args.find((a) => a.startsWith('--only='))?.slice(7) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : 'frozen,cache,finetune,memory,resume,backbones')).split(','));
+const only = new Set((args.find((a) => a.startsWith('--only='))?.slice(7) ?? (args.includes('--only') ? args[args.indexOf('--only') + 1] : 'frozen,cache,finetune,memory,resume,backbones,families')).split(','));
 const withPytorch = !args.includes('--no-pytorch') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const work = join(tmpdir(), `graft-e2e-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
-if (!existsSync(data)) {
+if (!existsSync(data) && [...only].some((c) => c !== 'families')) {
   console.error(`The end-to-end checks need the reference data at ${data}`);
   process.exit(2);
 }
@@ -120,6 +122,19 @@ if (only.has('backbones')) {
   report({ check: 'int8 ONNX MobileNetV2 backbone, frozen', graft_best_val_acc: onnx.result.best_val_acc, wall_s: +onnx.wall.toFixed(1), target: 'acc >= 0.92' });
   const tm = graftTrain(data, ['--model', `tfjs:${join(shared, 'weights', 'teachable-machine-mobilenetv2-0.35', 'model.json')}`, ...common, '--cache-dir', join(work, 'cache-tfjs')], join(work, 'tfjs'));
   report({ check: 'Teachable Machine backbone, frozen', graft_best_val_acc: tm.result.best_val_acc, wall_s: +tm.wall.toFixed(1), target: 'acc >= 0.88' });
+}
+
+if (only.has('families')) {
+  // The zoo's new families without downloads: random weights, so accuracy is not the point;
+  // that both modes run through the whole sample at full size, and how long they take, is.
+  const sample = join(root, 'assets', 'sample-data', 'hymenoptera-mini');
+  for (const model of ['efficientnet_b0', 'convnext_tiny']) {
+    for (const mode of ['frozen', 'finetune']) {
+      const g = graftTrain(sample, ['--model', model, '--weights', 'none', '--mode', mode, '--epochs', '1', '--batch-size', '8', '--views', '1', '--no-cache', '--seed', '0'], join(work, `${model}-${mode}`));
+      report({ check: `${model} ${mode}, random weights, hymenoptera-mini`, train_images: g.result.train_images, val_images: g.result.val_images,
+        best_val_loss: g.result.best_val_loss, wall_s: +g.wall.toFixed(1), peak_rss_mb: g.rssMb, target: 'finishes, finite loss' });
+    }
+  }
 }
 
 rmSync(work, { recursive: true, force: true });

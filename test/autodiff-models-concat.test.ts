@@ -2,15 +2,15 @@
 // scripts/make_grad_goldens.py, float64): train mode (batch norm on batch statistics, dropout
 // off on both sides), batch 2, the smallest input each takes, loss sum(logits * r); GoogLeNet's
 // adds its auxiliary classifiers with weight 0.3. Every parameter's gradient, the loss, and every
-// batch norm's running statistics after the step.
+// batch norm's running statistics after the step. Where a network amplifies rounding, its golden's
+// perturbed float64 runs widen the tolerance (test/support/grad-golden.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { F, models, nn, tensor, type Tensor } from '../src/index.ts';
-import { zeroGrad } from '../src/runtime/index.ts';
 import { GoogLeNet } from '../src/models/googlenet.ts';
 import { deterministicInput, deterministicStateDict } from './support/deterministic.ts';
-import { assertSummary, loadGradGolden, RTOL, summarize } from './support/grad-golden.ts';
+import { assertTrainStep, loadGradGolden } from './support/grad-golden.ts';
 import { keysOf } from './support/zoo-golden.ts';
 
 const AUX_WEIGHT = 0.3;
@@ -26,16 +26,18 @@ function lossOf(m: nn.Module & { forward(x: Tensor): Tensor }, x: Tensor, r: Ten
 }
 
 /**
- * Open: GoogLeNet's loss and its auxiliary heads' gradients match PyTorch to 1e-7, but the
- * backbone's gradients are 4e-4 (relative, sum of squares) from PyTorch's, where PyTorch's own
- * float32 run is 2e-5 away: not yet explained (max-pool ties after ReLU are the first suspect).
- * Inception v3's loss matches, but a few batch-norm bias gradients in Mixed_5c are past the
- * tolerance, where PyTorch's own float32 run is already 2% from float64: ill-conditioned at this
- * input size, or a gap of the same kind as GoogLeNet's.
+ * Open: Inception v3 at this size (139, batch 2) is ill-conditioned with deterministic weights in
+ * train mode: its gradients are decided by rounding. float64 runs on inputs moved by a relative
+ * 1e-7 (the golden's perturbed runs) scatter by a median 0.6% of each tensor's scale, graft's own
+ * float32 values move by up to 2% of it between two such inputs or between its two convolution
+ * layouts (Mixed_5b.branch_pool.bn.bias[6]: 4.9 to 6.6, float64 6.5, PyTorch float32 6.7),
+ * and a tolerance wide enough for that misses a 1% error in the average-pool gradient. Batch 4
+ * and 8 at 139 are no better-conditioned. The family's gradient rules are held by the test with
+ * batch norm frozen below. GoogLeNet has the same amplification, milder: its golden's perturbed
+ * runs (1e-6) set its tolerance, which still catches a 1% error in the max-pool gradient.
  */
 const OPEN: Partial<Record<(typeof FAMILIES)[number], string>> = {
-  googlenet: 'backbone gradients 4e-4 from PyTorch (auxiliary heads and loss match)',
-  inception_v3: 'loss matches; some batch-norm bias gradients of Mixed_5c are 3.8x PyTorch float32 noise from float64',
+  inception_v3: 'ill-conditioned at 139 with batch 2: graft float32 scatters by up to 2% under a 1e-7 input perturbation',
 };
 
 for (const arch of FAMILIES) {
@@ -48,27 +50,23 @@ for (const arch of FAMILIES) {
     for (const sub of m.modules()) if (sub instanceof nn.Dropout) sub.training = false;
     const x = tensor(deterministicInput(golden.input_shape), golden.input_shape);
     const r = tensor(deterministicInput([golden.input_shape[0], 1000], golden.loss_seed), [golden.input_shape[0], 1000]);
-    const params = new Map(m.namedParameters());
-    assert.deepEqual([...params.keys()].sort(), Object.keys(golden.grads).sort(), `${arch}: parameter names`);
-    zeroGrad(params.values());
-    const loss = lossOf(m, x, r);
-    await loss.backward();
-    const l = await loss.item();
-    const lossTol = Math.max(RTOL * Math.max(1, Math.abs(golden.losses[0])), 3 * Math.abs(golden.float32.losses[0] - golden.losses[0]));
-    assert.ok(Math.abs(l - golden.losses[0]) <= lossTol, `${arch} loss: graft ${l}, PyTorch ${golden.losses[0]}`);
-    const floor = 1e-6 * Math.max(...Object.values(golden.grads).map((g) => g.max_abs));
-    for (const [name, p] of params) {
-      assert.ok(p.grad, `${arch}: ${name} has no gradient`);
-      assertSummary(summarize(p.grad.value as Float32Array), golden.grads[name], golden.float32.grads[name], `${arch} grad of ${name}`, floor);
-    }
-    for (const [name, sub] of m.namedModules()) {
-      if (!(sub instanceof nn.BatchNorm2d)) continue;
-      const want = golden.bn_after_steps[name];
-      const want32 = golden.float32.bn_after_steps[name];
-      assert.ok(want, `${arch}: no golden for batch norm ${name}`);
-      assertSummary(summarize(sub.running_mean.value as Float32Array), want.running_mean, want32.running_mean, `${arch} ${name}.running_mean`);
-      assertSummary(summarize(sub.running_var.value as Float32Array), want.running_var, want32.running_var, `${arch} ${name}.running_var`);
-      assert.equal(Number((sub.num_batches_tracked.value as BigInt64Array)[0]), want.num_batches_tracked, `${arch} ${name}.num_batches_tracked`);
-    }
+    await assertTrainStep(arch, m, golden, () => lossOf(m, x, r));
   });
 }
+
+// Inception v3 with every batch norm in inference mode (running statistics, as a frozen backbone
+// trains), on its smallest input: without the batch coupling its gradients no longer hang on
+// rounding, so its own rules (the 1x7 and 7x1 convolutions, average pooling with padding
+// counted, the concatenations) are held to the usual tolerance, except below one ReLU input in
+// the stem that lies within float32's rounding of zero (the golden's perturbed runs cover it).
+// It fails on a 1% error in the average-pool gradient.
+test('inception_v3 with batch norm frozen: every parameter\'s gradient and the loss of a train-mode step match PyTorch', async () => {
+  const golden = loadGradGolden('inception_v3-frozen-bn');
+  const m = new (await import('../src/models/inception.ts')).Inception3({ auxLogits: false });
+  m.loadStateDict(deterministicStateDict(keysOf(m.stateDict())));
+  m.train();
+  for (const sub of m.modules()) if (sub instanceof nn.Dropout || sub instanceof nn.BatchNorm2d) sub.training = false;
+  const x = tensor(deterministicInput(golden.input_shape), golden.input_shape);
+  const r = tensor(deterministicInput([golden.input_shape[0], 1000], golden.loss_seed), [golden.input_shape[0], 1000]);
+  await assertTrainStep('inception_v3 (batch norm frozen)', m, golden, () => lossOf(m, x, r));
+});
