@@ -24,6 +24,9 @@ values for float32 (as mobilenet_v2's do): 96 for GoogLeNet, 139 for Inception v
 with aux_logits=False since its auxiliary classifier needs 299). GoogLeNet's loss adds its
 two auxiliary classifiers' sum(aux * r) with weight 0.3, as torchvision's reference recipe does.
 
+vit_b_16.json: the same with one step, batch 2, built with image_size=32 for a 32 input (4 patches
+and the class token), every parameter's gradient (no batch norm).
+
 Regenerate from the repository root (needs torch and torchvision 0.14):
 
     python3 scripts/make_grad_goldens.py                     # ops.json and every model
@@ -161,6 +164,22 @@ OPS = {
                       lambda x, w, b: F.layer_norm(x.permute(0, 2, 3, 1), [4], w, b, 1e-6).permute(0, 3, 1, 2)),
     "linear_4d": ([inp([2, 3, 2, 5], 109), inp([4, 5], 110), inp([4], 111)], F.linear),
     "layer_scale": ([inp([2, 3, 2, 2], 112), inp([3, 1, 1], 113)], lambda x, s: s * x),
+    # The vision transformers' parts: tanh GELU (timm), batched products of rank 3 and 4 with
+    # broadcasting, softmax over the last axis of attention scores, scaled dot-product attention
+    # (PyTorch's own), and nn.MultiheadAttention's self-attention from its packed weights (scaled
+    # as trained weights are, so the softmax is not saturated and finite differences stay meaningful).
+    "tanh": ([inp([3, 5], 114)], torch.tanh),
+    "gelu_tanh": ([inp([3, 5], 115, 3)], lambda x: F.gelu(x, approximate="tanh")),
+    "matmul_batched_4d": ([inp([2, 3, 4, 5], 116), inp([2, 3, 5, 2], 117)], torch.matmul),
+    "matmul_broadcast_4d_3d": ([inp([2, 1, 4, 5], 118), inp([3, 5, 2], 119)], torch.matmul),
+    "matmul_batched_3d": ([inp([2, 4, 5], 120), inp([2, 5, 3], 121)], torch.matmul),
+    "softmax_last_4d": ([inp([2, 2, 3, 5], 122, 3)], lambda x: torch.softmax(x, -1)),
+    "scaled_dot_product_attention": ([inp([2, 2, 3, 4], 123), inp([2, 2, 5, 4], 124), inp([2, 2, 5, 3], 125)],
+                                     lambda q, k, v: F._scaled_dot_product_attention(q, k, v, None, 0.0, False, False)[0]),
+    "multi_head_self_attention": ([inp([2, 3, 8], 126), inp([24, 8], 127, 0.35), inp([24], 128), inp([8, 8], 129, 0.35), inp([8], 130)],
+                                  lambda x, wi, bi, wo, bo: F.multi_head_attention_forward(
+                                      x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), 8, 2, wi, bi, None, None, False,
+                                      0.0, wo, bo, training=False, need_weights=False)[0].transpose(0, 1)),
 }
 
 
@@ -173,6 +192,8 @@ MODELS = [
     ("alexnet", [2, 3, 64, 64], 1), ("densenet121", [2, 3, 64, 64], 1), ("googlenet", [2, 3, 96, 96], 1),
     ("inception_v3", [2, 3, 139, 139], 1), ("squeezenet1_1", [2, 3, 64, 64], 1),
     ("convnext_tiny", [2, 3, 32, 32], 3), ("efficientnet_b0", [4, 3, 64, 64], 3), ("efficientnet_v2_s", [4, 3, 96, 96], 3),
+    # a vision transformer, built for its small input (image_size in BUILD_ARGS): 2 x 2 patches and the class token
+    ("vit_b_16", [2, 3, 32, 32], 1),
 ]
 
 
@@ -203,8 +224,8 @@ def grad_summary(g: torch.Tensor) -> dict:
 
 
 # Builders' arguments where torchvision's defaults do not fit a small input: Inception v3's
-# auxiliary classifier needs the 299 input.
-BUILD_ARGS = {"inception_v3": {"aux_logits": False}}
+# auxiliary classifier needs the 299 input; ViT is built for the image size it is given.
+BUILD_ARGS = {"inception_v3": {"aux_logits": False}, "vit_b_16": {"image_size": 32}}
 # Weight of the auxiliary classifiers' losses (torchvision's reference recipe for GoogLeNet).
 AUX_WEIGHT = 0.3
 
