@@ -20,6 +20,11 @@ export interface ModelOptions {
   weights?: string | null;
   /** Show a download progress bar (default: when stderr is a terminal). */
   progress?: boolean;
+  /**
+   * The square input a ViT is built for (torchvision's image_size, default 224); weights trained
+   * at another size (ViT's SWAG_E2E_V1 at 384, 512 or 518) set it themselves. Other families ignore it.
+   */
+  imageSize?: number;
 }
 
 export function weightsFor(arch: string): WeightsEntry[] {
@@ -66,13 +71,16 @@ export async function createModel(spec: string, opts: ModelOptions = {}): Promis
       throw new RangeError(`numClasses ${opts.numClasses} contradicts the weights ${arch}.${entry.name}, which have ${entry.numClasses} classes; load them, then replace the classifier`);
     }
     const file = await resolveWeights({ url: entry.url, fileName: entry.fileName, sha256Prefix: entry.sha256Prefix, progress: opts.progress });
-    const model = build({});
+    if (opts.imageSize !== undefined && entry.imageSize !== undefined && opts.imageSize !== entry.imageSize) {
+      throw new RangeError(`imageSize ${opts.imageSize} contradicts the weights ${arch}.${entry.name}, which were trained for ${entry.imageSize} x ${entry.imageSize} inputs`);
+    }
+    const model = build({ imageSize: entry.imageSize });
     model.loadStateDict(await readWeightsFile(file, { expected: specOf(model.stateDict()) }), { source: file });
     // torchvision's GoogLeNet and Inception v3 builders turn transform_input on with their weights.
     if (hasTransformInput(model)) model.transformInput = true;
     return model;
   }
-  const model = build({ numClasses: opts.numClasses });
+  const model = build({ numClasses: opts.numClasses, imageSize: opts.imageSize });
   if (weights !== null) model.loadStateDict(await readWeightsFile(weights, { expected: specOf(model.stateDict()) }), { source: weights });
   return model;
 }
