@@ -156,18 +156,21 @@ export class VisionTransformer extends Module implements Staged {
   }
 
   /**
-   * The stem (patch projection, class token, position embedding), each encoder layer, the final
-   * layer norm, then the class token as the embedding and the head: `--unfreeze N` trains the
-   * last N of these before the head. The final layer norm runs on the class token alone, which is
-   * all torchvision reads of its output (it normalizes each token on its own).
+   * The stem (patch projection, class token, position embedding), then each encoder layer, the
+   * last one with the final layer norm and the class token taken as the embedding, then the head:
+   * `--unfreeze N` trains the last N encoder layers. The final layer norm runs on the class token
+   * alone, which is all torchvision reads of its output (it normalizes each token on its own).
    */
   stages(): Stage[] {
     const stem = new ViTStem(this.conv_proj, this.class_token, this.encoder.pos_embedding, (x) => this.embed(x));
     const enc = this.encoder;
+    const layers = [...enc.layers.namedChildren()];
+    const last = layers.length - 1;
     return [
       stage('stem', [stem], (x) => enc.dropout.forward(stem.forward(x))),
-      ...[...enc.layers.namedChildren()].map(([k, m]) => stage(`encoder.layers.${k}`, [m], (x) => m.forward(x))),
-      stage('encoder.ln', [enc.ln], (x) => this.classToken(x, true)),
+      ...layers.map(([k, m], i) => i < last
+        ? stage(`encoder.layers.${k}`, [m], (x) => m.forward(x))
+        : stage(`encoder.layers.${k}`, [m, enc.ln], (x) => this.classToken(m.forward(x), true))),
       stage('pool', [], (x) => x),
       stage('head', [this.heads], (x) => this.heads.forward(x)),
     ];
