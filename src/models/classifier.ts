@@ -18,6 +18,8 @@ export interface ClassifierOptions {
    * this set it is rebuilt from graft layers with float parameters instead (dequantized).
    */
   trainableBackbone?: boolean;
+  /** The square input a ViT is built for (see ModelOptions.imageSize); other families ignore it. */
+  imageSize?: number;
 }
 
 export async function createClassifier(spec: string, opts: ClassifierOptions = {}): Promise<Staged> {
