@@ -23,26 +23,37 @@ function mlpBlock(inDim: number, mlpDim: number, dropout: number): Sequential {
   return mlp;
 }
 
-/** One transformer layer, pre-norm: x + attention(ln_1(x)), then that + mlp(ln_2(that)). */
+/**
+ * One transformer layer, pre-norm: x + attention(ln_1(x)), then that + mlp(ln_2(that)). With
+ * `layerScale` (timm's LayerScale, DINOv2's blocks) each branch is scaled per feature first, by
+ * `layer_scale_1` and `layer_scale_2`, which start at that value; torchvision's ViT has none.
+ */
 export class EncoderBlock extends Module {
   ln_1: LayerNorm;
   self_attention: MultiheadAttention;
   dropout: Dropout;
   ln_2: LayerNorm;
   mlp: Sequential;
+  layer_scale_1: Parameter | null = null;
+  layer_scale_2: Parameter | null = null;
 
-  constructor(numHeads: number, hiddenDim: number, mlpDim: number, dropout: number) {
+  constructor(numHeads: number, hiddenDim: number, mlpDim: number, dropout: number, layerScale: number | null = null) {
     super();
     this.ln_1 = new LayerNorm(hiddenDim, { eps: EPS });
     this.self_attention = new MultiheadAttention(hiddenDim, numHeads);
     this.dropout = new Dropout(dropout);
     this.ln_2 = new LayerNorm(hiddenDim, { eps: EPS });
     this.mlp = mlpBlock(hiddenDim, mlpDim, dropout);
+    if (layerScale !== null) {
+      this.layer_scale_1 = new Parameter(new Float32Array(hiddenDim).fill(layerScale), [hiddenDim]);
+      this.layer_scale_2 = new Parameter(new Float32Array(hiddenDim).fill(layerScale), [hiddenDim]);
+    }
   }
 
   forward(input: Tensor): Tensor {
-    const x = F.add(this.dropout.forward(this.self_attention.forward(this.ln_1.forward(input))), input);
-    return F.add(x, this.mlp.forward(this.ln_2.forward(x)));
+    const scaled = (y: Tensor, scale: Parameter | null) => (scale ? F.mul(y, scale) : y);
+    const x = F.add(this.dropout.forward(scaled(this.self_attention.forward(this.ln_1.forward(input)), this.layer_scale_1)), input);
+    return F.add(x, scaled(this.mlp.forward(this.ln_2.forward(x)), this.layer_scale_2));
   }
 }
 
@@ -53,11 +64,11 @@ export class Encoder extends Module {
   layers: Sequential;
   ln: LayerNorm;
 
-  constructor(seqLength: number, numLayers: number, numHeads: number, hiddenDim: number, mlpDim: number, dropout: number) {
+  constructor(seqLength: number, numLayers: number, numHeads: number, hiddenDim: number, mlpDim: number, dropout: number, layerScale: number | null = null) {
     super();
     this.pos_embedding = new Parameter(normals(seqLength * hiddenDim, 0, 0.02), [1, seqLength, hiddenDim]);
     this.dropout = new Dropout(dropout);
-    this.layers = Sequential.named(Array.from({ length: numLayers }, (_, i) => [`encoder_layer_${i}`, new EncoderBlock(numHeads, hiddenDim, mlpDim, dropout)] as const));
+    this.layers = Sequential.named(Array.from({ length: numLayers }, (_, i) => [`encoder_layer_${i}`, new EncoderBlock(numHeads, hiddenDim, mlpDim, dropout, layerScale)] as const));
     this.ln = new LayerNorm(hiddenDim, { eps: EPS });
   }
 
@@ -83,15 +94,27 @@ export interface ViTConfig {
   imageSize?: number;
   dropout?: number;
   attentionDropout?: number;
+  /** timm's LayerScale (DINOv2): every block scales its two branches per feature, starting at this value. */
+  layerScale?: number;
+  /** Register tokens (DINOv2 with registers): learned tokens after the class token, `reg_token` [1, R, E]. */
+  regTokens?: number;
+  /**
+   * The position embeddings cover the patches only and are added before the class and register
+   * tokens are put in front (timm's no_embed_class); torchvision's include the class token's.
+   */
+  noEmbedClass?: boolean;
 }
 
 /**
  * The parameters of the first stage, grouped for the trainer: the patch projection, the class
- * token and the position embedding stay where torchvision keys them (`conv_proj`, `class_token`,
- * `encoder.pos_embedding`); this module only holds them together and runs the stem.
+ * (and register) tokens and the position embedding stay where torchvision keys them (`conv_proj`,
+ * `class_token`, `encoder.pos_embedding`); this module only holds them together and runs the stem.
  */
 class ViTStem extends Module {
-  constructor(readonly conv_proj: Conv2d, readonly class_token: Parameter, readonly pos_embedding: Parameter, private readonly embed: (x: Tensor) => Tensor) {
+  constructor(
+    readonly conv_proj: Conv2d, readonly class_token: Parameter, readonly reg_token: Parameter | null, readonly pos_embedding: Parameter,
+    private readonly embed: (x: Tensor) => Tensor,
+  ) {
     super();
   }
 
@@ -102,11 +125,16 @@ class ViTStem extends Module {
 
 export class VisionTransformer extends Module implements Staged {
   class_token: Parameter;
+  reg_token: Parameter | null = null;
   conv_proj: Conv2d;
   encoder: Encoder;
   heads: Sequential;
   readonly imageSize: number;
+  /** Tokens in the sequence: the class token, the register tokens and the patches. */
   readonly seqLength: number;
+  /** Class and register tokens ahead of the patches. */
+  readonly prefixTokens: number;
+  readonly noEmbedClass: boolean;
 
   constructor(readonly variant: ViTVariant, cfg: ViTConfig = {}) {
     super();
@@ -118,8 +146,13 @@ export class VisionTransformer extends Module implements Staged {
     this.conv_proj.weight.assign(truncatedNormals(this.conv_proj.weight.size, 0, Math.sqrt(1 / fanIn), -2, 2));
     this.conv_proj.bias!.assign(new Float32Array(hiddenDim));
     this.class_token = new Parameter(new Float32Array(hiddenDim), [1, 1, hiddenDim]);
-    this.seqLength = (this.imageSize / patchSize) ** 2 + 1;
-    this.encoder = new Encoder(this.seqLength, numLayers, numHeads, hiddenDim, mlpDim, cfg.dropout ?? 0);
+    const regTokens = checkInteger('regTokens', cfg.regTokens ?? 0, { min: 0 });
+    if (regTokens > 0) this.reg_token = new Parameter(normals(regTokens * hiddenDim, 0, 1e-6), [1, regTokens, hiddenDim]);
+    this.prefixTokens = 1 + regTokens;
+    this.noEmbedClass = cfg.noEmbedClass ?? false;
+    this.seqLength = (this.imageSize / patchSize) ** 2 + this.prefixTokens;
+    const embedded = this.noEmbedClass ? this.seqLength - this.prefixTokens : this.seqLength;
+    this.encoder = new Encoder(embedded, numLayers, numHeads, hiddenDim, mlpDim, cfg.dropout ?? 0, cfg.layerScale ?? null);
     if (cfg.attentionDropout) throw invalidParameter('attentionDropout', '0 (attention dropout is not offered)', cfg.attentionDropout);
     const head = new Linear(hiddenDim, cfg.numClasses ?? 1000);
     head.weight.assign(new Float32Array(head.weight.size));
@@ -128,10 +161,10 @@ export class VisionTransformer extends Module implements Staged {
   }
 
   /**
-   * The patches as tokens, the class token ahead of them, plus the position embedding: [N, 1 + P, E].
-   * The class token is zero-padded to the sequence's length and the patches padded by one zero row
-   * in front, and the two added, instead of concatenating a copy per sample: the same values
-   * (x + 0), and no size of the batch is baked into the graph.
+   * The patches as tokens, the class (and register) tokens ahead of them, plus the position
+   * embedding: [N, prefix + P, E]. The prefix tokens are zero-padded to the sequence's length and
+   * the patches padded by zero rows in front, and the two added, instead of concatenating a copy
+   * per sample: the same values (x + 0), and no size of the batch is baked into the graph.
    */
   embed(x: Tensor): Tensor {
     const [n, c, h, w] = x.shape;
@@ -140,9 +173,13 @@ export class VisionTransformer extends Module implements Staged {
     }
     const e = this.variant.hiddenDim;
     const patches = this.conv_proj.forward(x);
-    const tokens = F.permute(F.reshape(patches, [n, e, this.seqLength - 1]), [0, 2, 1]);
-    const classRow = F.pad(this.class_token, [0, 0, 0, this.seqLength - 1]);
-    return F.add(F.add(F.pad(tokens, [0, 0, 1, 0]), classRow), this.encoder.pos_embedding);
+    const numPatches = this.seqLength - this.prefixTokens;
+    const tokens = F.permute(F.reshape(patches, [n, e, numPatches]), [0, 2, 1]);
+    const prefix = this.reg_token ? F.cat([this.class_token, this.reg_token], 1) : this.class_token;
+    const prefixRows = F.pad(prefix, [0, 0, 0, numPatches]);
+    const front = (t: Tensor) => F.pad(t, [0, 0, this.prefixTokens, 0]);
+    if (this.noEmbedClass) return F.add(front(F.add(tokens, this.encoder.pos_embedding)), prefixRows);
+    return F.add(F.add(front(tokens), prefixRows), this.encoder.pos_embedding);
   }
 
   forward(x: Tensor): Tensor {
@@ -162,7 +199,7 @@ export class VisionTransformer extends Module implements Staged {
    * alone, which is all torchvision reads of its output (it normalizes each token on its own).
    */
   stages(): Stage[] {
-    const stem = new ViTStem(this.conv_proj, this.class_token, this.encoder.pos_embedding, (x) => this.embed(x));
+    const stem = new ViTStem(this.conv_proj, this.class_token, this.reg_token, this.encoder.pos_embedding, (x) => this.embed(x));
     const enc = this.encoder;
     const layers = [...enc.layers.namedChildren()];
     const last = layers.length - 1;
