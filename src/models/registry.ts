@@ -9,6 +9,7 @@ import { parseModelSpec, unknownModelMessage } from './model-spec.ts';
 import { createTfjsModel } from './tfjs-model.ts';
 import { createOnnxBackbone } from './onnx-backbone.ts';
 import { hasTransformInput } from './inception-common.ts';
+import { createHubModel } from './hub-model.ts';
 
 export interface ModelOptions {
   /** Output classes of the classifier; must be 1000 when ImageNet weights are loaded. */
@@ -62,6 +63,7 @@ export async function createModel(spec: string, opts: ModelOptions = {}): Promis
   if (parsed.kind === 'tfjs') return createTfjsModel(parsed.modelJson, opts);
   if (parsed.kind === 'onnx') return createOnnxBackbone(parsed, opts);
   if (parsed.kind === 'folder') throw new RangeError(unknownModelMessage(spec, 'not accepted'));
+  if (parsed.kind === 'hub') return createHubModel(parsed, { numClasses: opts.numClasses, imageSize: opts.imageSize, weights: opts.weights === null ? null : undefined });
   const arch = parsed.arch;
   const build = modelBuilder(arch);
   const weights = opts.weights ?? null;

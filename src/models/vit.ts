@@ -6,6 +6,7 @@ import * as F from '../nn/functional.ts';
 import { normals, truncatedNormals, xavierUniform } from '../nn/init.ts';
 import { checkInteger, invalidParameter } from '../errors/index.ts';
 import { stage, type Stage, type Staged } from './stages.ts';
+import type { Preprocessing } from './catalog.ts';
 
 /** torchvision's Vision Transformer (vision_transformer.py): same modules, attribute names and state-dict keys. */
 
@@ -135,6 +136,8 @@ export class VisionTransformer extends Module implements Staged {
   /** Class and register tokens ahead of the patches. */
   readonly prefixTokens: number;
   readonly noEmbedClass: boolean;
+  /** The preprocessing a checkpoint brings along (timm's pretrained_cfg); absent for torchvision's, whose catalog entries say it. */
+  declare preprocessing?: Preprocessing;
 
   constructor(readonly variant: ViTVariant, cfg: ViTConfig = {}) {
     super();
