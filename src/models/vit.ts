@@ -186,13 +186,12 @@ export class VisionTransformer extends Module implements Staged {
   }
 
   forward(x: Tensor): Tensor {
-    return this.heads.forward(this.classToken(this.encoder.layers.forward(this.encoder.dropout.forward(this.embed(x))), true));
+    return this.heads.forward(this.normalizedClassToken(this.encoder.layers.forward(this.encoder.dropout.forward(this.embed(x)))));
   }
 
   /** The class token's features after the final layer norm ([N, E]), which the head reads. */
-  private classToken(x: Tensor, normalize: boolean): Tensor {
-    const first = F.reshape(F.narrow(x, 1, 0, 1), [x.shape[0], x.shape[2]]);
-    return normalize ? this.encoder.ln.forward(first) : first;
+  private normalizedClassToken(x: Tensor): Tensor {
+    return this.encoder.ln.forward(F.reshape(F.narrow(x, 1, 0, 1), [x.shape[0], x.shape[2]]));
   }
 
   /**
@@ -210,7 +209,7 @@ export class VisionTransformer extends Module implements Staged {
       stage('stem', [stem], (x) => enc.dropout.forward(stem.forward(x))),
       ...layers.map(([k, m], i) => i < last
         ? stage(`encoder.layers.${k}`, [m], (x) => m.forward(x))
-        : stage(`encoder.layers.${k}`, [m, enc.ln], (x) => this.classToken(m.forward(x), true))),
+        : stage(`encoder.layers.${k}`, [m, enc.ln], (x) => this.normalizedClassToken(m.forward(x)))),
       stage('pool', [], (x) => x),
       stage('head', [this.heads], (x) => this.heads.forward(x)),
     ];
