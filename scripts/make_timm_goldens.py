@@ -15,9 +15,10 @@ the keys. Each test/fixtures/timm/<case>.json holds:
     case, repo, architecture, config, keys ([[name, shape], ...]), checkpoint_image_size,
     image_size, input_shape, output (2 x D, 7 significant digits), max_abs, versions
 
-Regenerate from the repository root with timm's source beside the project (no install needed):
+Regenerate from the repository root with timm importable (installed, or its source folder on
+PYTHONPATH; the goldens record the version; needs torch and torchvision 0.14):
 
-    PYTHONPATH=../shared/refs/timm python3 scripts/make_timm_goldens.py
+    PYTHONPATH=<timm source folder> python3 scripts/make_timm_goldens.py
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ async function withCheckpoint<T>(g: TimmGolden, fn: () => Promise<T>, config: un
   }
 }
 
-test('the timm goldens are there', () => assert.ok(goldens.length >= 6, 'regenerate them: PYTHONPATH=../shared/refs/timm python3 scripts/make_timm_goldens.py'));
+test('the timm goldens are there', () => assert.ok(goldens.length >= 6, 'regenerate them with scripts/make_timm_goldens.py (needs torch and timm)'));
 
 for (const g of goldens) {
   const spec = g.repo.startsWith('timm/') && g.case.includes('reg4') ? `timm:${g.repo.slice(5)}` : `hf:${g.repo}`;
