@@ -17,6 +17,8 @@ both sides can compute from a state dict's keys and shapes alone:
       *weight, 1-D         -> 0.5 + u                    (batch-norm scale)
       *weight, >= 2-D      -> (u - 0.5) * 2 * sqrt(3 / fan_in), fan_in = prod(shape[1:])
       *layer_scale         -> 0.5 + u                    (ConvNeXt's per-channel scale)
+      *class_token, *cls_token, *reg_token, *pos_embedding, *pos_embed -> (u - 0.5) * 2
+      *gamma               -> 0.5 + u                    (timm's LayerScale)
       computed in float64, stored as float32.
 
     deterministic_input(shape, seed=12345) = (hash01(i, seed) - 0.5) * 4, float32.
@@ -87,6 +89,11 @@ def _rule(key: str, shape: Sequence[int]):
             scale = math.sqrt(3 / fan_in)
             return lambda u: (u - 0.5) * 2 * scale
     if key.endswith("layer_scale"):
+        return lambda u: 0.5 + u
+    # Vision transformers' learned tokens and position embeddings, and timm's LayerScale.
+    if key.endswith(("class_token", "cls_token", "reg_token", "pos_embedding", "pos_embed")):
+        return lambda u: (u - 0.5) * 2
+    if key.endswith("gamma"):
         return lambda u: 0.5 + u
     raise ValueError(f"deterministic_state_dict: no rule for key '{key}' with shape {list(shape)}")
 

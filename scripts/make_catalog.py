@@ -39,7 +39,11 @@ ZOO = [
     "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
+    "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
 ]
+# Architectures built for one input size (torchvision's image_size argument, which the builder
+# sets from the weights' min_size): their entries say which.
+SIZED = ("vit_",)
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 FILE_RE = re.compile(r"-([0-9a-f]{8,})\.pth$")
@@ -97,6 +101,7 @@ def entries():
                 preprocessing=dict(resizeSize=resize, cropSize=crop, interpolation=interp,
                                    mean=list(t.mean), std=list(t.std)),
                 recipe=meta["recipe"],
+                **({"imageSize": meta["min_size"][0]} if arch.startswith(SIZED) else {}),
             ))
     return out, skipped
 
@@ -132,6 +137,8 @@ def ts_catalog(items, skipped) -> str:
         "  numClasses: 1000;",
         "  preprocessing: Preprocessing;",
         "  recipe: string;",
+        "  /** The square input the architecture must be built for with these weights (ViT's position embeddings); absent where any size fits. */",
+        "  imageSize?: number;",
         "}",
         "",
     ]
@@ -160,6 +167,7 @@ def ts_catalog(items, skipped) -> str:
             f"      std: [{', '.join(num(v) for v in p['std'])}],",
             "    },",
             f"    recipe: {ts_str(e['recipe'])},",
+            *([f"    imageSize: {e['imageSize']},"] if "imageSize" in e else []),
             "  },",
         ]
     lines += ["];", ""]

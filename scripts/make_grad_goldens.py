@@ -35,6 +35,8 @@ smallest input, 75.
 
 googlenet.json, inception_v3.json and inception_v3-frozen-bn.json also hold "perturbed": float64 runs on inputs each moved by
 up to a relative PERTURBED[arch] (see PERTURBED); their scatter widens the test's tolerance.
+vit_b_16.json: the same with one step, batch 2, built with image_size=32 for a 32 input (4 patches
+and the class token), every parameter's gradient (no batch norm).
 
 Regenerate from the repository root (needs torch and torchvision 0.14):
 
@@ -173,6 +175,22 @@ OPS = {
                       lambda x, w, b: F.layer_norm(x.permute(0, 2, 3, 1), [4], w, b, 1e-6).permute(0, 3, 1, 2)),
     "linear_4d": ([inp([2, 3, 2, 5], 109), inp([4, 5], 110), inp([4], 111)], F.linear),
     "layer_scale": ([inp([2, 3, 2, 2], 112), inp([3, 1, 1], 113)], lambda x, s: s * x),
+    # The vision transformers' parts: tanh GELU (timm), batched products of rank 3 and 4 with
+    # broadcasting, softmax over the last axis of attention scores, scaled dot-product attention
+    # (PyTorch's own), and nn.MultiheadAttention's self-attention from its packed weights (scaled
+    # as trained weights are, so the softmax is not saturated and finite differences stay meaningful).
+    "tanh": ([inp([3, 5], 114)], torch.tanh),
+    "gelu_tanh": ([inp([3, 5], 115, 3)], lambda x: F.gelu(x, approximate="tanh")),
+    "matmul_batched_4d": ([inp([2, 3, 4, 5], 116), inp([2, 3, 5, 2], 117)], torch.matmul),
+    "matmul_broadcast_4d_3d": ([inp([2, 1, 4, 5], 118), inp([3, 5, 2], 119)], torch.matmul),
+    "matmul_batched_3d": ([inp([2, 4, 5], 120), inp([2, 5, 3], 121)], torch.matmul),
+    "softmax_last_4d": ([inp([2, 2, 3, 5], 122, 3)], lambda x: torch.softmax(x, -1)),
+    "scaled_dot_product_attention": ([inp([2, 2, 3, 4], 123), inp([2, 2, 5, 4], 124), inp([2, 2, 5, 3], 125)],
+                                     lambda q, k, v: F._scaled_dot_product_attention(q, k, v, None, 0.0, False, False)[0]),
+    "multi_head_self_attention": ([inp([2, 3, 8], 126), inp([24, 8], 127, 0.35), inp([24], 128), inp([8, 8], 129, 0.35), inp([8], 130)],
+                                  lambda x, wi, bi, wo, bo: F.multi_head_attention_forward(
+                                      x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), 8, 2, wi, bi, None, None, False,
+                                      0.0, wo, bo, training=False, need_weights=False)[0].transpose(0, 1)),
 }
 
 
@@ -187,6 +205,8 @@ MODELS = [
     ("convnext_tiny", [2, 3, 32, 32], 3), ("efficientnet_b0", [4, 3, 64, 64], 3), ("efficientnet_v2_s", [4, 3, 96, 96], 3),
     ("regnet_y_400mf", [4, 3, 96, 96], 1), ("mnasnet0_5", [8, 3, 64, 64], 1),
     ("inception_v3-frozen-bn", [2, 3, 75, 75], 1),
+    # a vision transformer, built for its small input (image_size in BUILD_ARGS): 2 x 2 patches and the class token
+    ("vit_b_16", [2, 3, 32, 32], 1),
 ]
 # A name ending so: the network with every batch norm in inference mode (running statistics, as
 # a frozen backbone trains), which takes away the batch coupling that makes Inception v3's
@@ -221,8 +241,8 @@ def grad_summary(g: torch.Tensor) -> dict:
 
 
 # Builders' arguments where torchvision's defaults do not fit a small input: Inception v3's
-# auxiliary classifier needs the 299 input.
-BUILD_ARGS = {"inception_v3": {"aux_logits": False}}
+# auxiliary classifier needs the 299 input; ViT is built for the image size it is given.
+BUILD_ARGS = {"inception_v3": {"aux_logits": False}, "vit_b_16": {"image_size": 32}}
 # Networks whose train-mode gradients, with deterministic weights, move by far more than
 # float32's rounding when the input moves by that much (GoogLeNet: a relative 1e-6 on the input
 # moves backbone gradients by 1e-3 and the loss by 4e-4; two float32 implementations disagree by

@@ -5,7 +5,8 @@ For every zoo architecture: torchvision.models.<arch>(weights=None), the determi
 of scripts/deterministic.py loaded into it (seeded by key order, so no real weights are needed),
 eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads ([2, 3, 32, 32]
 for the families in SMALL_INPUT and ConvNeXt and EfficientNet; Inception v3's 75, the smallest it
-accepts, in INPUT_SHAPES). Each
+accepts, in INPUT_SHAPES; ViT built with image_size for 2 x 2 patches, 28 to 64, which the golden
+records as build_args). Each
 test/fixtures/zoo/<arch>.json holds:
 
     arch, input_shape, keys ([[name, shape], ...] in state-dict order),
@@ -55,6 +56,11 @@ SMALL_INPUT = {arch: [2, 3, 32, 32] for arch in [
 ]}
 # ConvNeXt and EfficientNet too: 32x32 reaches 1x1 after their five halvings.
 SMALL_PREFIXES = ("convnext_", "efficientnet_")
+# ViT is built for one input size (image_size): each at 2 x 2 patches, so the position embeddings,
+# the class token and attention across tokens all take part, on a tiny sequence.
+VIT_IMAGE_SIZE = {"vit_b_16": 32, "vit_b_32": 64, "vit_l_16": 32, "vit_l_32": 64, "vit_h_14": 28}
+BUILD_ARGS = {arch: {"image_size": size} for arch, size in VIT_IMAGE_SIZE.items()}
+INPUT_SHAPES.update({arch: [2, 3, size, size] for arch, size in VIT_IMAGE_SIZE.items()})
 
 
 def input_shape(arch: str) -> list[int]:
@@ -73,7 +79,8 @@ def sig7(x: float) -> float:
 
 def golden(arch: str) -> dict:
     t0 = time.perf_counter()
-    model = getattr(torchvision.models, arch)(weights=None)
+    build_args = BUILD_ARGS.get(arch, {})
+    model = getattr(torchvision.models, arch)(weights=None, **build_args)
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
     versions = {"torch_version": torch.__version__, "torchvision_version": torchvision.__version__}
     if arch in KEYS_ONLY:
@@ -105,6 +112,7 @@ def golden(arch: str) -> dict:
           flush=True)
     return {
         "arch": arch,
+        **({"build_args": build_args} if build_args else {}),
         "input_shape": shape,
         "keys": keys,
         "logits": [[sig7(v) for v in row] for row in y.tolist()],

@@ -13,6 +13,7 @@ import * as ops from '../src/graph/ops/index.ts';
 import { realize } from '../src/runtime/index.ts';
 import { deterministicInput } from './support/deterministic.ts';
 import { normalizeWithBatchStats } from '../src/nn/batchnorm-train.ts';
+import { multiHeadSelfAttention, scaledDotProductAttention } from '../src/nn/attention.ts';
 
 type Op = (...xs: Tensor[]) => Tensor;
 const oneHot = (labels: number[], classes: number) =>
@@ -107,6 +108,14 @@ const OPS: Record<string, Op> = {
   layer_norm_2d: (x, w, b) => F.permute(F.layerNorm(F.permute(x, [0, 2, 3, 1]), [4], w, b, 1e-6), [0, 3, 1, 2]),
   linear_4d: (x, w, b) => F.linear(x, w, b),
   layer_scale: (x, s) => F.mul(s, x),
+  tanh: (x) => F.tanh(x),
+  gelu_tanh: (x) => F.gelu(x, 'tanh'),
+  matmul_batched_4d: (a, b) => F.matmul(a, b),
+  matmul_broadcast_4d_3d: (a, b) => F.matmul(a, b),
+  matmul_batched_3d: (a, b) => F.matmul(a, b),
+  softmax_last_4d: (x) => F.softmax(x, -1),
+  scaled_dot_product_attention: (q, k, v) => scaledDotProductAttention(q, k, v),
+  multi_head_self_attention: (x, wi, bi, wo, bo) => multiHeadSelfAttention(x, wi, bi, wo, bo, 2),
 };
 
 interface InputSpec { shape: number[]; seed: number; scale: number; offset: number }

@@ -29,6 +29,7 @@ test('parseModelSpec reads every form, and formatModelSpec writes it back', () =
     ['onnx:models/net.onnx#/pool/Flatten_output_0', { kind: 'onnx', file: 'models/net.onnx', tensor: '/pool/Flatten_output_0' }],
     ['onnx:runs#2/net.onnx#features', { kind: 'onnx', file: 'runs#2/net.onnx', tensor: 'features' }],
     ['tfjs:tm/model.json', { kind: 'tfjs', modelJson: 'tm/model.json' }],
+    ['hf:timm/vit_small_patch14_dinov2.lvd142m', { kind: 'hub', repo: 'timm/vit_small_patch14_dinov2.lvd142m' }],
   ];
   for (const [spec, expected] of cases) {
     const parsed = parseModelSpec(spec);
@@ -40,7 +41,7 @@ test('parseModelSpec reads every form, and formatModelSpec writes it back', () =
 });
 
 test('parseModelSpec names the spec and the accepted forms when it cannot read one', () => {
-  const forms = /a zoo name \(graft models lists them\), a trained model folder, onnx:<file\.onnx>\[#tensor\] or tfjs:<model\.json>/;
+  const forms = /a zoo name \(graft models lists them\), a trained model folder, onnx:<file\.onnx>\[#tensor\], tfjs:<model\.json>, hf:<org>\/<name> or timm:<name>/;
   for (const bad of ['', '   ']) {
     assert.throws(() => parseModelSpec(bad), (e: Error) => e instanceof RangeError && forms.test(e.message) && e.message.endsWith(`but received ${JSON.stringify(bad)}`));
   }
@@ -48,7 +49,9 @@ test('parseModelSpec names the spec and the accepted forms when it cannot read o
   assert.throws(() => parseModelSpec('onnx:'), /^RangeError: Model spec "onnx:" names no file; expected onnx:<file\.onnx>\[#tensor\]$/);
   assert.throws(() => parseModelSpec('onnx:#features'), /Model spec "onnx:#features" names no file/);
   assert.throws(() => parseModelSpec('tfjs:'), /^RangeError: Model spec "tfjs:" names no file; expected tfjs:<model\.json>$/);
-  assert.throws(() => parseModelSpec('hf:timm/resnet50'), (e: Error) => e instanceof RangeError && e.message.startsWith('Unknown kind of model spec "hf:" in "hf:timm/resnet50"; expected ') && forms.test(e.message));
+  assert.throws(() => parseModelSpec('keras:model.h5'), (e: Error) => e instanceof RangeError && e.message.startsWith('Unknown kind of model spec "keras:" in "keras:model.h5"; expected ') && forms.test(e.message));
+  assert.deepEqual(parseModelSpec('timm:vit_base_patch14_dinov2.lvd142m'), { kind: 'hub', spec: 'timm:vit_base_patch14_dinov2.lvd142m', repo: 'timm/vit_base_patch14_dinov2.lvd142m' });
+  assert.throws(() => parseModelSpec('hf:../x'), /^RangeError: Expected a Hugging Face repository as <org>\/<name> but received "\.\.\/x"$/);
 });
 
 test('builders that take no folders say which forms they take; the loader names folders too', async () => {

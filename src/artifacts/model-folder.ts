@@ -140,7 +140,9 @@ export async function loadModelFolder(dir: string): Promise<{ model: Staged; man
   const manifest = await readManifest(dir);
   const t = manifest.training as { mode?: string; unfreeze?: number };
   const trainableBackbone = t.mode !== undefined && (t.mode !== 'frozen' || (t.unfreeze ?? 0) > 0);
-  const model = await createClassifier(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length, weights: null, trainableBackbone });
+  // A ViT is built for the size it was trained at (its position embeddings); other families ignore it.
+  const imageSize = manifest.preprocessing.cropSize;
+  const model = await createClassifier(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length, weights: null, trainableBackbone, imageSize });
   if (model.numClasses !== manifest.classes.length) model.resetClassifier(manifest.classes.length);
   const weights = join(dir, MODEL_FILE);
   const sd = await readSafetensors(weights);

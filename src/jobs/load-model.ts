@@ -4,6 +4,7 @@ import type { Module } from '../nn/module.ts';
 import type { Preprocessing } from '../models/catalog.ts';
 import { parseModelSpec, unknownModelMessage, type ModelSpec } from '../models/model-spec.ts';
 import { createModel, IMAGENET_CATEGORIES } from '../models/registry.ts';
+import { createHubModel } from '../models/hub-model.ts';
 import { preprocessingFor } from '../models/preprocessing.ts';
 import { createOnnxBackbone } from '../models/onnx-backbone.ts';
 import { createTfjsModel } from '../models/tfjs-model.ts';
@@ -96,6 +97,11 @@ async function load(spec: ModelSpec, weights: string | null): Promise<LoadedMode
     case 'zoo': {
       const model = await createModel(spec.arch, { weights });
       return ready({ spec, weights, model, preprocessing: preprocessingFor(spec.arch, weights, model), labels: IMAGENET_CATEGORIES, outputs: 'logits' });
+    }
+    case 'hub': {
+      const model = await createHubModel(spec);
+      const labels = model.numClasses === IMAGENET_CATEGORIES.length ? IMAGENET_CATEGORIES : null;
+      return ready({ spec, weights: spec.spec, model, preprocessing: model.preprocessing!, labels, outputs: 'logits' });
     }
     case 'onnx': {
       // Run as a model, an ONNX file is all of itself unless a tensor is named: its first output.

@@ -3,6 +3,7 @@ import { isStaged, type Staged } from './stages.ts';
 import { BackboneClassifier } from './backbone-classifier.ts';
 import { createOnnxBackbone } from './onnx-backbone.ts';
 import { dequantize } from './dequantize.ts';
+import { createHubModel } from './hub-model.ts';
 import { createTfjsModel } from './tfjs-model.ts';
 import { parseModelSpec, unknownModelMessage } from './model-spec.ts';
 
@@ -18,6 +19,8 @@ export interface ClassifierOptions {
    * this set it is rebuilt from graft layers with float parameters instead (dequantized).
    */
   trainableBackbone?: boolean;
+  /** The square input a ViT is built for (see ModelOptions.imageSize); other families ignore it. */
+  imageSize?: number;
 }
 
 export async function createClassifier(spec: string, opts: ClassifierOptions = {}): Promise<Staged> {
@@ -34,6 +37,7 @@ export async function createClassifier(spec: string, opts: ClassifierOptions = {
     return new BackboneClassifier(tm.backbone(), tm.numFeatures, opts.numClasses ?? tm.numClasses ?? 2, tm.preprocessing);
   }
   if (parsed.kind === 'folder') throw new RangeError(unknownModelMessage(spec, 'not accepted'));
+  if (parsed.kind === 'hub') return createHubModel(parsed, { numClasses: opts.numClasses ?? 2, imageSize: opts.imageSize, weights: opts.weights === null ? null : undefined });
   const model = await createModel(parsed.arch, opts);
   if (!isStaged(model)) throw new TypeError(`${spec} cannot be trained: it does not expose its stages`);
   return model;

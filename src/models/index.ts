@@ -13,6 +13,7 @@ import type { ShuffleNetV2 } from './shufflenetv2.ts';
 import type { MNASNet } from './mnasnet.ts';
 import type { ConvNeXt } from './convnext.ts';
 import type { EfficientNet } from './efficientnet.ts';
+import type { VisionTransformer } from './vit.ts';
 
 /**
  * The zoo, as torchvision.models: `await models.resnet50({ weights: 'IMAGENET1K_V2' })`.
@@ -88,6 +89,11 @@ export const efficientnet_b7 = zoo<EfficientNet>('efficientnet_b7');
 export const efficientnet_v2_s = zoo<EfficientNet>('efficientnet_v2_s');
 export const efficientnet_v2_m = zoo<EfficientNet>('efficientnet_v2_m');
 export const efficientnet_v2_l = zoo<EfficientNet>('efficientnet_v2_l');
+export const vit_b_16 = zoo<VisionTransformer>('vit_b_16');
+export const vit_b_32 = zoo<VisionTransformer>('vit_b_32');
+export const vit_l_16 = zoo<VisionTransformer>('vit_l_16');
+export const vit_l_32 = zoo<VisionTransformer>('vit_l_32');
+export const vit_h_14 = zoo<VisionTransformer>('vit_h_14');
 
 export { createModel, listModels, weightsFor, findWeights, registerModel, IMAGENET_CATEGORIES, type ModelOptions } from './registry.ts';
 export type { WeightsEntry, Preprocessing } from './catalog.ts';
@@ -106,6 +112,7 @@ export { ShuffleNetV2, ShuffleUnit } from './shufflenetv2.ts';
 export { MNASNet, MNASNetBlock } from './mnasnet.ts';
 export { ConvNeXt, CNBlock } from './convnext.ts';
 export { EfficientNet, MBConv, FusedMBConv } from './efficientnet.ts';
+export { VisionTransformer, Encoder, EncoderBlock, VIT_VARIANTS, type ViTVariant, type ViTConfig } from './vit.ts';
 export { createClassifier, type ClassifierOptions } from './classifier.ts';
 export { BackboneClassifier } from './backbone-classifier.ts';
 export { OnnxBackbone, loadOnnxBackbone } from './onnx-backbone.ts';

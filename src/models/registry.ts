@@ -9,6 +9,7 @@ import { parseModelSpec, unknownModelMessage } from './model-spec.ts';
 import { createTfjsModel } from './tfjs-model.ts';
 import { createOnnxBackbone } from './onnx-backbone.ts';
 import { hasTransformInput } from './inception-common.ts';
+import { createHubModel } from './hub-model.ts';
 
 export interface ModelOptions {
   /** Output classes of the classifier; must be 1000 when ImageNet weights are loaded. */
@@ -20,6 +21,11 @@ export interface ModelOptions {
   weights?: string | null;
   /** Show a download progress bar (default: when stderr is a terminal). */
   progress?: boolean;
+  /**
+   * The square input a ViT is built for (torchvision's image_size, default 224); weights trained
+   * at another size (ViT's SWAG_E2E_V1 at 384, 512 or 518) set it themselves. Other families ignore it.
+   */
+  imageSize?: number;
 }
 
 export function weightsFor(arch: string): WeightsEntry[] {
@@ -57,6 +63,7 @@ export async function createModel(spec: string, opts: ModelOptions = {}): Promis
   if (parsed.kind === 'tfjs') return createTfjsModel(parsed.modelJson, opts);
   if (parsed.kind === 'onnx') return createOnnxBackbone(parsed, opts);
   if (parsed.kind === 'folder') throw new RangeError(unknownModelMessage(spec, 'not accepted'));
+  if (parsed.kind === 'hub') return createHubModel(parsed, { numClasses: opts.numClasses, imageSize: opts.imageSize, weights: opts.weights === null ? null : undefined });
   const arch = parsed.arch;
   const build = modelBuilder(arch);
   const weights = opts.weights ?? null;
@@ -66,13 +73,16 @@ export async function createModel(spec: string, opts: ModelOptions = {}): Promis
       throw new RangeError(`numClasses ${opts.numClasses} contradicts the weights ${arch}.${entry.name}, which have ${entry.numClasses} classes; load them, then replace the classifier`);
     }
     const file = await resolveWeights({ url: entry.url, fileName: entry.fileName, sha256Prefix: entry.sha256Prefix, progress: opts.progress });
-    const model = build({});
+    if (opts.imageSize !== undefined && entry.imageSize !== undefined && opts.imageSize !== entry.imageSize) {
+      throw new RangeError(`imageSize ${opts.imageSize} contradicts the weights ${arch}.${entry.name}, which were trained for ${entry.imageSize} x ${entry.imageSize} inputs`);
+    }
+    const model = build({ imageSize: entry.imageSize });
     model.loadStateDict(await readWeightsFile(file, { expected: specOf(model.stateDict()) }), { source: file });
     // torchvision's GoogLeNet and Inception v3 builders turn transform_input on with their weights.
     if (hasTransformInput(model)) model.transformInput = true;
     return model;
   }
-  const model = build({ numClasses: opts.numClasses });
+  const model = build({ numClasses: opts.numClasses, imageSize: opts.imageSize });
   if (weights !== null) model.loadStateDict(await readWeightsFile(weights, { expected: specOf(model.stateDict()) }), { source: weights });
   return model;
 }

@@ -13,9 +13,13 @@ import * as shufflenet from './shufflenetv2.ts';
 import * as mnasnet from './mnasnet.ts';
 import * as convnext from './convnext.ts';
 import * as effnet from './efficientnet.ts';
+import * as vit from './vit.ts';
 
-/** Builds an architecture with random weights. */
-export type Builder = (cfg: { numClasses?: number }) => Module;
+/**
+ * Builds an architecture with random weights. `imageSize` is for the architectures built for one
+ * input size (ViT's position embeddings); the others take any and ignore it.
+ */
+export type Builder = (cfg: { numClasses?: number; imageSize?: number }) => Module;
 
 /**
  * The architectures by name. Filled at import with torchvision's families; `registerModel` adds
@@ -55,6 +59,7 @@ const ZOO: [string, Builder][] = [
   ['efficientnet_b3', effnet.efficientnet_b3], ['efficientnet_b4', effnet.efficientnet_b4], ['efficientnet_b5', effnet.efficientnet_b5],
   ['efficientnet_b6', effnet.efficientnet_b6], ['efficientnet_b7', effnet.efficientnet_b7],
   ['efficientnet_v2_s', effnet.efficientnet_v2_s], ['efficientnet_v2_m', effnet.efficientnet_v2_m], ['efficientnet_v2_l', effnet.efficientnet_v2_l],
+  ['vit_b_16', vit.vit_b_16], ['vit_b_32', vit.vit_b_32], ['vit_l_16', vit.vit_l_16], ['vit_l_32', vit.vit_l_32], ['vit_h_14', vit.vit_h_14],
 ];
 for (const [name, build] of ZOO) registerModel(name, build);
 

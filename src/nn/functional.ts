@@ -42,8 +42,9 @@ export const hardsigmoid = (x: Tensor) => apply(ops.hardsigmoid, [x], {});
 export const sigmoid = T.sigmoid;
 /** x * sigmoid(x), composed so it needs no rule of its own. */
 export const silu = (x: Tensor) => T.mul(x, T.sigmoid(x));
-/** The exact (erf) GELU, PyTorch's default approximate='none'. */
-export const gelu = (x: Tensor) => apply(ops.gelu, [x], {});
+/** GELU: the exact (erf) one, PyTorch's default approximate='none', or its tanh approximation. */
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none') => apply(approximate === 'tanh' ? ops.geluTanh : ops.gelu, [x], {});
+export const tanh = (x: Tensor) => apply(ops.tanh, [x], {});
 
 /** layer_norm(x, normalizedShape, weight, bias, eps): normalizes the last normalizedShape.length axes. */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {

@@ -94,3 +94,9 @@ export function kaimingUniform(shape: readonly number[]): Float32Array {
 export function kaimingNormalFanIn(shape: readonly number[]): Float32Array {
   return normals(shape.reduce((a, b) => a * b, 1), 0, Math.sqrt(2 / fanIn(shape)));
 }
+
+/** xavier_uniform_ of a 2-D weight [fan_out, fan_in]: U(-b, b) with b = sqrt(6 / (fan_in + fan_out)). */
+export function xavierUniform(shape: readonly number[]): Float32Array {
+  const bound = Math.sqrt(6 / (fanIn(shape) + fanOut(shape)));
+  return uniform(shape.reduce((a, b) => a * b, 1), -bound, bound);
+}

@@ -125,6 +125,7 @@ function defaultName(spec: ModelSpec): string {
     case 'zoo': return spec.arch;
     case 'onnx': return basename(spec.file).replace(/\.onnx$/i, '');
     case 'tfjs': return basename(dirname(resolve(spec.modelJson)));
+    case 'hub': return spec.repo.split('/')[1];
   }
 }
 

@@ -129,7 +129,9 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
   if (opts.features && (cfg.mode !== 'frozen' || cfg.unfreeze > 0)) {
     throw new RangeError(`Features computed beforehand (${opts.features.source}) train only a new head: mode "frozen" without unfreeze, not mode "${cfg.mode}" with unfreeze ${cfg.unfreeze}`);
   }
-  const foreign = parseModelSpec(cfg.model).kind !== 'zoo';
+  // Weights are an option of the zoo and of hub checkpoints (none: the architecture alone); imported files bring their own.
+  const kind = parseModelSpec(cfg.model).kind;
+  const foreign = kind !== 'zoo' && kind !== 'hub';
   const model = await createClassifier(cfg.model, { weights: foreign ? null : cfg.weights, trainableBackbone: cfg.mode !== 'frozen' || cfg.unfreeze > 0 });
   const preprocessing = preprocessingFor(cfg.model, cfg.weights, model);
   manualSeed(cfg.seed);

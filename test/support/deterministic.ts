@@ -49,6 +49,9 @@ function rule(key: string, shape: readonly number[]): Rule {
     }
   }
   if (key.endsWith('layer_scale')) return (u) => 0.5 + u;
+  // Vision transformers' learned tokens and position embeddings, and timm's LayerScale.
+  if (/(class_token|cls_token|reg_token|pos_embedding|pos_embed)$/.test(key)) return (u) => (u - 0.5) * 2;
+  if (key.endsWith('gamma')) return (u) => 0.5 + u;
   throw new RangeError(
     `deterministicStateDict: no rule for key '${key}' with shape [${shape.join(', ')}]`,
   );

@@ -115,3 +115,32 @@ export const gelu = defineOp<{}>({
     return [g.mul(cdf.add(x.mul(pdf)))];
   },
 });
+
+/** tanh; d tanh(x)/dx = 1 - tanh(x)^2. */
+export const tanh = unary('tanh', 'Tanh', (g, out) => [g.mul(scalar(1).sub(out.mul(out)))]);
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_CUBIC = 0.044715;
+
+/**
+ * PyTorch's GELU with approximate='tanh': x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))), the
+ * form timm's and some Hugging Face checkpoints were trained with. With u the tanh's argument and
+ * t = tanh(u): d/dx = (1 + t)/2 + x/2 * (1 - t^2) * sqrt(2/pi) * (1 + 3 * 0.044715 x^2).
+ */
+export const geluTanh = defineOp<{}>({
+  name: 'gelu_tanh',
+  shape: ([x]) => ({ shape: [...x.shape] }),
+  emit: (ctx, [x]) => {
+    const cube = ctx.node('Mul', [ctx.node('Mul', [x, x]), x]);
+    const inner = ctx.node('Mul', [ctx.node('Add', [x, ctx.node('Mul', [cube, ctx.constant([GELU_CUBIC], [])])]), ctx.constant([SQRT_2_OVER_PI], [])]);
+    const half = ctx.node('Add', [ctx.node('Tanh', [inner]), ctx.constant([1], [])]);
+    return ctx.node('Mul', [ctx.node('Mul', [x, ctx.constant([0.5], [])]), half]);
+  },
+  grad: (g, _out, [x]) => {
+    const x2 = x.mul(x);
+    const t = apply(tanh, [x.add(x2.mul(x).mul(GELU_CUBIC)).mul(SQRT_2_OVER_PI)], {});
+    const du = x2.mul(3 * GELU_CUBIC).add(1).mul(SQRT_2_OVER_PI);
+    const slope = t.add(1).mul(0.5).add(x.mul(0.5).mul(scalar(1).sub(t.mul(t))).mul(du));
+    return [g.mul(slope)];
+  },
+});

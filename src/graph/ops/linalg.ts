@@ -1,6 +1,7 @@
 import { defineOp, type OpDef } from '../op.ts';
 import { check } from '../errors.ts';
 import { int } from '../emit.ts';
+import { broadcastShapes } from './broadcast.ts';
 
 /** Matrix product of 2-D operands, or batched with broadcasting over leading dimensions. */
 export const matmul: OpDef<{}> = defineOp<{}>({
@@ -9,7 +10,7 @@ export const matmul: OpDef<{}> = defineOp<{}>({
     check(a.ndim >= 2 && b.ndim >= 2, 'both operands need at least 2 dimensions');
     const k = a.shape[a.ndim - 1];
     check(k === b.shape[b.ndim - 2], () => `inner dimensions differ: ${k} vs ${b.shape[b.ndim - 2]}`);
-    const lead = a.ndim >= b.ndim ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+    const lead = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
     return { shape: [...lead, a.shape[a.ndim - 2], b.shape[b.ndim - 1]] };
   },
   emit: (ctx, [a, b]) => ctx.node('MatMul', [a, b]),

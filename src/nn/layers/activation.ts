@@ -1,6 +1,7 @@
 import type { Tensor } from '../../graph/tensor.ts';
 import { Module } from '../module.ts';
 import * as F from '../functional.ts';
+import { invalidParameter } from '../../errors/index.ts';
 
 /** Element-wise activations. `inplace` is accepted for familiarity; graphs have no in-place ops. */
 export class ReLU extends Module {
@@ -26,7 +27,15 @@ export class SiLU extends Module {
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor { return F.sigmoid(x); }
 }
-/** The exact (erf) GELU; `approximate: 'tanh'` is not offered. */
+/** GELU, exact (erf) by default or `approximate: 'tanh'`, as torch.nn.GELU. */
 export class GELU extends Module {
-  forward(x: Tensor): Tensor { return F.gelu(x); }
+  readonly approximate: 'none' | 'tanh';
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    const approximate = opts.approximate ?? 'none';
+    if (approximate !== 'none' && approximate !== 'tanh') throw invalidParameter('approximate', "'none' or 'tanh'", approximate);
+    this.approximate = approximate;
+  }
+  forward(x: Tensor): Tensor { return F.gelu(x, this.approximate); }
+  protected override extraRepr(): string { return this.approximate === 'tanh' ? "approximate='tanh'" : ''; }
 }

@@ -6,3 +6,4 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.ts';
 export { Flatten, Dropout, Identity, Permute, StochasticDepth } from './misc.ts';
 export { LayerNorm, LayerNorm2d } from './layernorm.ts';
 export { Sequential } from './container.ts';
+export { MultiheadAttention } from './attention.ts';
