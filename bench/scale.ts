@@ -3,7 +3,8 @@
  * single-process command on the same generated images, in real processes: images/s of one
  * worker against one process (the queue's cost, goal >= 0.95), the per-shard overhead (small
  * shards against large ones, in one process), and two workers on this machine, as measured.
- * Needs redis-server; without it the queue cases are left out.
+ * Needs redis-server; without it the queue cases are left out. The workers are started fresh for
+ * each run, so the queue's figures include loading the model in a worker, as a first run has to.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,34 +40,58 @@ async function workers(url: string, n: number): Promise<{ child: ChildProcess; d
 
 export interface ScaleRow { case: string; unit: string; graft: number; reference: number | null; against?: string }
 
-export async function benchScale(o: { images?: number } = {}): Promise<ScaleRow[]> {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ratios = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
+
+/**
+ * `rounds` rounds, each timing one process, shards of 10, and one and two fresh workers through
+ * the queue, the sides taking turns at going first: this machine is shared, and a slow spell then
+ * hits every side rather than one. Each figure is the median of its rounds; the cases name each
+ * round's ratio as well.
+ */
+export async function benchScale(o: { images?: number; rounds?: number } = {}): Promise<ScaleRow[]> {
   const perClass = Math.round((o.images ?? 600) / 2);
+  const rounds = Math.max(1, o.rounds ?? 3);
   const tmp = mkdtempSync(join(tmpdir(), 'graft-bench-scale-'));
   const rows: ScaleRow[] = [];
   try {
     const data = await colorDataset(join(tmp, 'data'), { train: Math.round(perClass * 0.8), val: perClass - Math.round(perClass * 0.8) });
     const images = perClass * 2;
     const embed = (out: string, extra: string[] = []) => ['embed', data, '--model', BACKBONE, '--augment', 'none', '--quiet', '--out', join(tmp, out), ...extra];
+    const shards = (size: number) => Math.ceil((perClass * 2 * 0.8) / size) + Math.ceil((perClass * 2 * 0.2) / size);
     // A first run loads the files into the page cache, so every measured run reads them alike.
     await timed(embed('warm'));
-    const single = await timed(embed('single', ['--shard-size', '100']));
-    rows.push({ case: `embed single process (${images} images)`, unit: 'img/s', graft: images / single, reference: null });
-    const small = await timed(embed('small', ['--shard-size', '10']));
-    const shards = (size: number) => Math.ceil((perClass * 2 * 0.8) / size) + Math.ceil((perClass * 2 * 0.2) / size);
-    rows.push({ case: 'per-shard overhead (shards of 10 vs 100)', unit: 'ms', graft: ((small - single) * 1000) / (shards(10) - shards(100)), reference: null });
     const redis = redisServerBinary();
-    if (!redis) return rows;
-    const server = await startRedis(redis);
+    const server = redis ? await startRedis(redis) : null;
+    const single: number[] = [];
+    const small: number[] = [];
+    const queued: Record<number, number[]> = { 1: [], 2: [] };
     try {
-      for (const n of [1, 2]) {
-        const ws = await workers(server.url, n);
-        const queued = await timed(embed(`queued-${n}`, ['--shard-size', '100', '--queue', server.url]));
-        rows.push({ case: `embed through the queue, ${n} worker${n > 1 ? 's' : ''}`, unit: 'img/s', graft: images / queued, reference: images / single, against: 'single process' });
-        for (const w of ws) w.child.kill('SIGTERM');
-        await Promise.all(ws.map((w) => w.done));
+      for (let round = 0; round < rounds; round++) {
+        const one = async () => {
+          single.push(await timed(embed(`single-${round}`, ['--shard-size', '100'])));
+          small.push(await timed(embed(`small-${round}`, ['--shard-size', '10'])));
+        };
+        const through = async () => {
+          for (const n of [1, 2]) {
+            const ws = await workers(server!.url, n);
+            queued[n].push(await timed(embed(`queued-${n}-${round}`, ['--shard-size', '100', '--queue', server!.url])));
+            for (const w of ws) w.child.kill('SIGTERM');
+            await Promise.all(ws.map((w) => w.done));
+          }
+        };
+        if (!server || round % 2 === 0) { await one(); if (server) await through(); } else { await through(); await one(); }
       }
     } finally {
-      await server.stop();
+      await server?.stop();
+    }
+    const singleRate = images / median(single);
+    rows.push({ case: `embed single process (${images} images)`, unit: 'img/s', graft: singleRate, reference: null });
+    const overhead = single.map((t, r) => ((small[r] - t) * 1000) / (shards(10) - shards(100)));
+    rows.push({ case: 'per-shard overhead (shards of 10 vs 100)', unit: 'ms', graft: median(overhead), reference: null });
+    for (const n of server ? [1, 2] : []) {
+      const perRound = queued[n].map((t, r) => single[r] / t);
+      rows.push({ case: `embed through the queue, ${n} worker${n > 1 ? 's' : ''} (rounds ${ratios(perRound)})`, unit: 'img/s', graft: images / median(queued[n]), reference: singleRate, against: 'single process' });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
