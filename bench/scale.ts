@@ -7,7 +7,7 @@
  * each run, so the queue's figures include loading the model in a worker, as a first run has to.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { colorDataset } from '../test/support/color-dataset.ts';
@@ -23,11 +23,30 @@ function graft(args: string[]): { child: ChildProcess; done: Promise<number | nu
   return { child, done: new Promise((ok) => child.on('exit', ok)), stderr: () => stderr };
 }
 
-async function timed(args: string[]): Promise<number> {
+/**
+ * CPU seconds (user + system, every thread) from Linux's /proc: of a live process, or with
+ * 'children' of this one's children that have exited. On a shared machine other work stretches
+ * the wall times, but much less the CPU each side spends; null where there is no /proc.
+ */
+function cpuSeconds(pid: number | 'children'): number | null {
+  const file = `/proc/${pid === 'children' ? 'self' : pid}/stat`;
+  if (!existsSync(file)) return null;
+  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
+  // utime, stime are fields 14 and 15 of stat(5), cutime and cstime 16 and 17; in clock ticks of 1/100 s.
+  const at = pid === 'children' ? 13 : 11;
+  return (Number(fields[at]) + Number(fields[at + 1])) / 100;
+}
+
+/** Wall seconds of one graft command, and the CPU seconds it and `alongside` (workers) spent meanwhile. */
+async function timed(args: string[], alongside: ChildProcess[] = []): Promise<{ wall: number; cpu: number | null }> {
+  const before = [cpuSeconds('children'), ...alongside.map((c) => cpuSeconds(c.pid!))];
   const t0 = performance.now();
   const run = graft(args);
   if ((await run.done) !== 0) throw new Error(`graft ${args.join(' ')} failed: ${run.stderr()}`);
-  return (performance.now() - t0) / 1000;
+  const wall = (performance.now() - t0) / 1000;
+  const after = [cpuSeconds('children'), ...alongside.map((c) => cpuSeconds(c.pid!))];
+  const cpu = before.some((c) => c === null) || after.some((c) => c === null) ? null : after.reduce((sum, c, i) => sum + c! - before[i]!, 0);
+  return { wall, cpu };
 }
 
 async function workers(url: string, n: number): Promise<{ child: ChildProcess; done: Promise<number | null> }[]> {
@@ -61,21 +80,28 @@ export async function benchScale(o: { images?: number; rounds?: number } = {}): 
     const shards = (size: number) => Math.ceil((perClass * 2 * 0.8) / size) + Math.ceil((perClass * 2 * 0.2) / size);
     // A first run loads the files into the page cache, so every measured run reads them alike.
     await timed(embed('warm'));
+    const msPerImage = (cpu: (number | null)[]) => (cpu.some((c) => c === null) ? null : (median(cpu as number[]) * 1000) / images);
     const redis = redisServerBinary();
     const server = redis ? await startRedis(redis) : null;
     const single: number[] = [];
+    const singleCpu: (number | null)[] = [];
     const small: number[] = [];
     const queued: Record<number, number[]> = { 1: [], 2: [] };
+    const queuedCpu: Record<number, (number | null)[]> = { 1: [], 2: [] };
     try {
       for (let round = 0; round < rounds; round++) {
         const one = async () => {
-          single.push(await timed(embed(`single-${round}`, ['--shard-size', '100'])));
-          small.push(await timed(embed(`small-${round}`, ['--shard-size', '10'])));
+          const t = await timed(embed(`single-${round}`, ['--shard-size', '100']));
+          single.push(t.wall);
+          singleCpu.push(t.cpu);
+          small.push((await timed(embed(`small-${round}`, ['--shard-size', '10']))).wall);
         };
         const through = async () => {
           for (const n of [1, 2]) {
             const ws = await workers(server!.url, n);
-            queued[n].push(await timed(embed(`queued-${n}-${round}`, ['--shard-size', '100', '--queue', server!.url])));
+            const t = await timed(embed(`queued-${n}-${round}`, ['--shard-size', '100', '--queue', server!.url]), ws.map((w) => w.child));
+            queued[n].push(t.wall);
+            queuedCpu[n].push(t.cpu);
             for (const w of ws) w.child.kill('SIGTERM');
             await Promise.all(ws.map((w) => w.done));
           }
@@ -91,7 +117,16 @@ export async function benchScale(o: { images?: number; rounds?: number } = {}): 
     rows.push({ case: 'per-shard overhead (shards of 10 vs 100)', unit: 'ms', graft: median(overhead), reference: null });
     for (const n of server ? [1, 2] : []) {
       const perRound = queued[n].map((t, r) => single[r] / t);
-      rows.push({ case: `embed through the queue, ${n} worker${n > 1 ? 's' : ''} (rounds ${ratios(perRound)})`, unit: 'img/s', graft: images / median(queued[n]), reference: singleRate, against: 'single process' });
+      rows.push({ case: `embed through the queue, ${n} worker${n > 1 ? 's' : ''} (rounds ${ratios(perRound)})`, unit: 'img/s', graft: images / median(queued[n]), reference: +singleRate.toFixed(3), against: 'single process' });
+    }
+    // CPU per image, every process of each side together (the submitting command and its workers).
+    const singleMs = msPerImage(singleCpu);
+    if (singleMs !== null) {
+      rows.push({ case: 'CPU per image, single process', unit: 'ms', graft: singleMs, reference: null });
+      for (const n of server ? [1, 2] : []) {
+        const ms = msPerImage(queuedCpu[n]);
+        if (ms !== null) rows.push({ case: `CPU per image through the queue, ${n} worker${n > 1 ? 's' : ''}`, unit: 'ms', graft: ms, reference: +singleMs.toFixed(3), against: 'single process' });
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
