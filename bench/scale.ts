@@ -65,8 +65,8 @@ const ratios = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
 /**
  * `rounds` rounds, each timing one process, shards of 10, and one and two fresh workers through
  * the queue, the sides taking turns at going first: this machine is shared, and a slow spell then
- * hits every side rather than one. Each figure is the median of its rounds; the cases name each
- * round's ratio as well.
+ * hits every side rather than one. Each figure is the median of its rounds; the queue's cases name
+ * each round's ratio to that round's single process, and their median, as well.
  */
 export async function benchScale(o: { images?: number; rounds?: number } = {}): Promise<ScaleRow[]> {
   const perClass = Math.round((o.images ?? 600) / 2);
@@ -117,7 +117,7 @@ export async function benchScale(o: { images?: number; rounds?: number } = {}): 
     rows.push({ case: 'per-shard overhead (shards of 10 vs 100)', unit: 'ms', graft: median(overhead), reference: null });
     for (const n of server ? [1, 2] : []) {
       const perRound = queued[n].map((t, r) => single[r] / t);
-      rows.push({ case: `embed through the queue, ${n} worker${n > 1 ? 's' : ''} (rounds ${ratios(perRound)})`, unit: 'img/s', graft: images / median(queued[n]), reference: +singleRate.toFixed(3), against: 'single process' });
+      rows.push({ case: `embed through the queue, ${n} worker${n > 1 ? 's' : ''} (rounds ${ratios(perRound)}, median ${median(perRound).toFixed(2)})`, unit: 'img/s', graft: images / median(queued[n]), reference: +singleRate.toFixed(3), against: 'single process' });
     }
     // CPU per image, every process of each side together (the submitting command and its workers).
     const singleMs = msPerImage(singleCpu);
