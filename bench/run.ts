@@ -6,7 +6,7 @@
  * `-- --only scale` runs the job-queue section (not among the defaults; `-- --images N`), `-- --only ui`
  * the web app on a generated project (20,000 images unless `-- --images N`);
  * `-- --rounds N` sets how many alternating graft / PyTorch runs each training case takes, and how
- * many alternating workers / inline runs each event-loop case takes (3); `-- --seconds N` how long
+ * many alternating workers / inline runs each event-loop case takes, and the scale section's rounds (3); `-- --seconds N` how long
  * each serve load runs (10).
  */
 import { existsSync } from 'node:fs';
@@ -93,7 +93,7 @@ if (sections.has('serve') && existsSync(resolve(here, 'serve.ts'))) {
 if (sections.has('scale') && existsSync(resolve(here, 'scale.ts'))) {
   // graft embed through the BullMQ queue (real worker processes) against one process; not in the default sections.
   const { benchScale } = await import('./scale.ts');
-  for (const r of await benchScale({ images: Number(flag('images') ?? 600) })) report({ case: r.case, unit: r.unit, graft: r.graft, pytorch: r.reference, against: r.against });
+  for (const r of await benchScale({ images: Number(flag('images') ?? 600), rounds: ROUNDS })) report({ case: r.case, unit: r.unit, graft: r.graft, pytorch: r.reference, against: r.against });
 }
 
 if (sections.has('ui') && existsSync(resolve(here, 'ui.ts'))) {

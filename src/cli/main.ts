@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { expectedMessage, rangeText } from '../errors/index.ts';
+import { choiceText, expectedMessage, rangeText } from '../errors/index.ts';
 import { modelsCommand } from './models.ts';
 import { predictCommand } from './predict.ts';
 import { trainCommand } from './train.ts';
@@ -33,6 +33,10 @@ const integer = (name: string, min: number) => (v: string) => {
 };
 const positiveInt = (name: string) => integer(name, 1);
 const nonNegativeInt = (name: string) => integer(name, 0);
+const executorChoice = (v: string) => {
+  if (v !== 'inline' && v !== 'workers') throw new InvalidArgumentError(expectedMessage('--executor', choiceText(['inline', 'workers']), v));
+  return v;
+};
 
 program.command('models')
   .description('list the architectures and their pretrained weight variants')
@@ -127,6 +131,7 @@ program.command('worker')
   .requiredOption('--queue <redis-url>', 'the Redis server (redis://host:port)')
   .option('--concurrency <n>', 'shards at once', positiveInt('--concurrency'), 1)
   .option('--lock-ms <n>', 'a shard of a worker that stops answering goes to another after this long', positiveInt('--lock-ms'), 30000)
+  .option('--executor <where>', 'inline: ONNX Runtime on the main thread, as graft embed; workers: on a worker thread, for batches that run near --lock-ms', executorChoice, 'inline')
   .action(async (flags: WorkerFlags) => (await import('./worker.ts')).workerCommand(flags));
 
 program.command('eval')

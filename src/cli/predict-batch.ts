@@ -13,7 +13,7 @@ export async function predictBatchCommand(f: PredictBatchFlags): Promise<void> {
   const progress = shardProgress('predict', !f.quiet);
   const result = await predictBatch(f.batch, {
     out: f.out, model: f.model, weights: f.weights === 'none' ? null : f.weights, topk: f.topk, batchSize: f.batchSize,
-    shardSize: f.shardSize, shard: f.shard ? parseShardSelector(f.shard) : null, queue: await queueFor(f), onEvent: progress.onEvent,
+    shardSize: f.shardSize, shard: f.shard ? parseShardSelector(f.shard) : null, queue: queueFor(f), onEvent: progress.onEvent,
   }).finally(() => progress.stop());
   if (f.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   reportShards(result, `results (${result.images} images, ${result.failedImages} unreadable)`, result.out);

@@ -1,11 +1,12 @@
 import { startWorker } from '../queue/worker.ts';
+import type { Executor } from '../runtime/options.ts';
 
-export interface WorkerFlags { queue: string; concurrency: number; lockMs: number }
+export interface WorkerFlags { queue: string; concurrency: number; lockMs: number; executor: Executor }
 
 /** Takes shards until SIGTERM or SIGINT, then finishes the shard in hand and exits 0. */
 export async function workerCommand(f: WorkerFlags): Promise<void> {
   const log = (line: string) => process.stderr.write(`graft worker ${process.pid}: ${line}\n`);
-  const worker = await startWorker(f.queue, { concurrency: f.concurrency, lockMs: f.lockMs, log });
+  const worker = await startWorker(f.queue, { concurrency: f.concurrency, lockMs: f.lockMs, executor: f.executor, log });
   log(`waiting for shards on ${f.queue}`);
   let stopping = false;
   const stop = (signal: string) => {

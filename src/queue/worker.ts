@@ -1,10 +1,14 @@
 import { Worker } from 'bullmq';
-import { checkInteger } from '../errors/index.ts';
+import { checkChoice, checkInteger } from '../errors/index.ts';
 import { Runtime } from '../runtime/runtime.ts';
+import type { Executor } from '../runtime/options.ts';
 import { runShard } from '../jobs/shards/run-shard.ts';
 import { ShardModels } from '../jobs/shards/shard-models.ts';
 import { checkShardTask } from '../jobs/shards/shard-task.ts';
 import { QUEUE_NAME, redisConnection } from './connection.ts';
+import { LoopStalls } from './loop-stalls.ts';
+
+const EXECUTORS: readonly Executor[] = ['inline', 'workers'];
 
 export interface WorkerOptions {
   /** Shards run at once (default 1: a shard already uses the cores). */
@@ -14,6 +18,14 @@ export interface WorkerOptions {
    * dies mid-shard loses the shard to another worker about this long after.
    */
   lockMs?: number;
+  /**
+   * Where ONNX Runtime runs (default 'inline', as `graft embed` in one process): on the event
+   * loop's thread between its turns, one batch at a time, or on a worker thread ('workers'),
+   * which keeps the loop free during a run at the cost of a hop per batch (about a tenth of a
+   * MobileNetV2 shard's time on two cores, bench/NOTES.md). 'workers' is for batches whose run
+   * takes a good part of `lockMs`: the worker logs a warning when a stall reaches a quarter of it.
+   */
+  executor?: Executor;
   log?: (line: string) => void;
 }
 
@@ -21,14 +33,18 @@ export interface RunningWorker { close(): Promise<void> }
 
 /**
  * A `graft worker`: takes shards from the queue at `url` until closed, loading each model once.
- * ONNX Runtime runs on worker threads, so the event loop keeps renewing the shard's lock while
- * graphs run and the queue never takes a live worker for a dead one.
+ * BullMQ renews the shard's lock on turns of the event loop (every quarter of `lockMs`), so no
+ * stall of the loop may come near `lockMs`: inline, the longest is one batch's run (a MobileNetV2
+ * batch of 32 on two cores, well under a second), and the decoding threads give the loop a turn
+ * between batches; test/queue-lock.test.ts holds one shard for several lock durations.
  */
 export async function startWorker(url: string, opts: WorkerOptions = {}): Promise<RunningWorker> {
   const concurrency = checkInteger('concurrency', opts.concurrency ?? 1, { min: 1 });
   const lockMs = checkInteger('lockMs', opts.lockMs ?? 30_000, { min: 1000 });
+  const executor = checkChoice('executor', opts.executor ?? 'inline', EXECUTORS);
   const log = opts.log ?? (() => {});
-  const runtime = new Runtime({ executor: 'workers', workers: concurrency });
+  const runtime = new Runtime({ executor, workers: concurrency });
+  const stalls = new LoopStalls();
   const models = new ShardModels(runtime);
   const worker = new Worker(QUEUE_NAME, async (job) => {
     const task = checkShardTask(job.data, `job ${job.id}`);
@@ -42,6 +58,10 @@ export async function startWorker(url: string, opts: WorkerOptions = {}): Promis
       void job.updateProgress({ done, total });
     });
     log(`shard ${task.shard} ${run.ran ? 'done' : 'was already done'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const stall = stalls.takeLongestMs();
+    if (stall > lockMs / 4) {
+      log(`warning: the event loop stalled for ${Math.round(stall)} ms during shard ${task.shard}, a good part of the ${lockMs} ms lock; a longer stall hands a live worker's shard to another: raise --lock-ms or use --executor workers`);
+    }
     return run;
   }, { connection: redisConnection(url), concurrency, lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: 5 });
   worker.on('failed', (job, error) => log(`shard job ${job?.id ?? '?'} failed: ${error.message}`));
@@ -50,6 +70,7 @@ export async function startWorker(url: string, opts: WorkerOptions = {}): Promis
   return {
     async close() {
       await worker.close();
+      stalls.stop();
       await models.close();
       await runtime.close();
     },
