@@ -1,4 +1,4 @@
-// A graft worker runs ONNX Runtime on its event loop's thread (the 'inline' executor): BullMQ
+// A graft worker with `--executor inline` runs ONNX Runtime on its event loop's thread: BullMQ
 // renews a shard's lock only on turns of that loop, so a shard that lasts several lock durations
 // shows whether the renewals still happen between batches. If one were missed, the lock would
 // lapse, the stalled-job check would take the live worker's shard for a dead one's, and the shard

@@ -131,7 +131,7 @@ program.command('worker')
   .requiredOption('--queue <redis-url>', 'the Redis server (redis://host:port)')
   .option('--concurrency <n>', 'shards at once', positiveInt('--concurrency'), 1)
   .option('--lock-ms <n>', 'a shard of a worker that stops answering goes to another after this long', positiveInt('--lock-ms'), 30000)
-  .option('--executor <where>', 'inline: ONNX Runtime on the main thread, as graft embed; workers: on a worker thread, for batches that run near --lock-ms', executorChoice, 'inline')
+  .option('--executor <where>', 'workers: ONNX Runtime on a worker thread, the event loop free for the lock; inline: on the main thread, as graft embed, for batches far shorter than --lock-ms', executorChoice, 'workers')
   .action(async (flags: WorkerFlags) => (await import('./worker.ts')).workerCommand(flags));
 
 program.command('eval')

@@ -19,11 +19,11 @@ export interface WorkerOptions {
    */
   lockMs?: number;
   /**
-   * Where ONNX Runtime runs (default 'inline', as `graft embed` in one process): on the event
-   * loop's thread between its turns, one batch at a time, or on a worker thread ('workers'),
-   * which keeps the loop free during a run at the cost of a hop per batch (about a tenth of a
-   * MobileNetV2 shard's time on two cores, bench/NOTES.md). 'workers' is for batches whose run
-   * takes a good part of `lockMs`: the worker logs a warning when a stall reaches a quarter of it.
+   * Where ONNX Runtime runs: on a worker thread ('workers', the default), which keeps the event
+   * loop free for BullMQ's lock renewal and stalled-job checks during a run, at the cost of a hop
+   * per batch (about a tenth of a MobileNetV2 shard's time on two cores, bench/NOTES.md); or
+   * 'inline', on the loop's thread between its turns, as `graft embed` in one process, for batches
+   * whose run stays far below `lockMs` (the worker logs a warning when a stall reaches a quarter of it).
    */
   executor?: Executor;
   log?: (line: string) => void;
@@ -34,14 +34,14 @@ export interface RunningWorker { close(): Promise<void> }
 /**
  * A `graft worker`: takes shards from the queue at `url` until closed, loading each model once.
  * BullMQ renews the shard's lock on turns of the event loop (every quarter of `lockMs`), so no
- * stall of the loop may come near `lockMs`: inline, the longest is one batch's run (a MobileNetV2
+ * stall of the loop may come near `lockMs`: with 'inline', the longest is one batch's run (a MobileNetV2
  * batch of 32 on two cores, well under a second), and the decoding threads give the loop a turn
  * between batches; test/queue-lock.test.ts holds one shard for several lock durations.
  */
 export async function startWorker(url: string, opts: WorkerOptions = {}): Promise<RunningWorker> {
   const concurrency = checkInteger('concurrency', opts.concurrency ?? 1, { min: 1 });
   const lockMs = checkInteger('lockMs', opts.lockMs ?? 30_000, { min: 1000 });
-  const executor = checkChoice('executor', opts.executor ?? 'inline', EXECUTORS);
+  const executor = checkChoice('executor', opts.executor ?? 'workers', EXECUTORS);
   const log = opts.log ?? (() => {});
   const runtime = new Runtime({ executor, workers: concurrency });
   const stalls = new LoopStalls();
