@@ -26,7 +26,7 @@ async function startUiProcess(project: string): Promise<UiProcess> {
   const url = await new Promise<string>((done, fail) => {
     const read = (d: Buffer) => {
       output += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\w+)/.exec(output);
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output);
       if (m) done(m[1]);
     };
     child.stdout!.on('data', read);
@@ -92,6 +92,8 @@ async function browse(url: string, images: number): Promise<UiRow[]> {
       await page.getByTestId('image-grid').evaluate((el, f) => { el.scrollTop = f * (el.scrollHeight - el.clientHeight); }, i / 20);
       await page.waitForTimeout(150);
     }
+    // The rows at the end are drawn once their page of the image list has come.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=tile]').length > 0, undefined, { timeout: 30_000 });
     const domImages = await page.getByTestId('tile').count();
     return [
       { case: `ui data page first thumbnails (${images} images)`, unit: 'ms', graft: openMs, reference: 2000, against: 'goal' },
