@@ -42,6 +42,7 @@ Regenerate from the repository root (needs torch and torchvision 0.14):
 
     python3 scripts/make_grad_goldens.py                     # ops.json and every model
     python3 scripts/make_grad_goldens.py alexnet googlenet   # ops.json and only these models
+    python3 scripts/make_grad_goldens.py ops                 # ops.json only
 """
 from __future__ import annotations
 
@@ -187,6 +188,10 @@ OPS = {
     "softmax_last_4d": ([inp([2, 2, 3, 5], 122, 3)], lambda x: torch.softmax(x, -1)),
     "scaled_dot_product_attention": ([inp([2, 2, 3, 4], 123), inp([2, 2, 5, 4], 124), inp([2, 2, 5, 3], 125)],
                                      lambda q, k, v: F._scaled_dot_product_attention(q, k, v, None, 0.0, False, False)[0]),
+    # Windowed attention's parts: a table read through a fixed index grid with repeats (the
+    # relative position bias; its gradient sums the repeats) and roll over two axes (shifted windows).
+    "index_select_repeated": ([inp([5, 3], 131)], lambda t: t[torch.tensor([[4, 0, 2, 0], [1, 1, 3, 4]])]),
+    "roll_2d": ([inp([2, 5, 4], 132)], lambda x: torch.roll(x, (-2, 1), (1, 2))),
     "multi_head_self_attention": ([inp([2, 3, 8], 126), inp([24, 8], 127, 0.35), inp([24], 128), inp([8, 8], 129, 0.35), inp([8], 130)],
                                   lambda x, wi, bi, wo, bo: F.multi_head_attention_forward(
                                       x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), 8, 2, wi, bi, None, None, False,

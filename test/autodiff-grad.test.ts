@@ -115,6 +115,8 @@ const OPS: Record<string, Op> = {
   matmul_batched_3d: (a, b) => F.matmul(a, b),
   softmax_last_4d: (x) => F.softmax(x, -1),
   scaled_dot_product_attention: (q, k, v) => scaledDotProductAttention(q, k, v),
+  index_select_repeated: (t) => F.indexSelect(t, [4, 0, 2, 0, 1, 1, 3, 4], [2, 4]),
+  roll_2d: (x) => F.roll(F.roll(x, -2, 1), 1, 2),
   multi_head_self_attention: (x, wi, bi, wo, bo) => multiHeadSelfAttention(x, wi, bi, wo, bo, 2),
 };
 

@@ -109,6 +109,24 @@ export function pad(x: Tensor, pads: readonly number[]): Tensor {
   return apply(ops.pad, [x], { before, after });
 }
 
+/**
+ * table[index] along the first axis with an index array fixed at build time, as PyTorch's
+ * `table[index]` reads a relative position bias table: the result has shape
+ * [...indexShape, ...table.shape.slice(1)].
+ */
+export function indexSelect(table: Tensor, indices: readonly number[], indexShape: readonly number[] = [indices.length]): Tensor {
+  return apply(ops.gatherRows, [table], { indices: [...indices], indexShape: [...indexShape] });
+}
+
+/** torch.roll along one axis: element i moves to (i + shift) mod size. */
+export function roll(x: Tensor, shift: number, dim: number): Tensor {
+  const axis = normAxis(dim, x.ndim, 'roll');
+  const size = x.shape[axis];
+  const s = ((shift % size) + size) % size;
+  if (s === 0) return x;
+  return cat([narrow(x, axis, size - s, s), narrow(x, axis, 0, size - s)], axis);
+}
+
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return apply(ops.expand, [x], { shape: [...shape] });
 }

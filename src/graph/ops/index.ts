@@ -8,3 +8,4 @@ export * from './reduce.ts';
 export * from './onnx-subgraph.ts';
 export * from './channel-shuffle.ts';
 export * from './normalization.ts';
+export * from './gather.ts';
