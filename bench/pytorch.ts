@@ -36,7 +36,10 @@ const speedCache = new Map<string, Record<string, number> | null>();
 export function pytorchSpeed(arch: string, batch: number, threads: number, opts: { fresh?: boolean } = {}): Record<string, number> | null {
   const key = `${arch}/${batch}/${threads}`;
   if (!speedCache.has(key) || opts.fresh) {
-    speedCache.set(key, runPython(resolve(SHARED, 'refs', 'pytorch_speed.py'), [arch, String(batch), String(threads)]) as Record<string, number> | null);
+    const reference = resolve(SHARED, 'refs', 'pytorch_speed.py');
+    // Through a wrapper that finds the head of every family (see pytorch_speed_heads.py).
+    const result = existsSync(reference) ? runPython(resolve(import.meta.dirname, 'pytorch_speed_heads.py'), [reference, arch, String(batch), String(threads)]) : null;
+    speedCache.set(key, result as Record<string, number> | null);
   }
   return speedCache.get(key)!;
 }

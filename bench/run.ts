@@ -5,6 +5,7 @@
  * PyTorch is not installed. `-- --only forward,training,loader,event-loop,serve` picks sections;
  * `-- --only scale` runs the job-queue section (not among the defaults; `-- --images N`), `-- --only ui`
  * the web app on a generated project (20,000 images unless `-- --images N`);
+ * `-- --archs resnet18,vit_b_16` limits the forward and training sections to those architectures;
  * `-- --rounds N` sets how many alternating graft / PyTorch runs each training case takes, and how
  * many alternating workers / inline runs each event-loop case takes, and the scale section's rounds (3); `-- --seconds N` how long
  * each serve load runs (10).
@@ -39,7 +40,9 @@ function report(row: Omit<Row, 'ratio'>): void {
   else process.stderr.write(`  ${r.case}: graft ${r.graft} ${r.unit}, ${r.against ?? 'pytorch'} ${r.pytorch ?? 'n/a'}, ratio ${r.ratio ?? 'n/a'}\n`);
 }
 
-const ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 'regnet_y_400mf', 'convnext_tiny'];
+const ALL_ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 'regnet_y_400mf', 'convnext_tiny', 'vit_b_16'];
+/** The forward and training sections' architectures (`-- --archs a,b` for some of them). */
+const ARCHS = flag('archs')?.split(',') ?? ALL_ARCHS;
 
 if (sections.has('forward')) {
   for (const arch of ARCHS) {

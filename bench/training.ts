@@ -32,8 +32,10 @@ function crossEntropy(logits: Tensor, labels: number[], classes: number): Tensor
 }
 
 function headOf(m: Net): Module {
-  const any = m as unknown as { fc?: Module; classifier?: { [k: string]: Module } };
+  const any = m as unknown as { fc?: Module; head?: Module; classifier?: { [k: string]: Module } };
   if (any.fc) return any.fc;
+  // torchvision's ViT (`heads.head`, which graft's ViT also gives as `head`) and Swin (`head`).
+  if (any.head) return any.head;
   const layers = Object.values(any.classifier!).filter((v) => typeof v === 'object' && v && 'forward' in v) as Module[];
   return layers[layers.length - 1];
 }
