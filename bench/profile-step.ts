@@ -2,9 +2,10 @@
  * Where a full fine-tuning step spends its time: ONNX Runtime's own per-node timings for one
  * step of the training benchmark's protocol (random batch, 224x224, cross entropy over 10 of the
  * logits, SGD with momentum), summed by op type and split into the forward and the backward pass,
- * then the slowest nodes. Node names carry the module path that emitted them.
+ * then the slowest nodes. Node names carry the module path that emitted them. With `--forward`, the
+ * forward benchmark's inference graph instead (eval mode, frozen weights compiled as constants).
  *
- *   node --import tsx bench/profile-step.ts resnet18 [batch] [nodes]
+ *   node --import tsx bench/profile-step.ts resnet18 [batch] [nodes] [--forward]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,18 +17,25 @@ import { trainingCase } from './training.ts';
 
 interface TraceEvent { cat?: string; name: string; ts: number; dur: number; args?: { op_name?: string } }
 
-const arch = process.argv[2] ?? 'resnet18';
-const batch = Number(process.argv[3] ?? 16);
-const shown = Number(process.argv[4] ?? 15);
+const forwardOnly = process.argv.includes('--forward');
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const arch = positional[0] ?? 'resnet18';
+const batch = Number(positional[1] ?? 16);
+const shown = Number(positional[2] ?? 15);
 
 const dir = mkdtempSync(join(tmpdir(), 'graft-profile-'));
 setRuntimeOptions({ profilePrefix: join(dir, 'step') });
-const { m, stepWith } = await trainingCase(arch, batch);
-m.train();
-const step = stepWith([...m.parameters()]);
-// The first step compiles the graph; the last one is read.
-for (let i = 0; i < 3; i++) await step();
-await releaseSessions();
+if (forwardOnly) {
+  const { benchForward } = await import('./forward.ts');
+  await benchForward(arch, batch, 2);
+} else {
+  const { m, stepWith } = await trainingCase(arch, batch);
+  m.train();
+  const step = stepWith([...m.parameters()]);
+  // The first step compiles the graph; the last one is read.
+  for (let i = 0; i < 3; i++) await step();
+  await releaseSessions();
+}
 
 // One file per session; the training graph's is by far the largest.
 const file = readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
@@ -52,7 +60,7 @@ for (const e of nodes) {
 }
 const ms = (us: number) => (us / 1000).toFixed(1);
 const total = nodes.reduce((s, e) => s + e.dur, 0);
-process.stdout.write(`${arch} batch ${batch}: one training-graph run ${ms(run.dur)} ms (${(run.dur / 1000 / batch).toFixed(1)} ms/img), kernels ${ms(total)} ms\n\n`);
+process.stdout.write(`${arch} batch ${batch}: one ${forwardOnly ? 'inference' : 'training'}-graph run ${ms(run.dur)} ms (${(run.dur / 1000 / batch).toFixed(1)} ms/img), kernels ${ms(total)} ms\n\n`);
 const rows = [...byOp.entries()].sort((a, b) => b[1].forward + b[1].backward - (a[1].forward + a[1].backward));
 process.stdout.write(table(['op', 'forward ms', 'backward ms', 'share', 'nodes'], rows.map(([op, t]) =>
   [op, ms(t.forward), ms(t.backward), `${((100 * (t.forward + t.backward)) / total).toFixed(1)}%`, String(t.count)])));

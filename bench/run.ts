@@ -6,7 +6,7 @@
  * `-- --only scale` runs the job-queue section (not among the defaults; `-- --images N`), `-- --only ui`
  * the web app on a generated project (20,000 images unless `-- --images N`);
  * `-- --archs resnet18,vit_b_16` limits the forward and training sections to those architectures;
- * `-- --rounds N` sets how many alternating graft / PyTorch runs each training case takes, and how
+ * `-- --rounds N` sets how many alternating graft / PyTorch runs each forward and training case takes, and how
  * many alternating workers / inline runs each event-loop case takes, and the scale section's rounds (3); `-- --seconds N` how long
  * each serve load runs (10).
  */
@@ -28,7 +28,7 @@ const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.sli
 const sections = new Set((flag('only') ?? 'forward,training,loader,event-loop,serve').split(','));
 const THREADS = 2;
 const BATCH = 16;
-/** Alternating graft / PyTorch runs per training case (`-- --rounds N`). */
+/** Alternating graft / PyTorch runs per forward and training case (`-- --rounds N`). */
 const ROUNDS = Math.max(1, Number(flag('rounds') ?? 3));
 setRuntimeOptions({ threads: THREADS });
 
@@ -44,11 +44,20 @@ const ALL_ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 'r
 /** The forward and training sections' architectures (`-- --archs a,b` for some of them). */
 const ARCHS = flag('archs')?.split(',') ?? ALL_ARCHS;
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 if (sections.has('forward')) {
+  // graft and PyTorch take turns, ROUNDS times each, as the training cases do: a slow spell on a
+  // shared machine then hits both sides.
   for (const arch of ARCHS) {
-    const graft = await benchForward(arch, BATCH);
-    const ref = pytorchSpeed(arch, BATCH, THREADS);
-    report({ case: `forward ${arch} b${BATCH}`, unit: 'ms/img', graft, pytorch: ref?.forward_ms_per_img ?? null });
+    const graftRuns: number[] = [];
+    const torchRuns: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      graftRuns.push(await benchForward(arch, BATCH));
+      const ref = pytorchSpeed(arch, BATCH, THREADS, { fresh: round > 0 });
+      if (ref) torchRuns.push(ref.forward_ms_per_img);
+    }
+    report({ case: `forward ${arch} b${BATCH}`, unit: 'ms/img', graft: median(graftRuns), pytorch: torchRuns.length ? median(torchRuns) : null });
   }
 }
 
@@ -58,7 +67,6 @@ if (sections.has('training') && existsSync(resolve(here, 'training.ts'))) {
   // Each architecture in a fresh process, so its peak memory is its own; graft and PyTorch take
   // turns, ROUNDS times each, and each side reports its median: the machines are shared, and a
   // slow spell then hits both sides rather than one run.
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const medianOf = (runs: Record<string, number>[], key: string) => median(runs.map((r) => r[key]));
   for (const arch of ARCHS) {
     const graftRuns: Record<string, number>[] = [];

@@ -100,13 +100,15 @@ export const erf = unary('erf', 'Erf', (g, _out, [x]) => [g.mul(x.mul(x).neg().e
 
 /**
  * PyTorch's exact GELU, x * Phi(x) = x/2 * (1 + erf(x/sqrt(2))), emitted with Erf (ONNX's Gelu
- * node is opset 20, after the one graft emits). d/dx = Phi(x) + x * phi(x).
+ * node is opset 20, after the one graft emits) in the node order PyTorch's exporter writes,
+ * Div by sqrt(2) included: that is the pattern ONNX Runtime fuses into one Gelu kernel.
+ * d/dx = Phi(x) + x * phi(x).
  */
 export const gelu = defineOp<{}>({
   name: 'gelu',
   shape: ([x]) => ({ shape: [...x.shape] }),
   emit: (ctx, [x]) => {
-    const phi = ctx.node('Add', [ctx.node('Erf', [ctx.node('Mul', [x, ctx.constant([Math.SQRT1_2], [])])]), ctx.constant([1], [])]);
+    const phi = ctx.node('Add', [ctx.node('Erf', [ctx.node('Div', [x, ctx.constant([Math.SQRT2], [])])]), ctx.constant([1], [])]);
     return ctx.node('Mul', [ctx.node('Mul', [x, ctx.constant([0.5], [])]), phi]);
   },
   grad: (g, _out, [x]) => {
