@@ -1,0 +1,19 @@
+"""PyTorch's side of bench/gemm.ts: median ms of F.linear(x, W, b) after one warm-up.
+usage: /usr/bin/python3 bench/pytorch_gemm.py ROWS IN OUT THREADS"""
+import json
+import sys
+import time
+
+import torch
+
+rows, k, n, threads = (int(a) for a in sys.argv[1:5])
+torch.set_num_threads(threads)
+x, w, b = torch.randn(rows, k), torch.randn(n, k) * 0.02, torch.randn(n) * 0.02
+with torch.no_grad():
+    torch.nn.functional.linear(x, w, b)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        torch.nn.functional.linear(x, w, b)
+        times.append((time.perf_counter() - t0) * 1000)
+print(json.dumps({"ms": sorted(times)[2]}))
