@@ -18,10 +18,9 @@ p -= lr * grad) and every batch norm's running statistics (same summary) and num
 All in float64, and again in float32 ("float32"): the distance between the two is the floor of
 the test's tolerance.
 
-alexnet.json, densenet121.json, googlenet.json, inception_v3.json, squeezenet1_1.json: the same
+alexnet.json, densenet121.json, googlenet.json, squeezenet1_1.json: the same
 with one step, batch 2, a 64 input, except where batch norms on the last maps would see too few
-values for float32 (as mobilenet_v2's do): 96 for GoogLeNet, 139 for Inception v3 (3x3 maps, built
-with aux_logits=False since its auxiliary classifier needs 299). GoogLeNet's loss adds its
+values for float32 (as mobilenet_v2's do): 96 for GoogLeNet. GoogLeNet's loss adds its
 two auxiliary classifiers' sum(aux * r) with weight 0.3, as torchvision's reference recipe does.
 
 regnet_y_400mf.json and mnasnet0_5.json: one step; regnet at batch 4 on a 96 input, mnasnet at
@@ -33,7 +32,12 @@ honest float32 distance.
 inception_v3-frozen-bn.json: Inception v3 with every batch norm in inference mode, batch 2 on its
 smallest input, 75.
 
-googlenet.json, inception_v3.json and inception_v3-frozen-bn.json also hold "perturbed": float64 runs on inputs each moved by
+inception_v3-aux.json: Inception v3 in train mode at 299, batch 2, built with its auxiliary
+classifier (which needs 299), loss sum(logits * r) + 0.4 * sum(aux_logits * r). At 139 without
+the auxiliary classifier graft's float32 scattered past the perturbed runs' scatter; at 299 it
+stays inside it.
+
+googlenet.json, inception_v3-aux.json and inception_v3-frozen-bn.json also hold "perturbed": float64 runs on inputs each moved by
 up to a relative PERTURBED[arch] (see PERTURBED); their scatter widens the test's tolerance.
 vit_b_16.json: the same with one step, batch 2, built with image_size=32 for a 32 input (4 patches
 and the class token), every parameter's gradient (no batch norm).
@@ -206,10 +210,12 @@ MODELS = [
     ("resnet18", [2, 3, 64, 64], 3), ("mobilenet_v2", [4, 3, 64, 64], 3), ("shufflenet_v2_x0_5", [2, 3, 64, 64], 1),
     # one per concatenating family, one step: the gradients are the point
     ("alexnet", [2, 3, 64, 64], 1), ("densenet121", [2, 3, 64, 64], 1), ("googlenet", [2, 3, 96, 96], 1),
-    ("inception_v3", [2, 3, 139, 139], 1), ("squeezenet1_1", [2, 3, 64, 64], 1),
+    ("squeezenet1_1", [2, 3, 64, 64], 1),
     ("convnext_tiny", [2, 3, 32, 32], 3), ("efficientnet_b0", [4, 3, 64, 64], 3), ("efficientnet_v2_s", [4, 3, 96, 96], 3),
     ("regnet_y_400mf", [4, 3, 96, 96], 1), ("mnasnet0_5", [8, 3, 64, 64], 1),
     ("inception_v3-frozen-bn", [2, 3, 75, 75], 1),
+    # Inception v3 at the size it was built for, with its auxiliary classifier: 8x8 maps at the end
+    ("inception_v3-aux", [2, 3, 299, 299], 1),
     # a vision transformer, built for its small input (image_size in BUILD_ARGS): 2 x 2 patches and the class token
     ("vit_b_16", [2, 3, 32, 32], 1),
 ]
@@ -217,6 +223,8 @@ MODELS = [
 # a frozen backbone trains), which takes away the batch coupling that makes Inception v3's
 # train-mode gradients a matter of rounding (see PERTURBED).
 FROZEN_BN = "-frozen-bn"
+# A name ending so: the network built with its auxiliary classifier (Inception v3 at 299).
+WITH_AUX = "-aux"
 
 
 def op_golden(name, inputs, fn):
@@ -246,7 +254,8 @@ def grad_summary(g: torch.Tensor) -> dict:
 
 
 # Builders' arguments where torchvision's defaults do not fit a small input: Inception v3's
-# auxiliary classifier needs the 299 input; ViT is built for the image size it is given.
+# auxiliary classifier needs the 299 input (WITH_AUX builds it back); ViT is built for the image
+# size it is given.
 BUILD_ARGS = {"inception_v3": {"aux_logits": False}, "vit_b_16": {"image_size": 32}}
 # Networks whose train-mode gradients, with deterministic weights, move by far more than
 # float32's rounding when the input moves by that much (GoogLeNet: a relative 1e-6 on the input
@@ -256,20 +265,25 @@ BUILD_ARGS = {"inception_v3": {"aux_logits": False}, "vit_b_16": {"image_size": 
 # tolerance covers their scatter. Inception v3 with frozen batch norm is piecewise linear in its
 # input, but a ReLU input within float32's rounding of zero (one in its stem at 75) flips with the
 # convolutions' summation order and moves every gradient below it by 1e-3 of its scale.
-PERTURBED = {"googlenet": 1e-6, "inception_v3": 1e-7, "inception_v3-frozen-bn": 1e-6}
+PERTURBED = {"googlenet": 1e-6, "inception_v3-frozen-bn": 1e-6, "inception_v3-aux": 1e-7}
 PERTURB_SEEDS = (101, 102, 103)
-# Weight of the auxiliary classifiers' losses (torchvision's reference recipe for GoogLeNet).
+# Weight of the auxiliary classifiers' losses (torchvision's reference recipe for GoogLeNet; the
+# weight PyTorch's fine-tuning tutorial gives Inception v3's).
 AUX_WEIGHT = 0.3
+INCEPTION_AUX_WEIGHT = 0.4
 
 
 def loss_of(out, r):
-    if isinstance(out, tuple):  # GoogLeNetOutputs in train mode: logits and both auxiliary logits
+    if hasattr(out, "aux_logits1"):  # GoogLeNetOutputs in train mode: logits and both auxiliary logits
         return (out.logits * r).sum() + AUX_WEIGHT * ((out.aux_logits1 + out.aux_logits2) * r).sum()
+    if hasattr(out, "aux_logits"):  # InceptionOutputs in train mode
+        return (out.logits * r).sum() + INCEPTION_AUX_WEIGHT * (out.aux_logits * r).sum()
     return (out * r).sum()
 
 
-def train_steps(arch: str, input_shape, dtype, steps: int, lr: float, perturb_seed=None, perturbation=0.0, frozen_bn=False):
-    model = getattr(torchvision.models, arch)(weights=None, **BUILD_ARGS.get(arch, {}))
+def train_steps(arch: str, input_shape, dtype, steps: int, lr: float, perturb_seed=None, perturbation=0.0, frozen_bn=False, aux=False):
+    build_args = {**BUILD_ARGS.get(arch, {}), **({"aux_logits": True} if aux else {})}
+    model = getattr(torchvision.models, arch)(weights=None, **build_args)
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
     sd = deterministic_state_dict(keys)
     sd._metadata = model.state_dict()._metadata  # the module versions MNASNet's load requires
@@ -308,22 +322,22 @@ def train_steps(arch: str, input_shape, dtype, steps: int, lr: float, perturb_se
 
 
 def model_golden(name: str, input_shape, steps=3, lr=1e-4):
-    arch = name.removesuffix(FROZEN_BN)
-    frozen = {"frozen_bn": True} if name != arch else {}
+    arch = name.removesuffix(FROZEN_BN).removesuffix(WITH_AUX)
+    variant = {"frozen_bn": True} if name.endswith(FROZEN_BN) else {"aux": True} if name.endswith(WITH_AUX) else {}
     # float64 is the reference; PyTorch's own float32 run says how far float32 arithmetic can
     # honestly be from it on this network, which the test uses as a floor for its tolerance.
-    losses, grads, stats = train_steps(arch, input_shape, torch.float64, steps, lr, **frozen)
-    losses32, grads32, stats32 = train_steps(arch, input_shape, torch.float32, steps, lr, **frozen)
+    losses, grads, stats = train_steps(arch, input_shape, torch.float64, steps, lr, **variant)
+    losses32, grads32, stats32 = train_steps(arch, input_shape, torch.float32, steps, lr, **variant)
     golden = {"arch": arch, "input_shape": input_shape, "loss_seed": 7, "lr": lr, "steps": steps,
               "losses": losses, "grads": grads, "bn_after_steps": stats,
-              "float32": {"losses": losses32, "grads": grads32, "bn_after_steps": stats32}, **frozen}
+              "float32": {"losses": losses32, "grads": grads32, "bn_after_steps": stats32}, **variant}
     if name in PERTURBED:
         # float64 again on inputs moved by float32's own disagreement: where these runs scatter,
         # the network amplifies rounding, and any float32 implementation scatters as far.
         golden["perturbation"] = PERTURBED[name]
         golden["perturbed"] = []
         for seed in PERTURB_SEEDS:
-            lp, gp, sp = train_steps(arch, input_shape, torch.float64, steps, lr, perturb_seed=seed, perturbation=PERTURBED[name], **frozen)
+            lp, gp, sp = train_steps(arch, input_shape, torch.float64, steps, lr, perturb_seed=seed, perturbation=PERTURBED[name], **variant)
             golden["perturbed"].append({"losses": lp, "grads": gp, "bn_after_steps": sp})
     return golden
 
