@@ -25,7 +25,7 @@ export type TfjsModelSpec = Extract<ModelSpec, { kind: 'tfjs' }>;
 export type HubModelSpec = Extract<ModelSpec, { kind: 'hub' }>;
 
 /** The forms a model spec takes, as messages list them. */
-export const MODEL_SPEC_FORMS = 'a zoo name (graft models lists them), a trained model folder, onnx:<file.onnx>[#tensor], tfjs:<model.json>, hf:<org>/<name>[@revision] or timm:<name>';
+export const MODEL_SPEC_FORMS = 'a zoo name (graft models lists them), a trained model folder, onnx:<file.onnx>[#tensor], tfjs:<model.json>, hf:<org>/<name> or timm:<name>';
 
 /** `scheme:` at the start; two letters at least, so a Windows drive (`C:\...`) reads as a path. */
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]+):/;
