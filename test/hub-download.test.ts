@@ -5,7 +5,7 @@
 // atomic; read from the cache after that without a request; refused offline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -69,6 +69,14 @@ test('downloads into an empty HF_HOME in huggingface_hub\'s layout; a second run
   });
 });
 
+test('a renamed repository\'s relative redirect is followed to the new name; the cache keeps the name asked for', async () => {
+  await withHome({}, async (root) => {
+    await models.createModel(`hf:${repo}-old`);
+    assert.deepEqual(mirror.requests.slice(0, 3), [`HEAD /${repo}-old/resolve/main/config.json`, `HEAD /${repo}/resolve/main/config.json`, `GET /${repo}/resolve/main/config.json`]);
+    assert.equal(readFileSync(join(`${root}-old`, 'refs', 'main'), 'utf8'), MIRROR_COMMIT);
+  });
+});
+
 test('a corrupted body is refused naming the file, and leaves nothing a later run would trust', async () => {
   await withHome({}, async (root) => {
     mirror.corrupt = true;
@@ -81,9 +89,13 @@ test('a corrupted body is refused naming the file, and leaves nothing a later ru
     assert.deepEqual(readdirSync(join(root, 'snapshots', MIRROR_COMMIT)), ['config.json'], 'no weights in the snapshot');
     assert.ok(!existsSync(join(root, 'refs', 'main')), 'no ref to an incomplete snapshot');
 
+    // What a killed download would leave (a temp file of a process that is gone) is cleared by the next one.
+    const litter = join(root, 'blobs', `.${mirror.weightsSha256}.999999999.deadbeef.tmp`);
+    writeFileSync(litter, 'partial');
     mirror.corrupt = false;
     await models.createModel(`hf:${repo}`);
     assert.ok(readFileSync(join(root, 'blobs', mirror.weightsSha256)).equals(mirror.weights), 'the next run downloads it again');
+    assert.ok(!existsSync(litter), 'the stale temp file is removed');
   });
 });
 

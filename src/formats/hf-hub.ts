@@ -3,7 +3,7 @@ import { copyFile, mkdir, rename, symlink, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { downloadFile } from './download.ts';
-import { tempPathBeside, writeFileAtomic } from './atomic-write.ts';
+import { removeStaleTemps, tempPathBeside, writeFileAtomic } from './atomic-write.ts';
 
 /**
  * A model repository in the Hugging Face cache, the layout huggingface_hub writes:
@@ -106,6 +106,8 @@ export async function resolveHubSnapshot(repo: string, revision: string, files: 
   return { repo, dir: join(root, 'snapshots', commit!), revision: commit! };
 }
 
+const isRedirect = (r: Response) => r.status >= 300 && r.status < 400 && r.headers.has('location');
+
 /** An ETag's value: without W/ and quotes. */
 const etagValue = (v: string | null) => v?.trim().replace(/^W\//, '').replace(/^"|"$/g, '') ?? null;
 
@@ -120,24 +122,31 @@ async function downloadHubFile(repo: string, revision: string, file: string, exp
   const fetchImpl = opts.fetchImpl ?? fetch;
   const hint = `Offline? Download ${repo} into the cache ${hubCacheDir(env)} with huggingface_hub, or set HF_ENDPOINT to a mirror.`;
   const url = `${hubEndpoint(env)}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
-  let head: Response;
-  try {
-    head = await fetchImpl(url, { method: 'HEAD', redirect: 'manual', headers: { 'Accept-Encoding': 'identity' } });
-  } catch (error) {
-    throw new Error(`Could not reach ${url} (${(error as Error).message}). ${hint}`, { cause: error });
+  let head: Response | null = null;
+  let at = url;
+  // A renamed repository answers with a relative redirect and no commit: followed, as huggingface_hub
+  // does. The redirect that carries the commit (to the storage of LFS files) is where the body is.
+  for (let hops = 0; hops < 5 && (head === null || (isRedirect(head) && !head.headers.has('x-repo-commit'))); hops++) {
+    if (head !== null) at = new URL(head.headers.get('location')!, at).href;
+    try {
+      head = await fetchImpl(at, { method: 'HEAD', redirect: 'manual', headers: { 'Accept-Encoding': 'identity' } });
+    } catch (error) {
+      throw new Error(`Could not reach ${at} (${(error as Error).message}). ${hint}`, { cause: error });
+    }
   }
-  const redirected = head.status >= 300 && head.status < 400 && head.headers.has('location');
+  head = head!;
+  const redirected = isRedirect(head);
   if (!head.ok && !redirected) {
     const why = head.status === 401 || head.status === 404 ? ` (no such repository or file, or it is private or gated: graft sends no token)` : '';
-    throw new Error(`Could not download ${file} of ${repo}@${revision}: ${url} answered HTTP ${head.status}${why}`);
+    throw new Error(`Could not download ${file} of ${repo}@${revision}: ${at} answered HTTP ${head.status}${why}`);
   }
   const commit = head.headers.get('x-repo-commit')?.trim() ?? '';
   const etag = etagValue(head.headers.get('x-linked-etag') ?? head.headers.get('etag')) ?? '';
-  if (!COMMIT.test(commit)) throw new Error(`Could not download ${file} of ${repo}: ${url} gave no commit (X-Repo-Commit header) but ${JSON.stringify(commit)}`);
+  if (!COMMIT.test(commit)) throw new Error(`Could not download ${file} of ${repo}: ${at} gave no commit (X-Repo-Commit header) but ${JSON.stringify(commit)}`);
   if (expectedCommit !== null && commit !== expectedCommit) {
     throw new Error(`${repo}@${revision} moved from commit ${expectedCommit} to ${commit} while downloading; run again`);
   }
-  if (!/^[\w-]{8,128}$/.test(etag)) throw new Error(`Could not download ${file} of ${repo}: ${url} gave no usable ETag (X-Linked-Etag or ETag header) but ${JSON.stringify(etag)}`);
+  if (!/^[\w-]{8,128}$/.test(etag)) throw new Error(`Could not download ${file} of ${repo}: ${at} gave no usable ETag (X-Linked-Etag or ETag header) but ${JSON.stringify(etag)}`);
   const size = Number(head.headers.get('x-linked-size') ?? head.headers.get('content-length') ?? 0);
   const cap = hubFileCap(file);
   if (size > cap) throw new Error(`Refusing to download ${file} of ${repo}: the hub announces ${size} bytes, more than the ${cap} accepted`);
@@ -145,9 +154,11 @@ async function downloadHubFile(repo: string, revision: string, file: string, exp
   const root = repoFolder(repo, env);
   const blob = join(root, 'blobs', etag);
   if (!existsSync(blob)) {
+    // What a killed download left in blobs/ is never linked from a snapshot; it is only litter.
+    await removeStaleTemps(join(root, 'blobs'));
     // A 64-digit ETag is an LFS file's SHA-256; a regular file's is its git hash, not checked here.
     const sha256Prefix = /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
-    const from = redirected ? new URL(head.headers.get('location')!, url).href : url;
+    const from = redirected ? new URL(head.headers.get('location')!, at).href : at;
     await downloadFile({ url: from, sha256Prefix, maxBytes: cap, label: `${file} of ${repo}`, fetchImpl, progress: opts.progress }, blob, hint);
   }
   await linkIntoSnapshot(blob, join(root, 'snapshots', commit, file));

@@ -7,6 +7,8 @@
  *   GET /lfs/<sha256>                                            200, the body
  *
  * both /resolve/ answers carrying X-Repo-Commit. Revisions are main, the tag v1.0 and the commit.
+ * The repository's old name (`<org>/<name>-old`) answers with a relative redirect to the new one
+ * and no commit, as the hub does for a renamed repository.
  * `corrupt` flips a byte of the served weights (same length); `announce` overrides the size
  * the hub claims for them.
  */
@@ -53,6 +55,7 @@ export async function startHubMirror(repo: string, config: unknown, keys: readon
     };
     if (resolve) {
       const [, r, revision, file] = resolve;
+      if (r === `${repo}-old`) return send(307, { Location: `/${repo}/resolve/${revision}/${file}` }, Buffer.from('Temporary Redirect'));
       if (r !== repo) return send(401, { 'X-Error-Code': 'RepoNotFound' }, Buffer.from('Repository not found'));
       if (!revisions.has(decodeURIComponent(revision))) return send(404, { 'X-Error-Code': 'RevisionNotFound' }, Buffer.from('Invalid rev id'));
       const common = { 'X-Repo-Commit': MIRROR_COMMIT };
