@@ -11,6 +11,7 @@ import { join } from 'node:path';
 
 import { models } from '../src/index.ts';
 import { downloadFile } from '../src/formats/download.ts';
+import { formatModelSpec, parseModelSpec } from '../src/models/model-spec.ts';
 import type { VisionTransformer } from '../src/models/vit.ts';
 import { deterministicStateDict } from './support/deterministic.ts';
 import { MIRROR_COMMIT, startHubMirror, type HubMirror } from './support/hub-mirror.ts';
@@ -120,6 +121,13 @@ test('HF_HUB_OFFLINE=1 refuses to download, naming the model, the missing files 
     });
     assert.deepEqual(mirror.requests, []);
   });
+});
+
+test('hf:<org>/<name>@<revision> and timm:<name>@<revision> name a branch, tag or commit, and write back as given', () => {
+  assert.deepEqual(parseModelSpec(`hf:${repo}@v1.0`), { kind: 'hub', spec: `hf:${repo}@v1.0`, repo, revision: 'v1.0' });
+  const byCommit = parseModelSpec(`timm:${repo.slice(5)}@${MIRROR_COMMIT}`);
+  assert.equal(formatModelSpec(byCommit), `hf:${repo}@${MIRROR_COMMIT}`);
+  assert.throws(() => parseModelSpec(`hf:${repo}@a@b`), /has more than one @/);
 });
 
 test('a repository or revision the hub does not have is an error naming it', async () => {
