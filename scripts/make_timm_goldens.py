@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Goldens of timm's Vision Transformers, for test/models-timm-vit.test.ts.
+"""Goldens of timm's Vision Transformers, ConvNeXts and EfficientNets, for
+test/models-timm-vit.test.ts (test/fixtures/timm/) and test/models-timm-cnn.test.ts
+(test/fixtures/timm-cnn/, the CNN_CASES: the same recipe without position embeddings, the
+checkpoint loaded as it is, strict).
 
 For each case in CASES: timm.create_model(<architecture>, pretrained=False) built for the
 checkpoint's image size, its state-dict keys (timm's names and order) filled with the deterministic
@@ -18,7 +21,11 @@ the keys. Each test/fixtures/timm/<case>.json holds:
 Regenerate from the repository root with timm importable (installed, or its source folder on
 PYTHONPATH; the goldens record the version; needs torch and torchvision 0.14):
 
-    PYTHONPATH=<timm source folder> python3 scripts/make_timm_goldens.py
+    PYTHONPATH=<timm source folder> python3 scripts/make_timm_goldens.py [case ...]
+
+The committed goldens were made that way with timm's source at commit
+aa4b5850c1543fa488abf260f18390eda46cf85d of github.com/huggingface/pytorch-image-models
+(1.0.29.dev0) on PyTorch 1.13 and torchvision 0.14 (Debian's), not installed, only on PYTHONPATH.
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ from deterministic import deterministic_input, deterministic_state_dict  # noqa:
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "timm")
+CNN_OUT_DIR = os.path.join(ROOT, "test", "fixtures", "timm-cnn")
 
 # case -> (Hugging Face repo, checkpoint image size, run image size, num_classes). 2 to 4 patches a
 # side: the same grid (no resampling), a smaller one (antialiased downsampling) and larger ones.
@@ -48,6 +56,15 @@ CASES = {
     "vit_small_patch14_reg4_dinov2-resample-up": ("timm/vit_small_patch14_reg4_dinov2.lvd142m", 28, 42, 0),
     "vit_base_patch14_reg4_dinov2": ("timm/vit_base_patch14_reg4_dinov2.lvd142m", 28, 28, 0),
     "vit_small_patch16_224-head": ("timm/vit_small_patch16_224.augreg_in21k_ft_in1k", 32, 32, 1000),
+}
+
+# The ConvNeXts and EfficientNets: (repo, image size, num_classes). atto has timm's conv_mlp
+# blocks (1x1 convolutions, LayerNorm2d), tiny its Linear MLP (channels-last LayerNorm); the
+# checkpoint size is the run's (a CNN takes any size; nothing is resampled).
+CNN_CASES = {
+    "convnext_atto-head": ("timm/convnext_atto.d2_in1k", 64, 1000),
+    "convnext_tiny": ("timm/convnext_tiny.fb_in22k", 32, 0),
+    "efficientnet_b0-head": ("timm/efficientnet_b0.ra_in1k", 64, 1000),
 }
 
 
@@ -83,14 +100,41 @@ def golden(case: str) -> dict:
     }
 
 
+def cnn_golden(case: str) -> dict:
+    repo, size, num_classes = CNN_CASES[case]
+    name = repo.split("/", 1)[1]
+    model = timm.create_model(name, pretrained=False, num_classes=num_classes)
+    keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "config.json"
+        save_config_for_hf(model, path)
+        with open(path, encoding="utf-8") as fh:
+            config = json.load(fh)
+    config["pretrained_cfg"]["input_size"] = [3, size, size]
+    model.load_state_dict(deterministic_state_dict(keys), strict=True)
+    model.eval()
+    shape = [2, 3, size, size]
+    with torch.no_grad():
+        y = model(torch.from_numpy(deterministic_input(shape)))
+    assert torch.isfinite(y).all(), case
+    print(f"{case:45s} {size}  output {list(y.shape)}  max_abs {float(y.abs().max()):.6g}", flush=True)
+    return {
+        "case": case, "repo": repo, "architecture": config["architecture"], "config": config, "keys": keys,
+        "image_size": size, "input_shape": shape,
+        "output": [[sig7(v) for v in row] for row in y.tolist()], "max_abs": sig7(float(y.abs().max())),
+        "torch_version": torch.__version__, "timm_version": timm.__version__,
+    }
+
+
 def main(argv: list[str]) -> int:
-    cases = argv or list(CASES)
+    cases = argv or [*CASES, *CNN_CASES]
     torch.set_num_threads(2)
     torch.manual_seed(0)  # only the random init that the deterministic state dict overwrites
-    os.makedirs(OUT_DIR, exist_ok=True)
     for case in cases:
-        with open(os.path.join(OUT_DIR, f"{case}.json"), "w", encoding="utf-8") as fh:
-            json.dump(golden(case), fh, separators=(",", ":"), allow_nan=False)
+        out_dir, make = (CNN_OUT_DIR, cnn_golden) if case in CNN_CASES else (OUT_DIR, golden)
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, f"{case}.json"), "w", encoding="utf-8") as fh:
+            json.dump(make(case), fh, separators=(",", ":"), allow_nan=False)
             fh.write("\n")
     return 0
 

@@ -75,15 +75,16 @@ test('a checkpoint whose architecture graft lacks is refused, naming it and the 
   }, config);
 });
 
-test('a repository missing from the cache is named with the cache searched', async () => {
-  const saved = process.env.HF_HUB_CACHE;
+test('a repository missing from the cache, offline, is refused naming the cache searched', async () => {
+  const saved = { HF_HUB_CACHE: process.env.HF_HUB_CACHE, HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE };
   const empty = mkdtempSync(join(tmpdir(), 'graft-empty-hub-'));
   process.env.HF_HUB_CACHE = empty;
+  process.env.HF_HUB_OFFLINE = '1';
   try {
     await assert.rejects(models.createModel('timm:vit_small_patch14_dinov2.lvd142m'),
-      (e: Error) => e.message.startsWith(`The Hugging Face model timm/vit_small_patch14_dinov2.lvd142m is not in the cache ${empty} (it has no snapshot there)`));
+      (e: Error) => e.message.startsWith(`HF_HUB_OFFLINE is set, so graft does not download the Hugging Face model timm/vit_small_patch14_dinov2.lvd142m@main; config.json and model.safetensors are not in the cache ${empty}`));
   } finally {
-    if (saved === undefined) delete process.env.HF_HUB_CACHE; else process.env.HF_HUB_CACHE = saved;
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
     rmSync(empty, { recursive: true, force: true });
   }
   await assert.rejects(models.createModel('hf:no-slash'), /Expected a Hugging Face repository as <org>\/<name> but received "no-slash"/);

@@ -60,7 +60,8 @@ export async function resolveWeights(options: ResolveWeightsOptions): Promise<st
     if (await exists(candidate)) return candidate;
   }
   const target = join(graftDir, fileName);
-  await download(options, target, `Offline? Put ${fileName} in ${graftDir} or ${torchDir}.`);
+  const sha256Prefix = options.sha256Prefix ?? hashPrefixFromFileName(fileName);
+  await downloadFile({ ...options, sha256Prefix }, target, `Offline? Put ${fileName} in ${graftDir} or ${torchDir}.`);
   return target;
 }
 
@@ -73,8 +74,28 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function download(options: ResolveWeightsOptions, target: string, hint: string): Promise<void> {
+/** One download: where from, how it is checked, how it is shown. */
+export interface DownloadOptions {
+  url: string;
+  /** Leading hex digits of the body's SHA-256 (all 64 for a full check); none means no check. */
+  sha256Prefix?: string;
+  /** The most bytes accepted: a larger Content-Length is refused before reading, a longer body cut off. */
+  maxBytes?: number;
+  /** What messages and the progress bar call the file; the target's name by default. */
+  label?: string;
+  fetchImpl?: typeof fetch;
+  progress?: boolean;
+}
+
+/**
+ * Downloads `url` to `target` atomically (a temp file beside it, renamed into place only when the
+ * body is complete, within maxBytes, and its hash matches), following redirects. `hint` ends the
+ * messages of failures (what to do offline).
+ */
+export async function downloadFile(options: DownloadOptions, target: string, hint: string): Promise<void> {
   const { url } = options;
+  const label = options.label ?? basename(target);
+  const what = options.label ? `${options.label} from ${url}` : url;
   const fetchImpl = options.fetchImpl ?? fetch;
   let response: Response;
   try {
@@ -85,18 +106,24 @@ async function download(options: ResolveWeightsOptions, target: string, hint: st
   if (!response.ok || !response.body) {
     throw new Error(`Could not download ${url} (HTTP ${response.status} ${response.statusText}). ${hint}`);
   }
-  const expected = (options.sha256Prefix ?? hashPrefixFromFileName(basename(target)))?.toLowerCase();
+  const expected = options.sha256Prefix?.toLowerCase();
   const total = Number(response.headers.get('content-length')) || 0;
+  const max = options.maxBytes ?? Infinity;
+  if (total > max) {
+    await response.body.cancel().catch(() => undefined);
+    throw new Error(`Refusing to download ${what}: the server announces ${total} bytes, more than the ${max} accepted`);
+  }
   await mkdir(dirname(target), { recursive: true });
   await writeStreamAtomic(target, async (write) => {
     const hash = createHash('sha256');
-    const bar = await progressBar(options.progress, total, basename(target));
+    const bar = await progressBar(options.progress, total, label);
     let received = 0;
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        received += chunk.length;
+        if (received > max || (total && received > total)) break;
         hash.update(chunk);
         await write(chunk);
-        received += chunk.length;
         bar?.update(received);
       }
     } catch (error) {
@@ -104,12 +131,13 @@ async function download(options: ResolveWeightsOptions, target: string, hint: st
     } finally {
       bar?.stop();
     }
+    if (received > max) throw new Error(`Refusing to download ${what}: its body runs past the ${max} bytes accepted; the file was not kept`);
     if (total && received !== total) {
       throw new Error(`Could not download ${url}: received ${received} of ${total} bytes. ${hint}`);
     }
     const actual = hash.digest('hex');
     if (expected && !actual.startsWith(expected)) {
-      throw new Error(`Downloaded ${url} but its SHA-256 starts with ${actual.slice(0, expected.length)}, expected ${expected}; the file was not kept`);
+      throw new Error(`Downloaded ${what} but its SHA-256 starts with ${actual.slice(0, expected.length)}, expected ${expected}; the file was not kept`);
     }
   });
 }

@@ -1,6 +1,6 @@
 import { listModels, zooBuilder } from './zoo.ts';
 import { invalidParameter, invalidType } from '../errors/index.ts';
-import { checkRepoId } from '../formats/hf-hub.ts';
+import { checkRepoId, checkRevision } from '../formats/hf-hub.ts';
 
 /**
  * What a model spec names. `spec` is the string as given, kept for messages.
@@ -8,14 +8,15 @@ import { checkRepoId } from '../formats/hf-hub.ts';
  * - folder: a trained model folder (one holding graft.json), by its path.
  * - onnx: an ONNX file, cut at `tensor` when one follows a `#`.
  * - tfjs: a TF.js layers model, by its model.json.
- * - hub: a timm checkpoint in the Hugging Face cache, `hf:<org>/<name>` (`timm:<name>` is `hf:timm/<name>`).
+ * - hub: a timm checkpoint of the Hugging Face hub, `hf:<org>/<name>[@<revision>]` (`timm:<name>` is `hf:timm/<name>`),
+ *   from its cache or downloaded into it; the revision, when given, a branch, tag or commit.
  */
 export type ModelSpec =
   | { readonly kind: 'zoo'; readonly spec: string; readonly arch: string }
   | { readonly kind: 'folder'; readonly spec: string; readonly dir: string }
   | { readonly kind: 'onnx'; readonly spec: string; readonly file: string; readonly tensor: string | null }
   | { readonly kind: 'tfjs'; readonly spec: string; readonly modelJson: string }
-  | { readonly kind: 'hub'; readonly spec: string; readonly repo: string };
+  | { readonly kind: 'hub'; readonly spec: string; readonly repo: string; readonly revision?: string };
 
 export type ZooModelSpec = Extract<ModelSpec, { kind: 'zoo' }>;
 export type FolderModelSpec = Extract<ModelSpec, { kind: 'folder' }>;
@@ -56,8 +57,11 @@ export function parseModelSpec(spec: string): ModelSpec {
     return { kind: 'tfjs', spec, modelJson };
   }
   if (scheme === 'hf' || scheme === 'timm') {
-    const name = spec.slice(scheme.length + 1);
-    return { kind: 'hub', spec, repo: checkRepoId(scheme === 'timm' ? `timm/${name}` : name) };
+    const [name, revision, ...rest] = spec.slice(scheme.length + 1).split('@');
+    const repo = checkRepoId(scheme === 'timm' ? `timm/${name}` : name);
+    if (revision === undefined) return { kind: 'hub', spec, repo };
+    if (rest.length) throw new RangeError(`Model spec "${spec}" has more than one @; expected ${scheme}:<${scheme === 'timm' ? 'name' : 'org>/<name'}>@<revision>`);
+    return { kind: 'hub', spec, repo, revision: checkRevision(revision) };
   }
   if (scheme !== undefined) throw new RangeError(`Unknown kind of model spec "${scheme}:" in "${spec}"; expected ${MODEL_SPEC_FORMS}`);
   if (zooBuilder(spec)) return { kind: 'zoo', spec, arch: spec };
@@ -71,7 +75,7 @@ export function formatModelSpec(s: ModelSpec): string {
     case 'folder': return SCHEME.test(s.dir) || zooBuilder(s.dir) ? `./${s.dir}` : s.dir;
     case 'onnx': return `onnx:${s.file}${s.tensor === null ? '' : `#${s.tensor}`}`;
     case 'tfjs': return `tfjs:${s.modelJson}`;
-    case 'hub': return `hf:${s.repo}`;
+    case 'hub': return `hf:${s.repo}${s.revision === undefined ? '' : `@${s.revision}`}`;
   }
 }
 

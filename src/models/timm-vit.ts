@@ -1,8 +1,7 @@
 import type { StateDict } from '../nn/state-dict.ts';
-import { invalidParameter, invalidType } from '../errors/index.ts';
-import type { Preprocessing } from './catalog.ts';
 import { VisionTransformer, type ViTConfig, type ViTVariant } from './vit.ts';
 import { resamplePosEmbed } from './resample-pos-embed.ts';
+import { unknownKeys, type TimmFamily } from './timm-config.ts';
 
 /** One of timm's ViT architectures, by its `architecture` name in config.json, as graft builds it. */
 interface TimmViT { variant: ViTVariant; options: Pick<ViTConfig, 'layerScale' | 'regTokens' | 'noEmbedClass'> }
@@ -28,63 +27,6 @@ export const TIMM_VIT_ARCHITECTURES: Readonly<Record<string, TimmViT>> = {
   vit_small_patch32_224: vit(32, 384, 12, 6),
   vit_base_patch32_224: vit(32, 768, 12, 12),
 };
-
-/** What graft reads of a timm config.json. */
-export interface TimmConfig {
-  architecture: string;
-  numClasses: number;
-  /** The checkpoint's input size (pretrained_cfg.input_size), square. */
-  imageSize: number;
-  preprocessing: Preprocessing;
-}
-
-function field(obj: Record<string, unknown>, key: string, file: string): unknown {
-  if (!(key in obj)) throw invalidParameter(`${key} in ${file}`, 'a value', undefined);
-  return obj[key];
-}
-
-function numbers(v: unknown, n: number, what: string): number[] {
-  if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw invalidType(what, `${n} numbers`, v);
-  return v as number[];
-}
-
-/**
- * Reads timm's config.json (as its push_to_hub writes it): the architecture, which must be one
- * graft builds, the classes, and the preprocessing of pretrained_cfg: resize to input / crop_pct,
- * center crop to the input size, its interpolation, mean and std.
- */
-export function parseTimmConfig(json: unknown, file: string): TimmConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalidType(file, 'a JSON object', json);
-  const cfg = json as Record<string, unknown>;
-  const architecture = field(cfg, 'architecture', file);
-  if (typeof architecture !== 'string') throw invalidType(`architecture in ${file}`, 'a string', architecture);
-  if (!(architecture in TIMM_VIT_ARCHITECTURES)) {
-    throw new RangeError(`${file}: graft has no architecture "${architecture}"; it builds timm's ${Object.keys(TIMM_VIT_ARCHITECTURES).join(', ')}`);
-  }
-  const pool = cfg.global_pool ?? 'token';
-  if (pool !== 'token') throw invalidParameter(`global_pool in ${file}`, "'token' (the class token, the only pooling graft's ViT has)", pool);
-  const numClasses = field(cfg, 'num_classes', file);
-  if (typeof numClasses !== 'number' || !Number.isInteger(numClasses) || numClasses < 0) throw invalidType(`num_classes in ${file}`, 'an integer >= 0', numClasses);
-  const pre = field(cfg, 'pretrained_cfg', file) as Record<string, unknown>;
-  if (typeof pre !== 'object' || pre === null) throw invalidType(`pretrained_cfg in ${file}`, 'an object', pre);
-  const [, h, w] = numbers(field(pre, 'input_size', file), 3, `pretrained_cfg.input_size in ${file}`);
-  if (h !== w) throw invalidParameter(`pretrained_cfg.input_size in ${file}`, 'a square input', `${h} x ${w}`);
-  const interpolation = pre.interpolation ?? 'bicubic';
-  if (interpolation !== 'bicubic' && interpolation !== 'bilinear') throw invalidParameter(`pretrained_cfg.interpolation in ${file}`, "'bicubic' or 'bilinear'", interpolation);
-  const cropPct = pre.crop_pct ?? 0.875;
-  if (typeof cropPct !== 'number' || !(cropPct > 0 && cropPct <= 1)) throw invalidType(`pretrained_cfg.crop_pct in ${file}`, 'a number in (0, 1]', cropPct);
-  const [m0, m1, m2] = numbers(pre.mean ?? [0.485, 0.456, 0.406], 3, `pretrained_cfg.mean in ${file}`);
-  const [s0, s1, s2] = numbers(pre.std ?? [0.229, 0.224, 0.225], 3, `pretrained_cfg.std in ${file}`);
-  return {
-    architecture, numClasses, imageSize: h,
-    preprocessing: { resizeSize: Math.floor(h / cropPct), cropSize: h, interpolation, mean: [m0, m1, m2], std: [s0, s1, s2] },
-  };
-}
-
-/** The preprocessing for another input size: the same crop fraction, means and interpolation. */
-export function preprocessingAt(p: Preprocessing, imageSize: number): Preprocessing {
-  return { ...p, resizeSize: Math.floor((imageSize * p.resizeSize) / p.cropSize), cropSize: imageSize };
-}
 
 /** Builds graft's VisionTransformer for a timm architecture, for `imageSize` inputs. */
 export function buildTimmViT(architecture: string, imageSize: number, numClasses: number): VisionTransformer {
@@ -138,6 +80,16 @@ export function fromTimmStateDict(sd: StateDict, model: VisionTransformer, file:
     }
     out.set(k, t);
   }
-  if (unknown.length) throw new RangeError(`${file}: keys graft's ViT does not have: ${unknown.slice(0, 8).join(', ')}${unknown.length > 8 ? `, and ${unknown.length - 8} more` : ''}`);
+  if (unknown.length) throw unknownKeys(file, 'ViT', unknown);
   return out;
 }
+
+export const TIMM_VIT: TimmFamily = {
+  name: 'ViT',
+  architectures: Object.keys(TIMM_VIT_ARCHITECTURES),
+  pools: ['token'],
+  poolMeaning: "the class token, the only pooling graft's ViT has",
+  headPrefix: 'heads.',
+  build: buildTimmViT,
+  fromTimm: (sd, model, file) => fromTimmStateDict(sd, model as VisionTransformer, file),
+};

@@ -3,7 +3,7 @@
  * timm checkpoint: `models--<org>--<name>/refs/main` naming a revision whose snapshot holds the
  * config.json and a model.safetensors of deterministic weights under the given keys.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,4 +23,17 @@ export async function writeHubCheckpoint(repo: string, config: unknown, keys: re
   writeFileSync(join(snapshot, 'config.json'), JSON.stringify(config));
   await writeSafetensors(join(snapshot, 'model.safetensors'), deterministicStateDict(keys));
   return root;
+}
+
+/** Runs `fn` with HF_HUB_CACHE pointing at a new cache holding `repo`, then removes it. */
+export async function withHubCheckpoint<T>(repo: string, config: unknown, keys: readonly (readonly [string, readonly number[]])[], fn: () => Promise<T>): Promise<T> {
+  const home = await writeHubCheckpoint(repo, config, keys);
+  const saved = { HF_HOME: process.env.HF_HOME, HF_HUB_CACHE: process.env.HF_HUB_CACHE };
+  process.env.HF_HUB_CACHE = home;
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    rmSync(home, { recursive: true, force: true });
+  }
 }
