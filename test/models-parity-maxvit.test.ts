@@ -12,22 +12,10 @@ import { relativePositionIndex } from '../src/models/maxvit-attention.ts';
 import type { StateDict } from '../src/nn/state-dict.ts';
 import { deterministicInput, deterministicStateDict } from './support/deterministic.ts';
 import { assertLogits, assertSameKeys, keysOf, loadZooGolden, type ZooGolden } from './support/zoo-golden.ts';
+import { maxVitFromTorchArgs, type TorchMaxVitArgs } from './support/maxvit.ts';
 
 /** Allowed error, relative to the largest |logit| of the golden. */
 const RTOL = 1e-5;
-
-/** torchvision's MaxVit constructor arguments, as make_zoo_goldens.py records them. */
-export interface TorchMaxVitArgs {
-  input_size: [number, number]; stem_channels: number; partition_size: number; block_channels: number[];
-  block_layers: number[]; head_dim: number; stochastic_depth_prob: number;
-}
-
-export function smallMaxVit(args: TorchMaxVitArgs): models.MaxVit {
-  return new models.MaxVit({
-    inputSize: args.input_size, stemChannels: args.stem_channels, partitionSize: args.partition_size, blockChannels: args.block_channels,
-    blockLayers: args.block_layers, headDim: args.head_dim, stochasticDepthProb: args.stochastic_depth_prob,
-  });
-}
 
 /** The index buffers graft computes must be the ones the deterministic state dict (checked against torchvision's by the golden script) holds. */
 function assertOwnIndices(own: StateDict, loaded: StateDict): number {
@@ -61,7 +49,7 @@ test(`maxvit_t matches torchvision at 224: state-dict keys, shapes and buffers, 
 
 test(`the MaxVit class in a small configuration matches torchvision's, logits within ${RTOL} of the logit scale`, async (t) => {
   const golden = loadZooGolden('maxvit-small') as ZooGolden & { build_args: TorchMaxVitArgs };
-  const m = skipInit(() => smallMaxVit(golden.build_args));
+  const m = skipInit(() => maxVitFromTorchArgs(golden.build_args));
   const relative = await parity('maxvit-small', m, golden);
   t.diagnostic(`maxvit-small: max |graft - torchvision| = ${relative.toExponential(2)} of max |logit| ${golden.max_abs}`);
 });
