@@ -73,6 +73,9 @@ MAXVIT_SMALL = {"input_size": [48, 48], "stem_channels": 8, "partition_size": 3,
 # Goldens of networks that are no builder of the zoo: name -> (constructor, its arguments).
 CUSTOM = {"maxvit-small": (torchvision.models.maxvit.MaxVit, MAXVIT_SMALL)}
 INPUT_SHAPES["maxvit-small"] = [2, 3, 48, 48]
+# Their goldens also hold stochastic_depth: [[module, p], ...] for every StochasticDepth module,
+# the per-layer probabilities MaxVit spaces with numpy.linspace.
+WITH_STOCHASTIC_DEPTH = ("maxvit",)
 
 
 def input_shape(arch: str) -> list[int]:
@@ -131,9 +134,11 @@ def golden(arch: str) -> dict:
                     "max_abs": sig7(float(a.abs().max()))})
     print(f"{arch:20s} max_abs {max_abs:.6g}  setup {t1 - t0:6.2f} s  forward {1000 * (t2 - t1):8.1f} ms",
           flush=True)
+    depth = [[name, m.p] for name, m in model.named_modules() if isinstance(m, torchvision.ops.StochasticDepth)]
     return {
         "arch": arch,
         **({"build_args": build_args} if build_args else {}),
+        **({"stochastic_depth": depth} if arch.startswith(WITH_STOCHASTIC_DEPTH) else {}),
         "input_shape": shape,
         "keys": keys,
         "logits": [[sig7(v) for v in row] for row in y.tolist()],

@@ -6,7 +6,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { models, tensor } from '../src/index.ts';
+import { models, nn, tensor } from '../src/index.ts';
 import { skipInit } from '../src/nn/init.ts';
 import { relativePositionIndex } from '../src/models/maxvit-attention.ts';
 import type { StateDict } from '../src/nn/state-dict.ts';
@@ -52,6 +52,18 @@ test(`the MaxVit class in a small configuration matches torchvision's, logits wi
   const m = skipInit(() => maxVitFromTorchArgs(golden.build_args));
   const relative = await parity('maxvit-small', m, golden);
   t.diagnostic(`maxvit-small: max |graft - torchvision| = ${relative.toExponential(2)} of max |logit| ${golden.max_abs}`);
+});
+
+test('stochastic depth probabilities grow layer by layer from 0 as torchvision spaces them (numpy.linspace), in maxvit_t and the small configuration', async () => {
+  const cases: [string, models.MaxVit][] = [['maxvit_t', await skipInit(() => models.maxvit_t())]];
+  const small = loadZooGolden('maxvit-small') as ZooGolden & { build_args: TorchMaxVitArgs };
+  cases.push(['maxvit-small', skipInit(() => maxVitFromTorchArgs(small.build_args))]);
+  for (const [name, m] of cases) {
+    const golden = loadZooGolden(name) as ZooGolden & { stochastic_depth: [string, number][] };
+    const ours = [...m.namedModules()].filter(([, sub]) => sub instanceof nn.StochasticDepth).map(([k, sub]) => [k, (sub as nn.StochasticDepth).p]);
+    assert.ok(golden.stochastic_depth.length > 0);
+    assert.deepEqual(ours, golden.stochastic_depth, name);
+  }
 });
 
 test('relative position index: entry (i, j) names the offset from position j to i in a (2s - 1)^2 table', () => {

@@ -130,7 +130,7 @@ export interface MaxVitConfig {
 }
 
 /** numpy.linspace(0, end, n).tolist(): the stochastic depth probability of each layer, from 0 to end. */
-export function linspace(end: number, n: number): number[] {
+function linspace(end: number, n: number): number[] {
   if (n === 1) return [0];
   const step = end / (n - 1);
   // numpy computes start + i * step and sets the last value to `end` exactly.
