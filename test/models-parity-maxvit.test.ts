@@ -72,9 +72,11 @@ test('relative position index: entry (i, j) names the offset from position j to 
   assert.deepEqual(Array.from(index, Number), [4, 3, 1, 0, 5, 4, 2, 1, 7, 6, 4, 3, 8, 7, 5, 4]);
 });
 
-test('a MaxVit refuses an input whose block maps do not divide by the partition size, naming the sizes', async () => {
+test('a MaxVit refuses an input whose block maps do not divide by the partition size, naming the sizes, or that is not square', async () => {
   await assert.rejects(models.maxvit_t({ imageSize: 200 }),
     /Expected an input whose block maps divide by the partition size 7 \(block 0 gets 50 x 50; blocks get 50 x 50, 25 x 25, 13 x 13, 7 x 7\) for inputSize but received 200 x 200$/);
+  assert.throws(() => new models.MaxVit({ inputSize: [224, 448], stemChannels: 64, partitionSize: 7, blockChannels: [64], blockLayers: [1], headDim: 32, stochasticDepthProb: 0 }),
+    /Expected a square input \(grid attention takes its partitions from the height\) for inputSize but received 224 x 448$/);
   const m = await skipInit(() => models.maxvit_t());
   assert.throws(() => m.forward(tensor(new Float32Array(3 * 112 * 112), [1, 3, 112, 112])), /expected \[batch, channels, 56, 56\] maps/);
 });

@@ -113,7 +113,7 @@ export class MaxVitBlock extends Module {
 
 /** torchvision's MaxVit constructor's arguments, by the same names in camelCase. */
 export interface MaxVitConfig {
-  /** The input the network is built for, [height, width] or a square's side: every stage's map must divide by the partition size. */
+  /** The input the network is built for, [height, width] (square, as torchvision's grid attention needs) or its side: every block's map must divide by the partition size. */
   inputSize: number | readonly [number, number];
   stemChannels: number;
   partitionSize: number;
@@ -148,6 +148,8 @@ export class MaxVit extends Module implements Staged {
     super();
     const size = typeof cfg.inputSize === 'number' ? [cfg.inputSize, cfg.inputSize] as const : cfg.inputSize;
     this.inputSize = [checkInteger('inputSize[0]', size[0], { min: 1 }), checkInteger('inputSize[1]', size[1], { min: 1 })];
+    // torchvision builds a non-square MaxVit whose grid attention then fails: its partitions are counted on the height alone.
+    if (this.inputSize[0] !== this.inputSize[1]) throw invalidParameter('inputSize', 'a square input (grid attention takes its partitions from the height)', received(this.inputSize.join(' x ')));
     const partitionSize = this.partitionSize = checkInteger('partitionSize', cfg.partitionSize, { min: 1 });
     const stemChannels = checkInteger('stemChannels', cfg.stemChannels, { min: 1 });
     const headDim = checkInteger('headDim', cfg.headDim, { min: 1 });
