@@ -19,6 +19,10 @@ both sides can compute from a state dict's keys and shapes alone:
       *layer_scale         -> 0.5 + u                    (ConvNeXt's per-channel scale)
       *class_token, *cls_token, *reg_token, *pos_embedding, *pos_embed -> (u - 0.5) * 2
       *gamma               -> 0.5 + u                    (timm's LayerScale)
+      *relative_position_bias_table -> (u - 0.5) * 2     (windowed attention's learned bias)
+      *relative_position_index -> int64, the index torchvision computes for the square s x s window
+                              its s^4 entries imply: entry (i, j) of the flattened (s^2, s^2) grid is
+                              (i // s - j // s + s - 1) * (2s - 1) + (i % s - j % s + s - 1)
       computed in float64, stored as float32.
 
     deterministic_input(shape, seed=12345) = (hash01(i, seed) - 0.5) * 4, float32.
@@ -95,14 +99,30 @@ def _rule(key: str, shape: Sequence[int]):
         return lambda u: (u - 0.5) * 2
     if key.endswith("gamma"):
         return lambda u: 0.5 + u
+    if key.endswith("relative_position_bias_table"):
+        return lambda u: (u - 0.5) * 2
     raise ValueError(f"deterministic_state_dict: no rule for key '{key}' with shape {list(shape)}")
 
 
+def relative_position_index(shape: Sequence[int]) -> np.ndarray:
+    """The relative position index of the square window whose (s^2)^2 entries `shape` holds."""
+    n = math.prod(shape)
+    s = round(n ** 0.25)
+    if s ** 4 != n:
+        raise ValueError(f"relative_position_index: {list(shape)} does not hold the (s^2)^2 entries of a square window")
+    i, j = np.divmod(np.arange(n, dtype=np.int64), s * s)
+    index = (i // s - j // s + s - 1) * (2 * s - 1) + (i % s - j % s + s - 1)
+    return index.reshape(list(shape))
+
+
 def deterministic_arrays(entries: Iterable[tuple[str, Sequence[int]]]):
-    """Yields (key, numpy array) in order; float32 arrays, int64 zeros for num_batches_tracked."""
+    """Yields (key, numpy array) in order; float32 arrays, int64 for num_batches_tracked (zeros) and relative_position_index."""
     for seed, (key, shape) in enumerate(entries):
         shape = [int(d) for d in shape]
         n = math.prod(shape)
+        if key.endswith("relative_position_index"):
+            yield key, relative_position_index(shape)
+            continue
         f = _rule(key, shape)
         if f is None:
             yield key, np.zeros(shape, dtype=np.int64)
@@ -133,6 +153,8 @@ FIXTURE_ENTRIES = [
     ("fc.weight", [10, 4]),
     ("fc.bias", [10]),
     ("big.0.weight", [64, 512, 7, 7]),
+    ("attn.relative_position_bias_table", [9, 2]),
+    ("attn.relative_position_index", [4, 4]),
 ]
 HASH_CASES = [(0, 0), (1, 0), (0, 1), (123, 7), (4095, 12345), (102760447, 33), (2147483647, 1000),
               (4294967295, 4294967295), (4294967296 - 12345, 12345)]

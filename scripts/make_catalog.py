@@ -40,10 +40,11 @@ ZOO = [
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
     "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
+    "maxvit_t",
 ]
-# Architectures built for one input size (torchvision's image_size argument, which the builder
-# sets from the weights' min_size): their entries say which.
-SIZED = ("vit_",)
+# Architectures built for one input size (torchvision's image_size or input_size argument, which
+# the builder sets from the weights' min_size): their entries say which.
+SIZED = ("vit_", "maxvit_")
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 FILE_RE = re.compile(r"-([0-9a-f]{8,})\.pth$")

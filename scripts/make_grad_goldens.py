@@ -41,6 +41,9 @@ googlenet.json, inception_v3-aux.json and inception_v3-frozen-bn.json also hold 
 up to a relative PERTURBED[arch] (see PERTURBED); their scatter widens the test's tolerance.
 vit_b_16.json: the same with one step, batch 2, built with image_size=32 for a 32 input (4 patches
 and the class token), every parameter's gradient (no batch norm).
+maxvit-small.json: the same with one step, batch 2, for torchvision's MaxVit class in the small
+configuration of make_zoo_goldens.py (MAXVIT_SMALL, a 48 input), every parameter's gradient (the
+relative position bias tables included) and its batch norms' running statistics.
 
 Regenerate from the repository root (needs torch and torchvision 0.14):
 
@@ -62,6 +65,8 @@ from torchvision.models.shufflenetv2 import channel_shuffle
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from deterministic import deterministic_input, deterministic_state_dict  # noqa: E402
+# Networks that are no builder of the zoo, with their constructors and arguments.
+from make_zoo_goldens import CUSTOM  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "grad")
@@ -218,6 +223,8 @@ MODELS = [
     ("inception_v3-aux", [2, 3, 299, 299], 1),
     # a vision transformer, built for its small input (image_size in BUILD_ARGS): 2 x 2 patches and the class token
     ("vit_b_16", [2, 3, 32, 32], 1),
+    # MaxViT's blocks, in torchvision's MaxVit class built small (windows and grids of 3 x 3)
+    ("maxvit-small", [2, 3, 48, 48], 1),
 ]
 # A name ending so: the network with every batch norm in inference mode (running statistics, as
 # a frozen backbone trains), which takes away the batch coupling that makes Inception v3's
@@ -282,8 +289,12 @@ def loss_of(out, r):
 
 
 def train_steps(arch: str, input_shape, dtype, steps: int, lr: float, perturb_seed=None, perturbation=0.0, frozen_bn=False, aux=False):
-    build_args = {**BUILD_ARGS.get(arch, {}), **({"aux_logits": True} if aux else {})}
-    model = getattr(torchvision.models, arch)(weights=None, **build_args)
+    if arch in CUSTOM:
+        build, build_args = CUSTOM[arch]
+        model = build(**build_args)
+    else:
+        build_args = {**BUILD_ARGS.get(arch, {}), **({"aux_logits": True} if aux else {})}
+        model = getattr(torchvision.models, arch)(weights=None, **build_args)
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
     sd = deterministic_state_dict(keys)
     sd._metadata = model.state_dict()._metadata  # the module versions MNASNet's load requires

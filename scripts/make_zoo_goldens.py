@@ -6,7 +6,9 @@ of scripts/deterministic.py loaded into it (seeded by key order, so no real weig
 eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads ([2, 3, 32, 32]
 for the families in SMALL_INPUT and ConvNeXt and EfficientNet; Inception v3's 75, the smallest it
 accepts, in INPUT_SHAPES; ViT built with image_size for 2 x 2 patches, 28 to 64, which the golden
-records as build_args). Each
+records as build_args; MaxViT's maxvit_t at 224, the smallest input whose maps all split into its
+7 x 7 partitions, and torchvision's MaxVit class in the small configuration MAXVIT_SMALL
+as "maxvit-small", its constructor's arguments in build_args). Each
 test/fixtures/zoo/<arch>.json holds:
 
     arch, input_shape, keys ([[name, shape], ...] in state-dict order),
@@ -61,6 +63,19 @@ SMALL_PREFIXES = ("convnext_", "efficientnet_")
 VIT_IMAGE_SIZE = {"vit_b_16": 32, "vit_b_32": 64, "vit_l_16": 32, "vit_l_32": 64, "vit_h_14": 28}
 BUILD_ARGS = {arch: {"image_size": size} for arch, size in VIT_IMAGE_SIZE.items()}
 INPUT_SHAPES.update({arch: [2, 3, size, size] for arch, size in VIT_IMAGE_SIZE.items()})
+# MaxViT is built for one input size too: maxvit_t's four stages need maps that divide by 7.
+INPUT_SHAPES["maxvit_t"] = [2, 3, 224, 224]
+# torchvision's MaxVit class in a small configuration (make_grad_goldens.py trains it too): every
+# block's map splits into 3 x 3 windows, and the window and grid partitions differ (a 12 x 12 map
+# into 4 x 4 windows of 3 x 3 or a 3 x 3 grid of 4 x 4 cells; 6 x 6 into 2 x 2 or 3 x 3).
+MAXVIT_SMALL = {"input_size": [48, 48], "stem_channels": 8, "partition_size": 3, "block_channels": [16, 32],
+                "block_layers": [1, 2], "head_dim": 8, "stochastic_depth_prob": 0.2}
+# Goldens of networks that are no builder of the zoo: name -> (constructor, its arguments).
+CUSTOM = {"maxvit-small": (torchvision.models.maxvit.MaxVit, MAXVIT_SMALL)}
+INPUT_SHAPES["maxvit-small"] = [2, 3, 48, 48]
+# Their goldens also hold stochastic_depth: [[module, p], ...] for every StochasticDepth module,
+# the per-layer probabilities MaxVit spaces with numpy.linspace.
+WITH_STOCHASTIC_DEPTH = ("maxvit",)
 
 
 def input_shape(arch: str) -> list[int]:
@@ -79,8 +94,12 @@ def sig7(x: float) -> float:
 
 def golden(arch: str) -> dict:
     t0 = time.perf_counter()
-    build_args = BUILD_ARGS.get(arch, {})
-    model = getattr(torchvision.models, arch)(weights=None, **build_args)
+    if arch in CUSTOM:
+        build, build_args = CUSTOM[arch]
+        model = build(**build_args)
+    else:
+        build_args = BUILD_ARGS.get(arch, {})
+        model = getattr(torchvision.models, arch)(weights=None, **build_args)
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
     versions = {"torch_version": torch.__version__, "torchvision_version": torchvision.__version__}
     if arch in KEYS_ONLY:
@@ -89,6 +108,11 @@ def golden(arch: str) -> dict:
     sd = deterministic_state_dict(keys)
     # The module versions a saved state dict records: MNASNet refuses one without them.
     sd._metadata = model.state_dict()._metadata
+    # A buffer the network computes from its configuration must come out of the rule unchanged.
+    own = model.state_dict()
+    for k in sd:
+        if k.endswith("relative_position_index"):
+            assert torch.equal(sd[k], own[k]), f"{arch}: the deterministic {k} is not torchvision's"
     model.load_state_dict(sd, strict=True)
     del sd
     gc.collect()
@@ -99,7 +123,7 @@ def golden(arch: str) -> dict:
     with torch.no_grad():
         y = model(x)
     t2 = time.perf_counter()
-    assert y.dtype == torch.float32 and list(y.shape) == [2, 1000], (y.dtype, y.shape)
+    assert y.dtype == torch.float32 and list(y.shape) == [shape[0], 1000], (y.dtype, y.shape)
     max_abs = float(y.abs().max())
     assert torch.isfinite(y).all(), f"{arch}: non-finite logits"
     aux = []
@@ -110,9 +134,11 @@ def golden(arch: str) -> dict:
                     "max_abs": sig7(float(a.abs().max()))})
     print(f"{arch:20s} max_abs {max_abs:.6g}  setup {t1 - t0:6.2f} s  forward {1000 * (t2 - t1):8.1f} ms",
           flush=True)
+    depth = [[name, m.p] for name, m in model.named_modules() if isinstance(m, torchvision.ops.StochasticDepth)]
     return {
         "arch": arch,
         **({"build_args": build_args} if build_args else {}),
+        **({"stochastic_depth": depth} if arch.startswith(WITH_STOCHASTIC_DEPTH) else {}),
         "input_shape": shape,
         "keys": keys,
         "logits": [[sig7(v) for v in row] for row in y.tolist()],
@@ -123,10 +149,10 @@ def golden(arch: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    archs = argv or ZOO
-    unknown = [a for a in archs if a not in ZOO]
+    archs = argv or [*ZOO, *CUSTOM]
+    unknown = [a for a in archs if a not in ZOO and a not in CUSTOM]
     if unknown:
-        sys.exit(f"not in the zoo: {', '.join(unknown)} (zoo: {', '.join(ZOO)})")
+        sys.exit(f"not in the zoo: {', '.join(unknown)} (zoo: {', '.join([*ZOO, *CUSTOM])})")
     torch.set_num_threads(2)
     torch.manual_seed(0)  # only the random init that the deterministic state dict overwrites
     os.makedirs(OUT_DIR, exist_ok=True)

@@ -22,8 +22,9 @@ export interface ModelOptions {
   /** Show a download progress bar (default: when stderr is a terminal). */
   progress?: boolean;
   /**
-   * The square input a ViT is built for (torchvision's image_size, default 224); weights trained
-   * at another size (ViT's SWAG_E2E_V1 at 384, 512 or 518) set it themselves. Other families ignore it.
+   * The square input a ViT or MaxViT is built for (torchvision's image_size or input_size, default
+   * 224); weights trained at another size (ViT's SWAG_E2E_V1 at 384, 512 or 518) set it themselves.
+   * Other families ignore it.
    */
   imageSize?: number;
 }

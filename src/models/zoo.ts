@@ -14,10 +14,11 @@ import * as mnasnet from './mnasnet.ts';
 import * as convnext from './convnext.ts';
 import * as effnet from './efficientnet.ts';
 import * as vit from './vit.ts';
+import * as maxvit from './maxvit.ts';
 
 /**
  * Builds an architecture with random weights. `imageSize` is for the architectures built for one
- * input size (ViT's position embeddings); the others take any and ignore it.
+ * input size (ViT's position embeddings, MaxViT's partitions); the others take any and ignore it.
  */
 export type Builder = (cfg: { numClasses?: number; imageSize?: number }) => Module;
 
@@ -60,6 +61,7 @@ const ZOO: [string, Builder][] = [
   ['efficientnet_b6', effnet.efficientnet_b6], ['efficientnet_b7', effnet.efficientnet_b7],
   ['efficientnet_v2_s', effnet.efficientnet_v2_s], ['efficientnet_v2_m', effnet.efficientnet_v2_m], ['efficientnet_v2_l', effnet.efficientnet_v2_l],
   ['vit_b_16', vit.vit_b_16], ['vit_b_32', vit.vit_b_32], ['vit_l_16', vit.vit_l_16], ['vit_l_32', vit.vit_l_32], ['vit_h_14', vit.vit_h_14],
+  ['maxvit_t', maxvit.maxvit_t],
 ];
 for (const [name, build] of ZOO) registerModel(name, build);
 

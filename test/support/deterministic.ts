@@ -52,9 +52,23 @@ function rule(key: string, shape: readonly number[]): Rule {
   // Vision transformers' learned tokens and position embeddings, and timm's LayerScale.
   if (/(class_token|cls_token|reg_token|pos_embedding|pos_embed)$/.test(key)) return (u) => (u - 0.5) * 2;
   if (key.endsWith('gamma')) return (u) => 0.5 + u;
+  if (key.endsWith('relative_position_bias_table')) return (u) => (u - 0.5) * 2;
   throw new RangeError(
     `deterministicStateDict: no rule for key '${key}' with shape [${shape.join(', ')}]`,
   );
+}
+
+/** The relative position index of the square s x s window whose (s^2)^2 entries `shape` holds, as torchvision computes it. */
+function relativePositionIndex(shape: readonly number[]): BigInt64Array {
+  const n = numel(shape);
+  const s = Math.round(n ** 0.25);
+  if (s ** 4 !== n) throw new RangeError(`relative_position_index: [${shape.join(', ')}] does not hold the (s^2)^2 entries of a square window`);
+  const out = new BigInt64Array(n);
+  for (let f = 0; f < n; f++) {
+    const [i, j] = [Math.floor(f / (s * s)), f % (s * s)];
+    out[f] = BigInt((Math.floor(i / s) - Math.floor(j / s) + s - 1) * (2 * s - 1) + (i % s) - (j % s) + s - 1);
+  }
+  return out;
 }
 
 /**
@@ -67,6 +81,11 @@ export function deterministicStateDict(
   const sd: StateDict = new Map();
   let seed = 0;
   for (const [key, shape] of entries) {
+    if (key.endsWith('relative_position_index')) {
+      sd.set(key, { dtype: 'int64', shape: [...shape], data: relativePositionIndex(shape) });
+      seed++;
+      continue;
+    }
     const f = rule(key, shape);
     const n = numel(shape);
     if (f === null) {

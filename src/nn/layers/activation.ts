@@ -27,6 +27,9 @@ export class SiLU extends Module {
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor { return F.sigmoid(x); }
 }
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor { return F.tanh(x); }
+}
 /** GELU, exact (erf) by default or `approximate: 'tanh'`, as torch.nn.GELU. */
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
