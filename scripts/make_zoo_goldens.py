@@ -6,7 +6,7 @@ of scripts/deterministic.py loaded into it (seeded by key order, so no real weig
 eval mode, one float32 forward of deterministic_input([2, 3, 64, 64]) on 2 threads ([2, 3, 32, 32]
 for the families in SMALL_INPUT and ConvNeXt and EfficientNet; Inception v3's 75, the smallest it
 accepts, in INPUT_SHAPES; ViT built with image_size for 2 x 2 patches, 28 to 64, which the golden
-records as build_args). Each
+records as build_args; Swin at 68, see SWIN). Each
 test/fixtures/zoo/<arch>.json holds:
 
     arch, input_shape, keys ([[name, shape], ...] in state-dict order),
@@ -15,7 +15,8 @@ test/fixtures/zoo/<arch>.json holds:
 
 and, for a network whose auxiliary classifier never runs in an eval forward (Inception v3's needs
 the 299 input), aux: [{module, input_shape, logits, max_abs}] with that submodule's own eval
-forward of deterministic_input(input_shape).
+forward of deterministic_input(input_shape); for Swin, buffers: {key: flat values} of the
+first block's computed buffers (scripts/deterministic.py leaves those out of its state dict).
 
 The architectures in KEYS_ONLY are not run: their goldens hold arch, keys and the versions.
 
@@ -61,6 +62,13 @@ SMALL_PREFIXES = ("convnext_", "efficientnet_")
 VIT_IMAGE_SIZE = {"vit_b_16": 32, "vit_b_32": 64, "vit_l_16": 32, "vit_l_32": 64, "vit_h_14": 28}
 BUILD_ARGS = {arch: {"image_size": size} for arch, size in VIT_IMAGE_SIZE.items()}
 INPUT_SHAPES.update({arch: [2, 3, size, size] for arch, size in VIT_IMAGE_SIZE.items()})
+# Swin and Swin V2 at 68 x 68: maps of 17, 9, 5 and 3 cells, so every patch merging pads an odd
+# side, stages 1 and 2 pad to whole windows (7 or 8) and really shift them (with the mask), and
+# stages 3 and 4 fit in one window, where the shift is turned off. Their goldens also hold the
+# computed buffers of the first block's attention (COMPUTED_BUFFERS), index and offsets table.
+SWIN = ("swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b")
+INPUT_SHAPES.update({arch: [2, 3, 68, 68] for arch in SWIN})
+COMPUTED_BUFFERS = ("features.1.0.attn.relative_position_index", "features.1.0.attn.relative_coords_table")
 
 
 def input_shape(arch: str) -> list[int]:
@@ -86,9 +94,9 @@ def golden(arch: str) -> dict:
     if arch in KEYS_ONLY:
         print(f"{arch:20s} keys only ({len(keys)} keys)", flush=True)
         return {"arch": arch, "keys": keys, **versions}
-    sd = deterministic_state_dict(keys)
-    # The module versions a saved state dict records: MNASNet refuses one without them.
-    sd._metadata = model.state_dict()._metadata
+    # With the model's computed buffers, and the module versions a saved state dict records
+    # (MNASNet refuses one without them).
+    sd = deterministic_state_dict(keys, model)
     model.load_state_dict(sd, strict=True)
     del sd
     gc.collect()
@@ -108,6 +116,8 @@ def golden(arch: str) -> dict:
             a = getattr(model, name)(torch.from_numpy(deterministic_input(aux_shape)))
         aux.append({"module": name, "input_shape": aux_shape, "logits": [[sig7(v) for v in row] for row in a.tolist()],
                     "max_abs": sig7(float(a.abs().max()))})
+    own = model.state_dict()
+    buffers = {k: own[k].reshape(-1).tolist() for k in COMPUTED_BUFFERS if k in own}
     print(f"{arch:20s} max_abs {max_abs:.6g}  setup {t1 - t0:6.2f} s  forward {1000 * (t2 - t1):8.1f} ms",
           flush=True)
     return {
@@ -118,6 +128,7 @@ def golden(arch: str) -> dict:
         "logits": [[sig7(v) for v in row] for row in y.tolist()],
         "max_abs": sig7(max_abs),
         **({"aux": aux} if aux else {}),
+        **({"buffers": buffers} if buffers else {}),
         **versions,
     }
 
