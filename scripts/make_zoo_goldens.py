@@ -16,7 +16,8 @@ test/fixtures/zoo/<arch>.json holds:
 and, for a network whose auxiliary classifier never runs in an eval forward (Inception v3's needs
 the 299 input), aux: [{module, input_shape, logits, max_abs}] with that submodule's own eval
 forward of deterministic_input(input_shape); for Swin, buffers: {key: flat values} of the
-first block's computed buffers (scripts/deterministic.py leaves those out of its state dict).
+first block's computed buffers (scripts/deterministic.py leaves those out of its state dict), and
+for some, extra: [{input_shape, logits, max_abs}] on other inputs (EXTRA_INPUTS).
 
 The architectures in KEYS_ONLY are not run: their goldens hold arch, keys and the versions.
 
@@ -69,6 +70,9 @@ INPUT_SHAPES.update({arch: [2, 3, size, size] for arch, size in VIT_IMAGE_SIZE.i
 SWIN = ("swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b")
 INPUT_SHAPES.update({arch: [2, 3, 68, 68] for arch in SWIN})
 COMPUTED_BUFFERS = ("features.1.0.attn.relative_position_index", "features.1.0.attn.relative_coords_table")
+# And one image wider than high, whose first stage fits in one window in height only: windows
+# shift along the width alone, where torchvision's shift mask takes its one-axis form.
+EXTRA_INPUTS = {"swin_t": [[1, 3, 28, 100]], "swin_v2_t": [[1, 3, 32, 100]]}
 
 
 def input_shape(arch: str) -> list[int]:
@@ -116,6 +120,12 @@ def golden(arch: str) -> dict:
             a = getattr(model, name)(torch.from_numpy(deterministic_input(aux_shape)))
         aux.append({"module": name, "input_shape": aux_shape, "logits": [[sig7(v) for v in row] for row in a.tolist()],
                     "max_abs": sig7(float(a.abs().max()))})
+    extra = []
+    for extra_shape in EXTRA_INPUTS.get(arch, []):
+        with torch.no_grad():
+            e = model(torch.from_numpy(deterministic_input(extra_shape)))
+        extra.append({"input_shape": extra_shape, "logits": [[sig7(v) for v in row] for row in e.tolist()],
+                      "max_abs": sig7(float(e.abs().max()))})
     own = model.state_dict()
     buffers = {k: own[k].reshape(-1).tolist() for k in COMPUTED_BUFFERS if k in own}
     print(f"{arch:20s} max_abs {max_abs:.6g}  setup {t1 - t0:6.2f} s  forward {1000 * (t2 - t1):8.1f} ms",
@@ -129,6 +139,7 @@ def golden(arch: str) -> dict:
         "max_abs": sig7(max_abs),
         **({"aux": aux} if aux else {}),
         **({"buffers": buffers} if buffers else {}),
+        **({"extra": extra} if extra else {}),
         **versions,
     }
 
