@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { models, tensor } from '../src/index.ts';
+import { models, nn, tensor } from '../src/index.ts';
 import { skipInit } from '../src/nn/init.ts';
 import { runStages } from '../src/models/stages.ts';
 import { setTrainable, backboneStageCount, onlyHeadTrains } from '../src/train/trainable.ts';
@@ -64,4 +64,13 @@ test('resetClassifier replaces head for the new classes, and the builders take n
 test('a Swin refuses an input that is not a batch of RGB images', async () => {
   const m = await skipInit(() => models.swin_t());
   assert.throws(() => m.forward(tensor(new Float32Array(64 * 64), [1, 1, 64, 64])), /expected \[batch, 3, height, width\] images/);
+});
+
+test('stochastic depth grows linearly over the blocks, from 0 at the first to the builder\'s rate at the last, as torchvision spaces it', async () => {
+  for (const [arch, rate, total] of [['swin_t', 0.2, 12], ['swin_v2_b', 0.5, 24]] as const) {
+    const m = await skipInit(() => models[arch]());
+    const probs = [...m.modules()].filter((x) => x instanceof nn.StochasticDepth).map((x) => (x as nn.StochasticDepth).p);
+    assert.equal(probs.length, total);
+    probs.forEach((p, i) => assert.ok(Math.abs(p - (rate * i) / (total - 1)) < 1e-12, `${arch} block ${i}: ${p}`));
+  }
 });
