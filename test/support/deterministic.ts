@@ -61,8 +61,9 @@ function rule(key: string, shape: readonly number[]): Rule {
   if (/(class_token|cls_token|reg_token|pos_embedding|pos_embed)$/.test(key)) return (u) => (u - 0.5) * 2;
   if (key.endsWith('gamma')) return (u) => 0.5 + u;
   // Windowed attention: the relative position bias table, and Swin V2's per-head log temperature
-  // over [1, 3) (temperatures up to 20, around its initial 10; near the clamp at 100 the softmax
-  // saturates and float32 alone moves the logits by 1e-4, which the ops test covers instead).
+  // over [1, 3) (temperatures up to 20, around its initial 10; nearer the clamp at 100 the softmax
+  // saturates and float32 rounding alone moves the logits by 1e-4; the clamp itself has the op
+  // test cosine_attention_scores).
   if (key.endsWith('relative_position_bias_table')) return (u) => (u - 0.5) * 2;
   if (key.endsWith('logit_scale')) return (u) => 1 + 2 * u;
   throw new RangeError(

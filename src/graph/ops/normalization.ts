@@ -38,8 +38,8 @@ export const layerNorm: OpDef<{ dims: number; eps: number }> = defineOp<{ dims: 
 /**
  * x / max(||x||_2, eps) along `axis`: torch.nn.functional.normalize with p = 2, Swin V2's cosine
  * attention. Its own op because composing it from Sqrt would give NaN gradients for an all-zero
- * row (a padded token's key), where PyTorch's rule, like this one, passes g / eps: past eps the
- * norm is a constant of the clamp and only the division remains.
+ * row (a padded token's key), where PyTorch's rule, like this one, passes g / eps: below eps the
+ * clamp makes the divisor a constant, and only the division remains.
  */
 export const l2Normalize: OpDef<{ axis: number; eps: number }> = defineOp<{ axis: number; eps: number }>({
   name: 'l2_normalize',
