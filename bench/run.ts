@@ -40,7 +40,7 @@ function report(row: Omit<Row, 'ratio'>): void {
   else process.stderr.write(`  ${r.case}: graft ${r.graft} ${r.unit}, ${r.against ?? 'pytorch'} ${r.pytorch ?? 'n/a'}, ratio ${r.ratio ?? 'n/a'}\n`);
 }
 
-const ALL_ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 'regnet_y_400mf', 'convnext_tiny', 'vit_b_16'];
+const ALL_ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 'regnet_y_400mf', 'convnext_tiny', 'vit_b_16', 'swin_t'];
 /** The forward and training sections' architectures (`-- --archs a,b` for some of them). */
 const ARCHS = flag('archs')?.split(',') ?? ALL_ARCHS;
 

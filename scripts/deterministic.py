@@ -20,9 +20,12 @@ both sides can compute from a state dict's keys and shapes alone:
       *class_token, *cls_token, *reg_token, *pos_embedding, *pos_embed -> (u - 0.5) * 2
       *gamma               -> 0.5 + u                    (timm's LayerScale)
       *relative_position_bias_table -> (u - 0.5) * 2     (windowed attention's learned bias)
+      *logit_scale         -> 1 + 2 * u                  (Swin V2's log temperature, well short of its clamp)
       *relative_position_index -> int64, the index torchvision computes for the square s x s window
                               its s^4 entries imply: entry (i, j) of the flattened (s^2, s^2) grid is
                               (i // s - j // s + s - 1) * (2s - 1) + (i % s - j % s + s - 1)
+      *relative_coords_table -> left out (the seed still advances): a buffer the module computes
+                              from its window; with a model, deterministic_state_dict takes its own
       computed in float64, stored as float32.
 
     deterministic_input(shape, seed=12345) = (hash01(i, seed) - 0.5) * 4, float32.
@@ -77,8 +80,14 @@ def _fill(n: int, seed: int, f) -> np.ndarray:
     return out
 
 
+# Buffers a module computes from its configuration: no drawn value fits them.
+COMPUTED = ("relative_position_index", "relative_coords_table")
+
+
 def _rule(key: str, shape: Sequence[int]):
-    """The value rule for a key: None for int64 zeros, else a float64 -> float64 function."""
+    """The value rule for a key: COMPUTED, None for int64 zeros, else a float64 -> float64 function."""
+    if key.endswith(COMPUTED):
+        return COMPUTED
     if key.endswith("num_batches_tracked"):
         return None
     if key.endswith("running_var"):
@@ -101,6 +110,8 @@ def _rule(key: str, shape: Sequence[int]):
         return lambda u: 0.5 + u
     if key.endswith("relative_position_bias_table"):
         return lambda u: (u - 0.5) * 2
+    if key.endswith("logit_scale"):
+        return lambda u: 1 + 2 * u
     raise ValueError(f"deterministic_state_dict: no rule for key '{key}' with shape {list(shape)}")
 
 
@@ -124,16 +135,23 @@ def deterministic_arrays(entries: Iterable[tuple[str, Sequence[int]]]):
             yield key, relative_position_index(shape)
             continue
         f = _rule(key, shape)
+        if f is COMPUTED:
+            continue
         if f is None:
             yield key, np.zeros(shape, dtype=np.int64)
         else:
             yield key, _fill(n, seed, f).reshape(shape)
 
 
-def deterministic_state_dict(entries: Iterable[tuple[str, Sequence[int]]]) -> "OrderedDict":
-    """A state dict of torch tensors for model.load_state_dict()."""
+def deterministic_state_dict(entries: Iterable[tuple[str, Sequence[int]]], model=None) -> "OrderedDict":
+    """A state dict of torch tensors for model.load_state_dict(); with `model`, its computed buffers too."""
     import torch
-    return OrderedDict((k, torch.from_numpy(a)) for k, a in deterministic_arrays(entries))
+    sd = OrderedDict((k, torch.from_numpy(a)) for k, a in deterministic_arrays(entries))
+    if model is not None:
+        own = model.state_dict()
+        sd = OrderedDict((k, sd[k] if k in sd else v) for k, v in own.items() if k in sd or k.endswith(COMPUTED))
+        sd._metadata = own._metadata
+    return sd
 
 
 def deterministic_input(shape: Sequence[int], seed: int = 12345) -> np.ndarray:

@@ -41,6 +41,7 @@ ZOO = [
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
     "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
     "maxvit_t",
+    "swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b",
 ]
 # Architectures built for one input size (torchvision's image_size or input_size argument, which
 # the builder sets from the weights' min_size): their entries say which.

@@ -40,7 +40,8 @@ stays inside it.
 googlenet.json, inception_v3-aux.json and inception_v3-frozen-bn.json also hold "perturbed": float64 runs on inputs each moved by
 up to a relative PERTURBED[arch] (see PERTURBED); their scatter widens the test's tolerance.
 vit_b_16.json: the same with one step, batch 2, built with image_size=32 for a 32 input (4 patches
-and the class token), every parameter's gradient (no batch norm).
+and the class token), every parameter's gradient (no batch norm). swin_t.json and swin_v2_t.json:
+the same on a 68 input (padded, shifted windows with the mask in the first two stages).
 maxvit-small.json: the same with one step, batch 2, for torchvision's MaxVit class in the small
 configuration of make_zoo_goldens.py (MAXVIT_SMALL, a 48 input), every parameter's gradient (the
 relative position bias tables included) and its batch norms' running statistics.
@@ -54,6 +55,7 @@ Regenerate from the repository root (needs torch and torchvision 0.14):
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 
@@ -201,6 +203,13 @@ OPS = {
     # relative position bias; its gradient sums the repeats) and roll over two axes (shifted windows).
     "index_select_repeated": ([inp([5, 3], 131)], lambda t: t[torch.tensor([[4, 0, 2, 0], [1, 1, 3, 4]])]),
     "roll_2d": ([inp([2, 5, 4], 132)], lambda x: torch.roll(x, (-2, 1), (1, 2))),
+    # Swin V2's cosine attention: F.normalize (with an all-zero row, a padded token's key, whose
+    # gradient is g / eps) and the scores scaled by exp of a log temperature clamped at log(100),
+    # here on both sides of the clamp.
+    "normalize_zero_row": ([inp([2, 3, 4], 133)], lambda x: F.normalize(x * torch.tensor([[1.0], [0.0], [1.0]], dtype=x.dtype), dim=-1)),
+    "cosine_attention_scores": ([inp([1, 4, 3, 5], 134), inp([1, 4, 3, 5], 135), inp([4, 1, 1], 136, 0.5, 4.6)],
+                                lambda q, k, s: F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
+                                * torch.clamp(s, max=math.log(100.0)).exp()),
     "multi_head_self_attention": ([inp([2, 3, 8], 126), inp([24, 8], 127, 0.35), inp([24], 128), inp([8, 8], 129, 0.35), inp([8], 130)],
                                   lambda x, wi, bi, wo, bo: F.multi_head_attention_forward(
                                       x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), 8, 2, wi, bi, None, None, False,
@@ -225,6 +234,8 @@ MODELS = [
     ("vit_b_16", [2, 3, 32, 32], 1),
     # MaxViT's blocks, in torchvision's MaxVit class built small (windows and grids of 3 x 3)
     ("maxvit-small", [2, 3, 48, 48], 1),
+    # Swin and Swin V2 at 68 x 68: padded and shifted windows in stages 1 and 2, odd sides at every patch merging
+    ("swin_t", [2, 3, 68, 68], 1), ("swin_v2_t", [2, 3, 68, 68], 1),
 ]
 # A name ending so: the network with every batch norm in inference mode (running statistics, as
 # a frozen backbone trains), which takes away the batch coupling that makes Inception v3's
@@ -296,8 +307,8 @@ def train_steps(arch: str, input_shape, dtype, steps: int, lr: float, perturb_se
         build_args = {**BUILD_ARGS.get(arch, {}), **({"aux_logits": True} if aux else {})}
         model = getattr(torchvision.models, arch)(weights=None, **build_args)
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
-    sd = deterministic_state_dict(keys)
-    sd._metadata = model.state_dict()._metadata  # the module versions MNASNet's load requires
+    # With the model's computed buffers (windowed attention's) and the module versions MNASNet's load requires.
+    sd = deterministic_state_dict(keys, model)
     model.load_state_dict(sd, strict=True)
     model.to(dtype).train()
     for m in model.modules():

@@ -8,7 +8,7 @@ for the families in SMALL_INPUT and ConvNeXt and EfficientNet; Inception v3's 75
 accepts, in INPUT_SHAPES; ViT built with image_size for 2 x 2 patches, 28 to 64, which the golden
 records as build_args; MaxViT's maxvit_t at 224, the smallest input whose maps all split into its
 7 x 7 partitions, and torchvision's MaxVit class in the small configuration MAXVIT_SMALL
-as "maxvit-small", its constructor's arguments in build_args). Each
+as "maxvit-small", its constructor's arguments in build_args; Swin at 68, see SWIN). Each
 test/fixtures/zoo/<arch>.json holds:
 
     arch, input_shape, keys ([[name, shape], ...] in state-dict order),
@@ -17,7 +17,9 @@ test/fixtures/zoo/<arch>.json holds:
 
 and, for a network whose auxiliary classifier never runs in an eval forward (Inception v3's needs
 the 299 input), aux: [{module, input_shape, logits, max_abs}] with that submodule's own eval
-forward of deterministic_input(input_shape).
+forward of deterministic_input(input_shape); for Swin, buffers: {key: flat values} of the
+first block's computed buffers (scripts/deterministic.py leaves those out of its state dict), and
+for some, extra: [{input_shape, logits, max_abs}] on other inputs (EXTRA_INPUTS).
 
 The architectures in KEYS_ONLY are not run: their goldens hold arch, keys and the versions.
 
@@ -76,6 +78,16 @@ INPUT_SHAPES["maxvit-small"] = [2, 3, 48, 48]
 # Their goldens also hold stochastic_depth: [[module, p], ...] for every StochasticDepth module,
 # the per-layer probabilities MaxVit spaces with numpy.linspace.
 WITH_STOCHASTIC_DEPTH = ("maxvit",)
+# Swin and Swin V2 at 68 x 68: maps of 17, 9, 5 and 3 cells, so every patch merging pads an odd
+# side, stages 1 and 2 pad to whole windows (7 or 8) and really shift them (with the mask), and
+# stages 3 and 4 fit in one window, where the shift is turned off. Their goldens also hold the
+# computed buffers of the first block's attention (COMPUTED_BUFFERS), index and offsets table.
+SWIN = ("swin_t", "swin_s", "swin_b", "swin_v2_t", "swin_v2_s", "swin_v2_b")
+INPUT_SHAPES.update({arch: [2, 3, 68, 68] for arch in SWIN})
+COMPUTED_BUFFERS = ("features.1.0.attn.relative_position_index", "features.1.0.attn.relative_coords_table")
+# And one image wider than high, whose first stage fits in one window in height only: windows
+# shift along the width alone, where torchvision's shift mask takes its one-axis form.
+EXTRA_INPUTS = {"swin_t": [[1, 3, 28, 100]], "swin_v2_t": [[1, 3, 32, 100]]}
 
 
 def input_shape(arch: str) -> list[int]:
@@ -105,9 +117,9 @@ def golden(arch: str) -> dict:
     if arch in KEYS_ONLY:
         print(f"{arch:20s} keys only ({len(keys)} keys)", flush=True)
         return {"arch": arch, "keys": keys, **versions}
-    sd = deterministic_state_dict(keys)
-    # The module versions a saved state dict records: MNASNet refuses one without them.
-    sd._metadata = model.state_dict()._metadata
+    # With the model's computed buffers, and the module versions a saved state dict records
+    # (MNASNet refuses one without them).
+    sd = deterministic_state_dict(keys, model)
     # A buffer the network computes from its configuration must come out of the rule unchanged.
     own = model.state_dict()
     for k in sd:
@@ -132,6 +144,14 @@ def golden(arch: str) -> dict:
             a = getattr(model, name)(torch.from_numpy(deterministic_input(aux_shape)))
         aux.append({"module": name, "input_shape": aux_shape, "logits": [[sig7(v) for v in row] for row in a.tolist()],
                     "max_abs": sig7(float(a.abs().max()))})
+    extra = []
+    for extra_shape in EXTRA_INPUTS.get(arch, []):
+        with torch.no_grad():
+            e = model(torch.from_numpy(deterministic_input(extra_shape)))
+        extra.append({"input_shape": extra_shape, "logits": [[sig7(v) for v in row] for row in e.tolist()],
+                      "max_abs": sig7(float(e.abs().max()))})
+    own = model.state_dict()
+    buffers = {k: own[k].reshape(-1).tolist() for k in COMPUTED_BUFFERS if k in own}
     print(f"{arch:20s} max_abs {max_abs:.6g}  setup {t1 - t0:6.2f} s  forward {1000 * (t2 - t1):8.1f} ms",
           flush=True)
     depth = [[name, m.p] for name, m in model.named_modules() if isinstance(m, torchvision.ops.StochasticDepth)]
@@ -144,6 +164,8 @@ def golden(arch: str) -> dict:
         "logits": [[sig7(v) for v in row] for row in y.tolist()],
         "max_abs": sig7(max_abs),
         **({"aux": aux} if aux else {}),
+        **({"buffers": buffers} if buffers else {}),
+        **({"extra": extra} if extra else {}),
         **versions,
     }
 

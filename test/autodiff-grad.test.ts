@@ -117,6 +117,8 @@ const OPS: Record<string, Op> = {
   scaled_dot_product_attention: (q, k, v) => scaledDotProductAttention(q, k, v),
   index_select_repeated: (t) => F.indexSelect(t, [4, 0, 2, 0, 1, 1, 3, 4], [2, 4]),
   roll_2d: (x) => F.roll(F.roll(x, -2, 1), 1, 2),
+  normalize_zero_row: (x) => F.normalize(F.mul(x, tensor(Float32Array.of(1, 0, 1), [3, 1])), -1),
+  cosine_attention_scores: (q, k, s) => F.mul(F.matmul(F.normalize(q, -1), F.transpose(F.normalize(k, -1), -2, -1)), F.exp(F.clamp(s, -Infinity, Math.log(100)))),
   multi_head_self_attention: (x, wi, bi, wo, bo) => multiHeadSelfAttention(x, wi, bi, wo, bo, 2),
 };
 

@@ -127,6 +127,9 @@ export function roll(x: Tensor, shift: number, dim: number): Tensor {
   return cat([narrow(x, axis, size - s, s), narrow(x, axis, 0, size - s)], axis);
 }
 
+/** torch.nn.functional.normalize(x, p=2, dim, eps): each vector along `dim` divided by max(its L2 norm, eps). */
+export const normalize = (x: Tensor, dim = 1, eps = 1e-12) => apply(ops.l2Normalize, [x], { axis: normAxis(dim, x.ndim, 'normalize'), eps });
+
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return apply(ops.expand, [x], { shape: [...shape] });
 }

@@ -15,6 +15,7 @@ import type { ConvNeXt } from './convnext.ts';
 import type { EfficientNet } from './efficientnet.ts';
 import type { VisionTransformer } from './vit.ts';
 import type { MaxVit } from './maxvit.ts';
+import type { SwinTransformer } from './swin.ts';
 
 /**
  * The zoo, as torchvision.models: `await models.resnet50({ weights: 'IMAGENET1K_V2' })`.
@@ -96,6 +97,12 @@ export const vit_l_16 = zoo<VisionTransformer>('vit_l_16');
 export const vit_l_32 = zoo<VisionTransformer>('vit_l_32');
 export const vit_h_14 = zoo<VisionTransformer>('vit_h_14');
 export const maxvit_t = zoo<MaxVit>('maxvit_t');
+export const swin_t = zoo<SwinTransformer>('swin_t');
+export const swin_s = zoo<SwinTransformer>('swin_s');
+export const swin_b = zoo<SwinTransformer>('swin_b');
+export const swin_v2_t = zoo<SwinTransformer>('swin_v2_t');
+export const swin_v2_s = zoo<SwinTransformer>('swin_v2_s');
+export const swin_v2_b = zoo<SwinTransformer>('swin_v2_b');
 
 export { createModel, listModels, weightsFor, findWeights, registerModel, IMAGENET_CATEGORIES, type ModelOptions } from './registry.ts';
 export type { WeightsEntry, Preprocessing } from './catalog.ts';
@@ -117,6 +124,8 @@ export { EfficientNet, MBConv, FusedMBConv } from './efficientnet.ts';
 export { VisionTransformer, Encoder, EncoderBlock, VIT_VARIANTS, type ViTVariant, type ViTConfig } from './vit.ts';
 export { MaxVit, MaxVitBlock, MaxVitLayer, MaxVitMBConv, type MaxVitConfig } from './maxvit.ts';
 export { PartitionAttentionLayer, RelativePositionalMultiHeadAttention } from './maxvit-attention.ts';
+export { SwinTransformer, SwinTransformerBlock, SwinTransformerBlockV2, PatchMerging, PatchMergingV2, SWIN_VARIANTS, type SwinVariant, type SwinConfig } from './swin.ts';
+export { ShiftedWindowAttention, ShiftedWindowAttentionV2 } from './swin-attention.ts';
 export { createClassifier, type ClassifierOptions } from './classifier.ts';
 export { BackboneClassifier } from './backbone-classifier.ts';
 export { OnnxBackbone, loadOnnxBackbone } from './onnx-backbone.ts';

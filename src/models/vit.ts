@@ -13,7 +13,7 @@ import type { Preprocessing } from './catalog.ts';
 const EPS = 1e-6;
 
 /** torchvision's MLPBlock: Linear, GELU, Dropout, Linear, Dropout (keys mlp.0 and mlp.3), Xavier weights, tiny biases. */
-function mlpBlock(inDim: number, mlpDim: number, dropout: number): Sequential {
+export function mlpBlock(inDim: number, mlpDim: number, dropout: number): Sequential {
   const mlp = new Sequential(new Linear(inDim, mlpDim), new GELU(), new Dropout(dropout), new Linear(mlpDim, inDim), new Dropout(dropout));
   for (const m of mlp.children()) {
     if (m instanceof Linear) {

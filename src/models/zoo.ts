@@ -15,6 +15,7 @@ import * as convnext from './convnext.ts';
 import * as effnet from './efficientnet.ts';
 import * as vit from './vit.ts';
 import * as maxvit from './maxvit.ts';
+import * as swin from './swin.ts';
 
 /**
  * Builds an architecture with random weights. `imageSize` is for the architectures built for one
@@ -62,6 +63,8 @@ const ZOO: [string, Builder][] = [
   ['efficientnet_v2_s', effnet.efficientnet_v2_s], ['efficientnet_v2_m', effnet.efficientnet_v2_m], ['efficientnet_v2_l', effnet.efficientnet_v2_l],
   ['vit_b_16', vit.vit_b_16], ['vit_b_32', vit.vit_b_32], ['vit_l_16', vit.vit_l_16], ['vit_l_32', vit.vit_l_32], ['vit_h_14', vit.vit_h_14],
   ['maxvit_t', maxvit.maxvit_t],
+  ['swin_t', swin.swin_t], ['swin_s', swin.swin_s], ['swin_b', swin.swin_b],
+  ['swin_v2_t', swin.swin_v2_t], ['swin_v2_s', swin.swin_v2_s], ['swin_v2_b', swin.swin_v2_b],
 ];
 for (const [name, build] of ZOO) registerModel(name, build);
 

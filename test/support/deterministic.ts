@@ -35,9 +35,17 @@ function fill(n: number, seed: number, f: (u: number) => number): Float32Array {
   return out;
 }
 
-type Rule = null | ((u: number) => number);
+type Rule = null | 'computed' | ((u: number) => number);
+
+/**
+ * Buffers a module computes from its configuration (windowed attention's index grid and offsets
+ * table): no drawn value fits them, so the deterministic state dict leaves them out and a model
+ * keeps its own (see `withOwnBuffers`).
+ */
+const COMPUTED = /(relative_position_index|relative_coords_table)$/;
 
 function rule(key: string, shape: readonly number[]): Rule {
+  if (COMPUTED.test(key)) return 'computed';
   if (key.endsWith('num_batches_tracked')) return null;
   if (key.endsWith('running_var')) return (u) => 0.5 + u;
   if (key.endsWith('running_mean') || key.endsWith('bias')) return (u) => (u - 0.5) * 0.2;
@@ -52,7 +60,12 @@ function rule(key: string, shape: readonly number[]): Rule {
   // Vision transformers' learned tokens and position embeddings, and timm's LayerScale.
   if (/(class_token|cls_token|reg_token|pos_embedding|pos_embed)$/.test(key)) return (u) => (u - 0.5) * 2;
   if (key.endsWith('gamma')) return (u) => 0.5 + u;
+  // Windowed attention: the relative position bias table, and Swin V2's per-head log temperature
+  // over [1, 3) (temperatures up to 20, around its initial 10; nearer the clamp at 100 the softmax
+  // saturates and float32 rounding alone moves the logits by 1e-4; the clamp itself has the op
+  // test cosine_attention_scores).
   if (key.endsWith('relative_position_bias_table')) return (u) => (u - 0.5) * 2;
+  if (key.endsWith('logit_scale')) return (u) => 1 + 2 * u;
   throw new RangeError(
     `deterministicStateDict: no rule for key '${key}' with shape [${shape.join(', ')}]`,
   );
@@ -88,7 +101,9 @@ export function deterministicStateDict(
     }
     const f = rule(key, shape);
     const n = numel(shape);
-    if (f === null) {
+    if (f === 'computed') {
+      // left out; the seed still advances, so later entries keep theirs
+    } else if (f === null) {
       sd.set(key, { dtype: 'int64', shape: [...shape], data: new BigInt64Array(n) });
     } else {
       sd.set(key, { dtype: 'float32', shape: [...shape], data: fill(n, seed, f) });
@@ -96,6 +111,11 @@ export function deterministicStateDict(
     seed++;
   }
   return sd;
+}
+
+/** `sd` with the module's own computed buffers (COMPUTED) added, for a strict load of a deterministic state dict. */
+export function withOwnBuffers(own: StateDict, sd: StateDict): StateDict {
+  return new Map([...own].filter(([k]) => COMPUTED.test(k) || sd.has(k)).map(([k, v]) => [k, sd.get(k) ?? v]));
 }
 
 /** An input tensor's data: (hash01(i, seed) - 0.5) * 4 for each flat index i. */

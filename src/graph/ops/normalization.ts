@@ -1,4 +1,5 @@
-import { defineOp, type OpDef } from '../op.ts';
+import { apply, defineOp, type OpDef } from '../op.ts';
+import { gate } from './elementwise.ts';
 import { scalar, type Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { float, int } from '../emit.ts';
@@ -31,5 +32,30 @@ export const layerNorm: OpDef<{ dims: number; eps: number }> = defineOp<{ dims: 
     const dx = gxhat.sub(gxhat.mean(axes, true)).sub(xhat.mul(gxhat.mul(xhat).mean(axes, true))).mul(rstd);
     const sumLead = (t: Tensor) => (lead.length ? t.sum(lead) : t);
     return [dx, sumLead(g.mul(xhat)), sumLead(g)];
+  },
+});
+
+/**
+ * x / max(||x||_2, eps) along `axis`: torch.nn.functional.normalize with p = 2, Swin V2's cosine
+ * attention. Its own op because composing it from Sqrt would give NaN gradients for an all-zero
+ * row (a padded token's key), where PyTorch's rule, like this one, passes g / eps: below eps the
+ * clamp makes the divisor a constant, and only the division remains.
+ */
+export const l2Normalize: OpDef<{ axis: number; eps: number }> = defineOp<{ axis: number; eps: number }>({
+  name: 'l2_normalize',
+  shape: ([x], { axis, eps }) => {
+    check(Number.isInteger(axis) && axis >= 0 && axis < x.ndim, () => `axis ${axis} is out of range for a ${x.ndim}-D input`);
+    check(eps > 0, () => `eps must be positive but is ${eps}`);
+    return { shape: [...x.shape] };
+  },
+  emit: (ctx, [x], { axis, eps }) => {
+    const norm = ctx.node('Sqrt', [ctx.node('ReduceSum', [ctx.node('Mul', [x, x]), ctx.int64s([axis])], { keepdims: int(1) })]);
+    return ctx.node('Div', [x, ctx.node('Max', [norm, ctx.constant([eps], [])])]);
+  },
+  grad: (g, out, [x], { axis, eps }) => {
+    const norm = x.mul(x).sum(axis, true).sqrt();
+    // d(x / n)/dx = (g - y * sum(g * y)) / n where the norm n exceeds eps; g / eps where it does not.
+    const along = apply(gate, [g.mul(out).sum(axis, true), norm], { lo: eps, hi: Infinity });
+    return [g.sub(out.mul(along)).div(norm.clamp(eps, Infinity))];
   },
 });
