@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { tensor, type Tensor } from '../graph/tensor.ts';
+import { currentRuntime } from '../runtime/runtime.ts';
 import { DecodeError } from '../data/decode.ts';
 import { hashString } from '../data/rng.ts';
 import { WorkerPool } from '../data/worker-pool.ts';
@@ -109,10 +110,13 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
       if (ok.length) {
         const [c, h, w] = ok[0].row!.shape;
         const per = c * h * w;
-        // Padded to a fixed batch so every call shares one compiled session.
-        const x = new Float32Array(batchSize * per);
-        ok.forEach(({ row }, k) => x.set(row!.data, k * per));
-        const out = await backbone(tensor(x, [batchSize, c, h, w])).floats();
+        // Padded to a fixed batch so every call shares one compiled session. The batch is written
+        // into a buffer the runtime lends, which goes to the session's thread without a copy.
+        const fill = (x: Float32Array) => {
+          ok.forEach(({ row }, k) => x.set(row!.data, k * per));
+          x.fill(0, ok.length * per);
+        };
+        const out = await currentRuntime().withFeed([batchSize, c, h, w], fill, (x) => backbone(x).floats());
         for (let k = 0; k < ok.length; k++) {
           const [v, i] = ok[k].it;
           const feat = out.slice(k * dim, (k + 1) * dim);
