@@ -1,0 +1,20 @@
+import { resolveConfig } from '../../train/config.ts';
+import { EMBED_BATCH_SIZE } from './run-shard.ts';
+import type { ShardModels } from './shard-models.ts';
+
+/**
+ * Gets a worker ready for feature shards of `model` before it takes any: loads the backbone,
+ * compiles its session for the batches shards run (a run on a zero batch, which also starts the
+ * runtime's session thread and probes the blocked layout) and starts the decoding threads of
+ * the eval transform. A worker does this before it asks the queue for a job, so no lock waits on
+ * it; a first shard then costs what any other does. Shards with an augmented training transform
+ * start its decoding threads on their first shard.
+ */
+export async function warmForFeatures(models: ShardModels, model: string, weights?: string | null): Promise<void> {
+  const cfg = resolveConfig({ model, weights });
+  const backbone = await models.backbone(cfg.model, cfg.weights, cfg.seed, 'none');
+  models.decoders(backbone.val);
+  const { cropSize } = backbone.preprocessing;
+  const rt = models.runtime;
+  await rt.run(() => rt.withFeed([EMBED_BATCH_SIZE, 3, cropSize, cropSize], (x) => x.fill(0), (x) => backbone.forward(x).floats()));
+}

@@ -1,0 +1,56 @@
+// `graft worker --model` gets ready before it takes a shard: the backbone loaded, its session
+// compiled, its decoding threads started. This test checks that the shards it then runs compile
+// nothing more, for a seed other than the warm-up's, and write the bytes a cold process writes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { embedFeatures } from '../src/jobs/embed.ts';
+import { ShardModels } from '../src/jobs/shards/shard-models.ts';
+import { inProcessQueue } from '../src/jobs/shards/shard-queue.ts';
+import { warmForFeatures } from '../src/jobs/shards/warm-up.ts';
+import { Runtime } from '../src/runtime/runtime.ts';
+import { colorDataset } from './support/color-dataset.ts';
+import { INT8_BACKBONE } from './support/small-dataset.ts';
+
+test('a worker warmed for a backbone runs its feature shards on the session compiled at warm-up and writes the same bytes as a cold process', { timeout: 300_000 }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'graft-warm-'));
+  const cold = new Runtime();
+  const rt = new Runtime({ executor: 'workers' });
+  const models = new ShardModels(rt);
+  try {
+    const data = await colorDataset(join(tmp, 'data'), { train: 12, val: 4 });
+    const job = { model: INT8_BACKBONE, augment: 'none' as const, seed: 3, shardSize: 8 };
+    const reference = await embedFeatures(data, { ...job, out: join(tmp, 'cold'), runtime: cold });
+    assert.ok(reference.complete);
+
+    await warmForFeatures(models, INT8_BACKBONE);
+    assert.equal(rt.sessionCount, 1, 'the warm-up compiled the backbone session');
+    assert.equal(rt.workerThreads, 1, 'and started the session thread');
+    const warmed = await embedFeatures(data, { ...job, out: join(tmp, 'warm'), runtime: rt, queue: inProcessQueue(models) });
+    assert.ok(warmed.complete);
+    assert.equal(rt.sessionCount, 1, 'the shards (seed 3, the warm-up used the default 0) compiled no other session');
+
+    const shards = readdirSync(join(tmp, 'cold', 'shards')).sort();
+    assert.equal(shards.length, 4);
+    assert.deepEqual(readdirSync(join(tmp, 'warm', 'shards')).sort(), shards);
+    for (const s of shards) assert.ok(readFileSync(join(tmp, 'warm', 'shards', s)).equals(readFileSync(join(tmp, 'cold', 'shards', s))), `${s} differs`);
+  } finally {
+    await models.close();
+    await rt.close();
+    await cold.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a warm-up for a model spec that does not load fails naming it, before any shard is taken', async () => {
+  const rt = new Runtime({ executor: 'workers' });
+  const models = new ShardModels(rt);
+  try {
+    await assert.rejects(warmForFeatures(models, 'onnx:/nonexistent/backbone.onnx'), /nonexistent\/backbone\.onnx/);
+  } finally {
+    await models.close();
+    await rt.close();
+  }
+});
