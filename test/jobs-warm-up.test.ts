@@ -1,9 +1,10 @@
 // `graft worker --model` gets ready before it takes a shard: the backbone loaded, its session
 // compiled, its decoding threads started. This test checks that the shards it then runs compile
-// nothing more, for a seed other than the warm-up's, and write the bytes a cold process writes.
+// nothing more, for a seed other than the warm-up's, and write the bytes a cold process writes,
+// which probes each shard's feature width on its first image where a warmed worker knows it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embedFeatures } from '../src/jobs/embed.ts';
@@ -21,6 +22,8 @@ test('a worker warmed for a backbone runs its feature shards on the session comp
   const models = new ShardModels(rt);
   try {
     const data = await colorDataset(join(tmp, 'data'), { train: 12, val: 4 });
+    // Files that do not decode, first in their folders: a cold probe passes over them, a warm pass skips them in its batches.
+    for (const cls of ['cool', 'warm']) writeFileSync(join(data, 'train', cls, `${cls}-0000-broken.png`), 'not a png');
     const job = { model: INT8_BACKBONE, augment: 'none' as const, seed: 3, shardSize: 8 };
     const reference = await embedFeatures(data, { ...job, out: join(tmp, 'cold'), runtime: cold });
     assert.ok(reference.complete);
@@ -33,7 +36,9 @@ test('a worker warmed for a backbone runs its feature shards on the session comp
     assert.equal(rt.sessionCount, 1, 'the shards (seed 3, the warm-up used the default 0) compiled no other session');
 
     const shards = readdirSync(join(tmp, 'cold', 'shards')).sort();
-    assert.equal(shards.length, 4);
+    assert.equal(shards.length, 5);
+    const headers = shards.map((s) => readFileSync(join(tmp, 'cold', 'shards', s)).toString('latin1')).join('');
+    assert.equal(headers.match(/-broken\.png/g)?.length, 2, 'both broken files are named as skipped in the shards');
     assert.deepEqual(readdirSync(join(tmp, 'warm', 'shards')).sort(), shards);
     for (const s of shards) assert.ok(readFileSync(join(tmp, 'warm', 'shards', s)).equals(readFileSync(join(tmp, 'cold', 'shards', s))), `${s} differs`);
   } finally {

@@ -28,6 +28,11 @@ export interface EmbedOptions {
    * its own and stops them at the end.
    */
   pool?: WorkerPool;
+  /**
+   * The backbone's feature width when the caller knows it (a shard worker, from its earlier
+   * shards): the pass then skips its probe, which decodes one image before the first batch.
+   */
+  dim?: number;
 }
 
 export interface Embeddings {
@@ -89,6 +94,7 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
 
   try {
     if (firstUsable() < 0) return { views: [], dim: 0, usable, skipped, cacheHits };
+    dim = o.dim ?? 0;
     while (dim === 0 && firstUsable() >= 0) dim = await probeDim();
     if (dim === 0) return { views: [], dim: 0, usable, skipped, cacheHits };
     for (let v = 0; v < o.views; v++) views.push(new Float32Array(samples.length * dim));
@@ -117,6 +123,7 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
           x.fill(0, ok.length * per);
         };
         const out = await currentRuntime().withFeed([batchSize, c, h, w], fill, (x) => backbone(x).floats());
+        if (out.length !== batchSize * dim) throw new RangeError(`The backbone gives ${out.length / batchSize} features per image, not the ${dim} expected`);
         for (let k = 0; k < ok.length; k++) {
           const [v, i] = ok[k].it;
           const feat = out.slice(k * dim, (k + 1) * dim);
@@ -130,5 +137,13 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
   } finally {
     if (pool !== o.pool) await pool.close();
   }
-  return { views, dim, usable, skipped, cacheHits };
+  // The same result whether the width was probed or given: a pass where no image decoded has none,
+  // and skipped files in sample order, not in the order the decoding threads answered.
+  if (!usable.includes(1)) return { views: [], dim: 0, usable, skipped: inSampleOrder(skipped, samples), cacheHits };
+  return { views, dim, usable, skipped: inSampleOrder(skipped, samples), cacheHits };
+}
+
+function inSampleOrder(skipped: SkippedFile[], samples: readonly DatasetSample[]): SkippedFile[] {
+  const at = new Map(samples.map((s, i) => [s.path, i]));
+  return skipped.sort((a, b) => at.get(a.file)! - at.get(b.file)!);
 }

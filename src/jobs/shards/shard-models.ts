@@ -40,6 +40,8 @@ export class ShardModels {
   private readonly networks = new Map<string, Promise<Network>>();
   private readonly classifiers = new Map<string, Promise<Classifier>>();
   private readonly pools = new Map<string, WorkerPool>();
+  /** Feature widths seen, by backbone digest: later shards skip the probe for it. */
+  readonly featureWidths = new Map<string, number>();
 
   constructor(readonly runtime: Runtime) {}
 
