@@ -22,7 +22,8 @@ export interface WorkerOptions {
   /**
    * Where ONNX Runtime runs: on a worker thread ('workers', the default), which keeps the event
    * loop free for BullMQ's lock renewal and stalled-job checks during a run, at the cost of a hop
-   * per batch (about a tenth of a MobileNetV2 shard's time on two cores, bench/NOTES.md); or
+   * per batch (the batch moves there without a copy: about 2% of a MobileNetV2 pass's CPU on two
+   * cores, bench/NOTES.md); or
    * 'inline', on the loop's thread between its turns, as `graft embed` in one process, for batches
    * whose run stays far below `lockMs` (the worker logs a warning when a stall reaches a quarter of it).
    */
