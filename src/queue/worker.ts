@@ -5,7 +5,7 @@ import type { Executor } from '../runtime/options.ts';
 import { runShard } from '../jobs/shards/run-shard.ts';
 import { ShardModels } from '../jobs/shards/shard-models.ts';
 import { checkShardTask } from '../jobs/shards/shard-task.ts';
-import { warmForFeatures } from '../jobs/shards/warm-up.ts';
+import { warmUp } from '../jobs/shards/warm-up.ts';
 import { QUEUE_NAME, redisConnection } from './connection.ts';
 import { LoopStalls } from './loop-stalls.ts';
 
@@ -29,9 +29,9 @@ export interface WorkerOptions {
    */
   executor?: Executor;
   /**
-   * Backbones to get ready for before the first shard (`graft worker --model`): loaded, their
-   * session compiled and their decoding threads started while no job is held, so that the first
-   * shard costs what the others do.
+   * Models to get ready for before the first shard (`graft worker --model`): backbones for
+   * feature shards, trained model folders for prediction shards (jobs/shards/warm-up.ts), loaded
+   * and compiled while no job is held, so that the first shard costs what the others do.
    */
   warm?: readonly { model: string; weights?: string | null }[];
   log?: (line: string) => void;
@@ -57,7 +57,7 @@ export async function startWorker(url: string, opts: WorkerOptions = {}): Promis
   try {
     for (const w of opts.warm ?? []) {
       const t0 = performance.now();
-      await warmForFeatures(models, w.model, w.weights);
+      await warmUp(models, w.model, w.weights);
       log(`ready for ${w.model} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
   } catch (e) {
