@@ -78,6 +78,11 @@ test('a lent batch whose run is aborted before it starts comes back unsent', asy
         return net.forward(x).floats();
       }), { name: 'AbortError' });
       assert.deepEqual([rt.feedBuffers.lent, rt.feedBuffers.waiting], [0, 1]);
+      // An input kept past its withFeed without a run is spent too: its buffer is lent again.
+      let kept: Tensor | null = null;
+      await rt.withFeed(SHAPE, fillBatch, async (x) => { kept = x; });
+      await assert.rejects(net.forward(kept!).floats(), /was a lent input/);
+      assert.deepEqual([rt.feedBuffers.lent, rt.feedBuffers.waiting], [0, 1]);
       assert.equal((await rt.withFeed(SHAPE, fillBatch, (x) => net.forward(x).floats())).length, 12);
       assert.deepEqual([rt.feedBuffers.lent, rt.feedBuffers.waiting], [0, 1]);
     });

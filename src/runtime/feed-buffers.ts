@@ -54,15 +54,19 @@ export class FeedBuffers {
    */
   async withFeed<T>(shape: readonly number[], fill: (values: Float32Array) => void, use: (input: Tensor) => Promise<T>): Promise<T> {
     const lease = this.lend(numel(shape) * 4);
+    const input = new Tensor({ shape, dtype: 'float32', value: new Float32Array(lease.buffer, 0, numel(shape)) });
     try {
-      const values = new Float32Array(lease.buffer, 0, numel(shape));
-      fill(values);
-      const input = new Tensor({ shape, dtype: 'float32', value: values });
+      fill(input.value as Float32Array);
       leases.set(input, lease);
       return await use(input);
     } finally {
-      // A run that took the lease settles it (perhaps later, when `use` did not wait for it); else it comes back here.
-      if (!taken.has(lease)) lease.settle(lease.buffer);
+      // A run that took the lease settles it (perhaps later, when `use` did not wait for it); else
+      // it comes back here, and the input is spent all the same.
+      if (!taken.has(lease)) {
+        takeLease(input);
+        input.value = null;
+        lease.settle(lease.buffer);
+      }
     }
   }
 
