@@ -4,8 +4,10 @@
  * worker against one process (the queue's cost, goal >= 0.95), the per-shard overhead (small
  * shards against large ones, in one process), and two workers on this machine, as measured.
  * Needs redis-server; without it the queue cases are left out. The workers are started fresh for
- * each run, so the queue's figures include loading the model in a worker, as a first run has to;
- * one more submission to the same worker measures it with the model already loaded.
+ * each run: told the model (`graft worker --model`, the recipe), they load it and compile its
+ * session before they wait for shards, which the bench waits for as a deployment starts its workers
+ * before it submits; one case leaves --model out, so its first shard loads the model. One more
+ * submission to the same worker measures it with the model used before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,8 +52,8 @@ async function timed(args: string[], alongside: ChildProcess[] = []): Promise<{ 
   return { wall, cpu };
 }
 
-async function workers(url: string, n: number): Promise<{ child: ChildProcess; done: Promise<number | null> }[]> {
-  const started = Array.from({ length: n }, () => graft(['worker', '--queue', url]));
+async function workers(url: string, n: number, warm: boolean): Promise<{ child: ChildProcess; done: Promise<number | null> }[]> {
+  const started = Array.from({ length: n }, () => graft(['worker', '--queue', url, ...(warm ? ['--model', BACKBONE] : [])]));
   await Promise.all(started.map((w) => new Promise<void>((ok) => {
     const t = setInterval(() => { if (/waiting for shards/.test(w.stderr())) { clearInterval(t); ok(); } }, 50);
   })));
@@ -87,8 +89,10 @@ export async function benchScale(o: { images?: number; rounds?: number } = {}): 
     const single: number[] = [];
     const singleCpu: (number | null)[] = [];
     const small: number[] = [];
-    const queued: Record<number, number[]> = { 1: [], 2: [] };
-    const queuedCpu: Record<number, (number | null)[]> = { 1: [], 2: [] };
+    // By case: one worker without --model, one told the model, two told the model.
+    const CASES = [{ key: 'cold', n: 1, warm: false }, { key: '1', n: 1, warm: true }, { key: '2', n: 2, warm: true }] as const;
+    const queued: Record<string, number[]> = { cold: [], 1: [], 2: [] };
+    const queuedCpu: Record<string, (number | null)[]> = { cold: [], 1: [], 2: [] };
     const warm: number[] = [];
     try {
       for (let round = 0; round < rounds; round++) {
@@ -99,14 +103,14 @@ export async function benchScale(o: { images?: number; rounds?: number } = {}): 
           small.push((await timed(embed(`small-${round}`, ['--shard-size', '10']))).wall);
         };
         const through = async () => {
-          for (const n of [1, 2]) {
-            const ws = await workers(server!.url, n);
-            const t = await timed(embed(`queued-${n}-${round}`, ['--shard-size', '100', '--queue', server!.url]), ws.map((w) => w.child));
-            queued[n].push(t.wall);
-            queuedCpu[n].push(t.cpu);
-            // The same worker again, into another folder: as a long-lived worker that has loaded
-            // this model and compiled its session for an earlier job.
-            if (n === 1) warm.push((await timed(embed(`queued-warm-${round}`, ['--shard-size', '100', '--queue', server!.url]))).wall);
+          for (const c of CASES) {
+            const ws = await workers(server!.url, c.n, c.warm);
+            const t = await timed(embed(`queued-${c.key}-${round}`, ['--shard-size', '100', '--queue', server!.url]), ws.map((w) => w.child));
+            queued[c.key].push(t.wall);
+            queuedCpu[c.key].push(t.cpu);
+            // The same worker again, into another folder: as a long-lived worker that has run
+            // this model for an earlier job.
+            if (c.key === '1') warm.push((await timed(embed(`queued-warm-${round}`, ['--shard-size', '100', '--queue', server!.url]))).wall);
             for (const w of ws) w.child.kill('SIGTERM');
             await Promise.all(ws.map((w) => w.done));
           }
@@ -120,21 +124,22 @@ export async function benchScale(o: { images?: number; rounds?: number } = {}): 
     rows.push({ case: `embed single process (${images} images)`, unit: 'img/s', graft: singleRate, reference: null });
     const overhead = single.map((t, r) => ((small[r] - t) * 1000) / (shards(10) - shards(100)));
     rows.push({ case: 'per-shard overhead (shards of 10 vs 100)', unit: 'ms', graft: median(overhead), reference: null });
-    for (const n of server ? [1, 2] : []) {
-      const perRound = queued[n].map((t, r) => single[r] / t);
-      rows.push({ case: `embed through the queue, ${n} worker${n > 1 ? 's' : ''} (rounds ${ratios(perRound)}, median ${median(perRound).toFixed(2)})`, unit: 'img/s', graft: images / median(queued[n]), reference: +singleRate.toFixed(3), against: 'single process' });
-      if (n === 1) {
+    const label = { cold: '1 worker without --model', 1: '1 worker --model', 2: '2 workers --model' } as Record<string, string>;
+    for (const c of server ? CASES : []) {
+      const perRound = queued[c.key].map((t, r) => single[r] / t);
+      rows.push({ case: `embed through the queue, ${label[c.key]} (rounds ${ratios(perRound)}, median ${median(perRound).toFixed(2)})`, unit: 'img/s', graft: images / median(queued[c.key]), reference: +singleRate.toFixed(3), against: 'single process' });
+      if (c.key === '1') {
         const warmRounds = warm.map((t, r) => single[r] / t);
-        rows.push({ case: `embed through the queue, 1 worker that had the model loaded (rounds ${ratios(warmRounds)}, median ${median(warmRounds).toFixed(2)})`, unit: 'img/s', graft: images / median(warm), reference: +singleRate.toFixed(3), against: 'single process' });
+        rows.push({ case: `embed through the queue, the same worker on a second job (rounds ${ratios(warmRounds)}, median ${median(warmRounds).toFixed(2)})`, unit: 'img/s', graft: images / median(warm), reference: +singleRate.toFixed(3), against: 'single process' });
       }
     }
     // CPU per image, every process of each side together (the submitting command and its workers).
     const singleMs = msPerImage(singleCpu);
     if (singleMs !== null) {
       rows.push({ case: 'CPU per image, single process', unit: 'ms', graft: singleMs, reference: null });
-      for (const n of server ? [1, 2] : []) {
-        const ms = msPerImage(queuedCpu[n]);
-        if (ms !== null) rows.push({ case: `CPU per image through the queue, ${n} worker${n > 1 ? 's' : ''}`, unit: 'ms', graft: ms, reference: +singleMs.toFixed(3), against: 'single process' });
+      for (const c of server ? CASES : []) {
+        const ms = msPerImage(queuedCpu[c.key]);
+        if (ms !== null) rows.push({ case: `CPU per image through the queue, ${label[c.key]}`, unit: 'ms', graft: ms, reference: +singleMs.toFixed(3), against: 'single process' });
       }
     }
   } finally {

@@ -37,9 +37,9 @@ async function ok(args: string[]): Promise<string> {
 
 interface Worker { child: ReturnType<typeof graft>; log: () => string }
 
-function startWorker(url: string): Worker {
+function startWorker(url: string, extra: string[] = []): Worker {
   // A 3 s lock: a killed worker's shard goes to another within seconds rather than BullMQ's 30.
-  const child = graft(['worker', '--queue', url, '--lock-ms', '3000']);
+  const child = graft(['worker', '--queue', url, '--lock-ms', '3000', ...extra]);
   let log = '';
   child.stderr!.on('data', (d) => { log += d; });
   return { child, log: () => log };
@@ -81,7 +81,8 @@ test('embed and predict --batch through BullMQ with a worker SIGKILLed mid-shard
     const common = ['--model', INT8_BACKBONE, '--augment', 'none', '--shard-size', '50', '--quiet'];
 
     await ok(['embed', data, ...common, '--out', join(tmp, 'single')]);
-    for (let i = 0; i < 3; i++) workers.push(startWorker(server.url));
+    // The third is told the model (--model): it loads it and compiles its session before taking a shard.
+    for (let i = 0; i < 3; i++) workers.push(startWorker(server.url, i === 2 ? ['--model', INT8_BACKBONE] : []));
     const submit = graft(['embed', data, ...common, '--out', join(tmp, 'queued'), '--queue', server.url, '--backoff-ms', '200']);
     const killed = await killMidShard(workers[0], 1);
     const r = await submit.done;
@@ -96,6 +97,7 @@ test('embed and predict --batch through BullMQ with a worker SIGKILLed mid-shard
     assert.deepEqual([...embedDone.keys()].sort(), shards.map((s) => s.replace('.safetensors', '')).sort(), 'every shard was done by a worker');
     assert.ok([...embedDone.values()].every((n) => n === 1), 'and done once');
     assert.ok(embedDone.has(killed), `the killed worker's shard ${killed} was redone by another`);
+    assert.match(workers[2].log(), /ready for onnx:.* in [0-9.]+ s\n(.|\n)*waiting for shards/, 'the warmed worker was ready before it waited for shards');
 
     // The head trained on those features, as the feature cache would have had them.
     const epochs = ['--epochs', '4', '--json', '--quiet'];

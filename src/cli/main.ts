@@ -132,6 +132,8 @@ program.command('worker')
   .option('--concurrency <n>', 'shards at once', positiveInt('--concurrency'), 1)
   .option('--lock-ms <n>', 'a shard of a worker that stops answering goes to another after this long', positiveInt('--lock-ms'), 30000)
   .option('--executor <where>', 'workers: ONNX Runtime on a worker thread, the event loop free for the lock; inline: on the main thread, as graft embed, for batches far shorter than --lock-ms', executorChoice, 'workers')
+  .option('--model <spec>', 'before taking shards, load this model and compile its session: a backbone as graft embed --model (its decoding threads started too), or a trained model folder for predict --batch (repeat for several)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--weights <file|variant>', '--model: pretrained weights, or none, as graft embed --weights (default DEFAULT)')
   .action(async (flags: WorkerFlags) => (await import('./worker.ts')).workerCommand(flags));
 
 program.command('eval')

@@ -1,4 +1,4 @@
-import { tensor } from '../graph/tensor.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { checkInteger, invalidType } from '../errors/index.ts';
 import * as F from '../nn/functional.ts';
 import { decodeImage, DecodeError, readImageFile, readImageSize } from '../data/decode.ts';
@@ -119,14 +119,20 @@ export async function predict(model: LoadedModel | string | ModelSpec, inputs: r
       if (ok.length) {
         const { channels, height, width } = ok[0].t;
         const per = channels * height * width;
-        const batch = new Float32Array(batchSize * per);
-        ok.forEach(({ i, t }, k) => {
-          if (t.data.length !== per) throw new RangeError(`inputs[${i}]: preprocessed to ${t.channels}x${t.height}x${t.width}, expected ${channels}x${height}x${width}`);
-          batch.set(t.data, k * per);
+        const fill = (batch: Float32Array) => {
+          ok.forEach(({ i, t }, k) => {
+            if (t.data.length !== per) throw new RangeError(`inputs[${i}]: preprocessed to ${t.channels}x${t.height}x${t.width}, expected ${channels}x${height}x${width}`);
+            batch.set(t.data, k * per);
+          });
+          batch.fill(0, ok.length * per);
+        };
+        // The batch goes to the session's thread in a buffer the runtime lends, without a copy.
+        let out!: Tensor;
+        const probs = await runtime.withFeed([batchSize, channels, height, width], fill, (batch) => {
+          out = loaded.model.forward(batch);
+          if (out.ndim !== 2) throw new RangeError(`${loaded.spec.spec} outputs [${out.shape}] per batch; predict reads class scores, [N, classes]`);
+          return (loaded.outputs === 'probabilities' ? out : F.softmax(out, 1)).floats();
         });
-        const out = loaded.model.forward(tensor(batch, [batchSize, channels, height, width]));
-        if (out.ndim !== 2) throw new RangeError(`${loaded.spec.spec} outputs [${out.shape}] per batch; predict reads class scores, [N, classes]`);
-        const probs = await (loaded.outputs === 'probabilities' ? out : F.softmax(out, 1)).floats();
         const classes = out.shape[1];
         const k = Math.min(topk, classes);
         for (const [row, { i }] of ok.entries()) results[i] = { ...named(i), top: topK(probs.subarray(row * classes, (row + 1) * classes), k, labels) };

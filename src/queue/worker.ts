@@ -5,6 +5,7 @@ import type { Executor } from '../runtime/options.ts';
 import { runShard } from '../jobs/shards/run-shard.ts';
 import { ShardModels } from '../jobs/shards/shard-models.ts';
 import { checkShardTask } from '../jobs/shards/shard-task.ts';
+import { warmUp } from '../jobs/shards/warm-up.ts';
 import { QUEUE_NAME, redisConnection } from './connection.ts';
 import { LoopStalls } from './loop-stalls.ts';
 
@@ -21,11 +22,18 @@ export interface WorkerOptions {
   /**
    * Where ONNX Runtime runs: on a worker thread ('workers', the default), which keeps the event
    * loop free for BullMQ's lock renewal and stalled-job checks during a run, at the cost of a hop
-   * per batch (about a tenth of a MobileNetV2 shard's time on two cores, bench/NOTES.md); or
+   * per batch (the batch moves there without a copy: about 2% of a MobileNetV2 pass's CPU on two
+   * cores, bench/NOTES.md); or
    * 'inline', on the loop's thread between its turns, as `graft embed` in one process, for batches
    * whose run stays far below `lockMs` (the worker logs a warning when a stall reaches a quarter of it).
    */
   executor?: Executor;
+  /**
+   * Models to get ready for before the first shard (`graft worker --model`): backbones for
+   * feature shards, trained model folders for prediction shards (jobs/shards/warm-up.ts), loaded
+   * and compiled while no job is held, so that the first shard costs what the others do.
+   */
+  warm?: readonly { model: string; weights?: string | null }[];
   log?: (line: string) => void;
 }
 
@@ -46,6 +54,17 @@ export async function startWorker(url: string, opts: WorkerOptions = {}): Promis
   const runtime = new Runtime({ executor, workers: concurrency });
   const stalls = new LoopStalls();
   const models = new ShardModels(runtime);
+  try {
+    for (const w of opts.warm ?? []) {
+      const t0 = performance.now();
+      await warmUp(models, w.model, w.weights);
+      log(`ready for ${w.model} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } catch (e) {
+    await models.close();
+    await runtime.close();
+    throw e;
+  }
   const worker = new Worker(QUEUE_NAME, async (job) => {
     const task = checkShardTask(job.data, `job ${job.id}`);
     log(`shard ${task.shard} started (${task.kind}, ${task.items.length} images, attempt ${job.attemptsMade + 1})`);

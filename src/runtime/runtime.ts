@@ -5,6 +5,7 @@ import { createSession, type Executable } from './session.ts';
 import { SessionPool } from './session-pool.ts';
 import { probeBlockedLayout } from './blocked-layout.ts';
 import { realizeWith } from './realize.ts';
+import { FeedBuffers } from './feed-buffers.ts';
 
 /** Sessions compiled inside one `withTransientSessions`, released when it ends. */
 interface TransientScope { readonly sessions: Map<string, Promise<Executable>>; readonly parent: TransientScope | null }
@@ -25,9 +26,12 @@ export class Runtime {
   private blockSize: Promise<number> | undefined;
   private pool: SessionPool | null = null;
   private closed = false;
+  /** Input batches lent to runs (withFeed); one each for the workers and one being filled. */
+  readonly feedBuffers: FeedBuffers;
 
   constructor(options: Partial<RuntimeOptions> = {}) {
     this.options = { ...defaultRuntimeOptions(), ...checkRuntimeOptions(options) };
+    this.feedBuffers = new FeedBuffers(this.options.workers + 1);
   }
 
   /** Changes how graphs run from now on; sessions compiled before keep their settings until released. */
@@ -39,6 +43,16 @@ export class Runtime {
   /** Runs `fn` with this runtime as the current one for everything it does, awaited or not. */
   run<T>(fn: () => T): T {
     return runtimeContext.run(this, fn);
+  }
+
+  /**
+   * Runs `use` with a float32 input of `shape` that `fill` writes into a buffer this runtime
+   * lends and takes back: the run that reads it moves the buffer to the session's thread instead
+   * of copying it, and afterwards the input can no longer be read (see FeedBuffers.withFeed).
+   * For batches fed once, as feature extraction and batch prediction feed images.
+   */
+  withFeed<T>(shape: readonly number[], fill: (values: Float32Array) => void, use: (input: Tensor) => Promise<T>): Promise<T> {
+    return this.feedBuffers.withFeed(shape, fill, use);
   }
 
   /** Computes the targets in one run of one compiled graph. */

@@ -2,8 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../data/worker-entry.ts';
 import type * as ort from 'onnxruntime-node';
 import type { Executable, SessionOptions } from './session.ts';
+import type { FeedLease } from './feed-buffers.ts';
 import { RuntimeBusyError, WorkerCrashError } from './errors.ts';
-import { stageFeeds, toOrtTensors, SESSION_WORKER_ROLE, type FromWorker, type ToWorker } from './worker-messages.ts';
+import { stageFeeds, toOrtTensors, SESSION_WORKER_ROLE, type FromWorker, type ToWorker, type WireTensor } from './worker-messages.ts';
 
 /** A model given to the pool. Its bytes stay here while it lives, so a worker without its session can create one. */
 interface PooledModel {
@@ -19,8 +20,17 @@ interface Job {
   readonly model: PooledModel;
   /** Read when the job starts, as ONNX Runtime reads inline feeds when the run starts. */
   readonly feeds: Record<string, ort.Tensor> | null;
+  /** Buffers of feeds moved to the worker rather than copied; settled when the job settles. */
+  readonly lent: readonly FeedLease[];
+  /** Posted to a worker: from then on its lent buffers are there, and come back with the reply or not at all. */
+  sent: boolean;
   resolve(outputs: Record<string, ort.Tensor> | null): void;
   reject(error: Error): void;
+}
+
+/** Settles a job's lent buffers: with those that came back, else the caller's own when the job never left, else as lost. */
+function returnLent(job: Job, back: readonly ArrayBuffer[] | null): void {
+  job.lent.forEach((lease, i) => lease.settle(back ? back[i] ?? null : job.sent ? null : lease.buffer));
 }
 
 /** One worker thread and what the pool knows of it. */
@@ -60,8 +70,10 @@ const START_ATTEMPTS = 3;
  *   it. So a lone job's sequential runs stay with one session, while concurrent requests for one
  *   model spread over the workers, at the price of one compilation and one copy of the model's
  *   memory per worker that serves it. New models go to the idle worker holding fewest sessions.
- * - Feeds are copied into a buffer of the worker's that goes there and back with each run (see
- *   stageFeeds); results come back as transferred buffers, not copied.
+ * - Lent feeds (Runtime.withFeed) move to the worker and back with their run, not copied; other
+ *   feeds are copied into a buffer of the worker's that goes there and back with each run (see
+ *   stageFeeds); results come back as transferred buffers, not copied. Every lent buffer is
+ *   settled when its run settles: back from the worker, back unsent, or lost with a worker.
  * - Releasing a model releases its session in every worker that holds one.
  * - A worker that stops rejects its run with a WorkerCrashError naming the session, and a fresh
  *   worker takes its place; queued runs go on.
@@ -113,7 +125,7 @@ export class SessionPool {
       throw e;
     }
     return {
-      run: async (feeds) => (await this.submit(model, feeds))!,
+      run: async (feeds, lent = []) => (await this.submit(model, feeds, lent))!,
       release: () => this.releaseModel(model),
     };
   }
@@ -137,13 +149,21 @@ export class SessionPool {
     await Promise.all(this.slots.map((s) => s.exited));
   }
 
-  private submit(model: PooledModel, feeds: Record<string, ort.Tensor> | null): Promise<Record<string, ort.Tensor> | null> {
-    if (this.stopped) return Promise.reject(this.stopped);
-    if (!model.bytes) return Promise.reject(new Error(`${model.label} was released`));
+  private submit(model: PooledModel, feeds: Record<string, ort.Tensor> | null, lent: readonly FeedLease[] = []): Promise<Record<string, ort.Tensor> | null> {
+    const refuse = (error: Error) => {
+      for (const lease of lent) lease.settle(lease.buffer);
+      return Promise.reject(error);
+    };
+    if (this.stopped) return refuse(this.stopped);
+    if (!model.bytes) return refuse(new Error(`${model.label} was released`));
     const slot = this.queue.length === 0 ? this.pick(model) : null;
-    if (!slot && this.queue.length >= this.maxQueuedRuns) return Promise.reject(new RuntimeBusyError(this.queue.length, this.size));
+    if (!slot && this.queue.length >= this.maxQueuedRuns) return refuse(new RuntimeBusyError(this.queue.length, this.size));
     return new Promise((resolve, reject) => {
-      const job: Job = { model, feeds, resolve, reject };
+      const job: Job = {
+        model, feeds, lent, sent: false,
+        resolve: (outputs) => { returnLent(job, null); resolve(outputs); },
+        reject: (error) => { returnLent(job, null); reject(error); },
+      };
       if (slot) this.start(slot, job);
       else this.queue.push(job);
     });
@@ -169,13 +189,26 @@ export class SessionPool {
     model.holders.add(slot);
     const message = this.nextMessage++;
     slot.running = { job, message };
-    const staged = job.feeds ? stageFeeds(job.feeds, slot.staging) : null;
-    slot.staging = null;
-    const run: ToWorker = {
-      kind: 'run', id: message, session: model.id, model: create ? model.bytes : null, options: model.options,
-      feeds: staged?.wire ?? null, staging: staged?.staging ?? null,
-    };
-    this.post(slot, run, staged ? [staged.staging] : []);
+    const lent = job.lent.map((l) => l.buffer);
+    let feeds: Record<string, WireTensor> | null = null;
+    let staging: ArrayBuffer | null = null;
+    if (job.feeds) {
+      feeds = {};
+      const copied: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(job.feeds)) {
+        if (ArrayBuffer.isView(t.data) && lent.includes(t.data.buffer as ArrayBuffer)) feeds[name] = { type: t.type, dims: t.dims, data: t.data };
+        else copied[name] = t;
+      }
+      if (Object.keys(copied).length) {
+        const staged = stageFeeds(copied, slot.staging);
+        Object.assign(feeds, staged.wire);
+        staging = staged.staging;
+        slot.staging = null;
+      }
+    }
+    const run: ToWorker = { kind: 'run', id: message, session: model.id, model: create ? model.bytes : null, options: model.options, feeds, staging, lent };
+    job.sent = true;
+    this.post(slot, run, staging ? [staging, ...lent] : lent);
   }
 
   private dispatch(): void {
@@ -215,6 +248,7 @@ export class SessionPool {
         slot.sessions.delete(job.model);
         job.model.holders.delete(slot);
       }
+      returnLent(job, m.lent);
       if (m.error) job.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
       else job.resolve(m.outputs ? toOrtTensors(m.outputs) : null);
       this.dispatch();

@@ -16,11 +16,12 @@ function serve(port: MessagePort): void {
       const s = sessions.get(m.session);
       sessions.delete(m.session);
       await s?.then((e) => e.release()).catch(() => {});
-      reply({ kind: 'done', id: m.id, holds: false, outputs: null, staging: null, error: null });
+      reply({ kind: 'done', id: m.id, holds: false, outputs: null, staging: null, lent: [], error: null });
       return;
     }
-    // The staging buffer goes back with every answer, for the pool to fill again.
-    const staging = m.staging ? [m.staging] : [];
+    // The staging buffer and the lent ones go back with every answer, to be filled again.
+    const back = [...(m.staging ? [m.staging] : []), ...m.lent];
+    const done = { kind: 'done', id: m.id, staging: m.staging, lent: m.lent } as const;
     try {
       let session = sessions.get(m.session);
       if (!session) {
@@ -33,14 +34,14 @@ function serve(port: MessagePort): void {
         throw e;
       });
       if (!m.feeds) {
-        reply({ kind: 'done', id: m.id, holds: true, outputs: null, staging: m.staging, error: null }, staging);
+        reply({ ...done, holds: true, outputs: null, error: null }, back);
         return;
       }
-      const { wire, transfer } = packOutputs(await executable.run(toOrtTensors(m.feeds)), m.staging);
-      reply({ kind: 'done', id: m.id, holds: true, outputs: wire, staging: m.staging, error: null }, [...transfer, ...staging]);
+      const { wire, transfer } = packOutputs(await executable.run(toOrtTensors(m.feeds)), back);
+      reply({ ...done, holds: true, outputs: wire, error: null }, [...transfer, ...back]);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      reply({ kind: 'done', id: m.id, holds: sessions.has(m.session), outputs: null, staging: m.staging, error: { name: error.name, message: error.message } }, staging);
+      reply({ ...done, holds: sessions.has(m.session), outputs: null, error: { name: error.name, message: error.message } }, back);
     }
   }
 

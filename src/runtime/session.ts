@@ -1,12 +1,18 @@
 import * as ort from 'onnxruntime-node';
 import type { RuntimeOptions } from './options.ts';
+import type { FeedLease } from './feed-buffers.ts';
 
 /**
  * The narrow seam in front of ONNX Runtime: create a session from ONNX bytes, run it, release it.
  * Everything above this file speaks in graft tensors and never touches the executor directly.
  */
 export interface Executable {
-  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
+  /**
+   * `lent`: the buffers of feeds the caller hands over for this run (feed-buffers.ts), which the
+   * executor may move rather than copy; every one is settled before the run settles, whatever
+   * its outcome.
+   */
+  run(feeds: Record<string, ort.Tensor>, lent?: readonly FeedLease[]): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
 }
 
@@ -39,7 +45,13 @@ export async function createSession(model: Uint8Array, opts: SessionOptions): Pr
     ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
   });
   return {
-    run: (feeds) => session.run(unshared(feeds)) as Promise<Record<string, ort.Tensor>>,
+    run: async (feeds, lent = []) => {
+      try {
+        return await session.run(unshared(feeds)) as Record<string, ort.Tensor>;
+      } finally {
+        for (const lease of lent) lease.settle(lease.buffer);
+      }
+    },
     release: async () => {
       if (profilePrefix) session.endProfiling();
       await session.release();

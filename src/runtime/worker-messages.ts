@@ -11,9 +11,13 @@ export type ToWorker =
   /**
    * Runs a session, creating it first from `model` when the worker does not hold it yet (the
    * pool sends the bytes only then); without feeds it only creates the session. The feeds are
-   * views of `staging`, which comes back with the reply.
+   * views of `staging` or of one of the `lent` buffers (moved here, not copied: see
+   * feed-buffers.ts), all of which come back with the reply.
    */
-  | { kind: 'run'; id: number; session: number; model: Uint8Array | null; options: SessionOptions; feeds: Record<string, WireTensor> | null; staging: ArrayBuffer | null }
+  | {
+    kind: 'run'; id: number; session: number; model: Uint8Array | null; options: SessionOptions;
+    feeds: Record<string, WireTensor> | null; staging: ArrayBuffer | null; lent: ArrayBuffer[];
+  }
   | { kind: 'release'; id: number; session: number }
   /**
    * Ends the thread at its next turn of the event loop, after any native run in progress:
@@ -27,6 +31,8 @@ export type FromWorker =
   /** `holds`: whether the worker holds the session after this message (a failed creation does not). */
   | {
     kind: 'done'; id: number; holds: boolean; outputs: Record<string, WireTensor> | null; staging: ArrayBuffer | null;
+    /** The run's lent buffers, in the order they came. */
+    lent: ArrayBuffer[];
     error: { name: string; message: string } | null;
   };
 
@@ -62,13 +68,13 @@ export function stageFeeds(tensors: Record<string, ort.Tensor>, staging: ArrayBu
   return { wire, staging: buffer };
 }
 
-/** ONNX Runtime's outputs, moved: each has a buffer of its own, or is copied into one. */
-export function packOutputs(tensors: Record<string, ort.Tensor>, keep: ArrayBuffer | null): { wire: Record<string, WireTensor>; transfer: ArrayBuffer[] } {
+/** ONNX Runtime's outputs, moved: each has a buffer of its own, or is copied into one; `keep` (the inputs' buffers) go back apart. */
+export function packOutputs(tensors: Record<string, ort.Tensor>, keep: readonly ArrayBuffer[]): { wire: Record<string, WireTensor>; transfer: ArrayBuffer[] } {
   const wire: Record<string, WireTensor> = {};
   const transfer: ArrayBuffer[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     let data = t.data as NumericArray;
-    const whole = data.buffer instanceof ArrayBuffer && data.buffer !== keep && !transfer.includes(data.buffer)
+    const whole = data.buffer instanceof ArrayBuffer && !keep.includes(data.buffer) && !transfer.includes(data.buffer)
       && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     if (!whole) data = data.slice();
     transfer.push(data.buffer as ArrayBuffer);

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { tensor, type Tensor } from '../graph/tensor.ts';
+import { currentRuntime } from '../runtime/runtime.ts';
 import { DecodeError } from '../data/decode.ts';
 import { hashString } from '../data/rng.ts';
 import { WorkerPool } from '../data/worker-pool.ts';
@@ -27,6 +28,11 @@ export interface EmbedOptions {
    * its own and stops them at the end.
    */
   pool?: WorkerPool;
+  /**
+   * The backbone's feature width when the caller knows it (a shard worker, from its earlier
+   * shards): the pass then skips its probe, which decodes one image before the first batch.
+   */
+  dim?: number;
 }
 
 export interface Embeddings {
@@ -88,6 +94,7 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
 
   try {
     if (firstUsable() < 0) return { views: [], dim: 0, usable, skipped, cacheHits };
+    dim = o.dim ?? 0;
     while (dim === 0 && firstUsable() >= 0) dim = await probeDim();
     if (dim === 0) return { views: [], dim: 0, usable, skipped, cacheHits };
     for (let v = 0; v < o.views; v++) views.push(new Float32Array(samples.length * dim));
@@ -109,10 +116,14 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
       if (ok.length) {
         const [c, h, w] = ok[0].row!.shape;
         const per = c * h * w;
-        // Padded to a fixed batch so every call shares one compiled session.
-        const x = new Float32Array(batchSize * per);
-        ok.forEach(({ row }, k) => x.set(row!.data, k * per));
-        const out = await backbone(tensor(x, [batchSize, c, h, w])).floats();
+        // Padded to a fixed batch so every call shares one compiled session. The batch is written
+        // into a buffer the runtime lends, which goes to the session's thread without a copy.
+        const fill = (x: Float32Array) => {
+          ok.forEach(({ row }, k) => x.set(row!.data, k * per));
+          x.fill(0, ok.length * per);
+        };
+        const out = await currentRuntime().withFeed([batchSize, c, h, w], fill, (x) => backbone(x).floats());
+        if (out.length !== batchSize * dim) throw new RangeError(`The backbone gives ${out.length / batchSize} features per image, not the ${dim} expected`);
         for (let k = 0; k < ok.length; k++) {
           const [v, i] = ok[k].it;
           const feat = out.slice(k * dim, (k + 1) * dim);
@@ -126,5 +137,13 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
   } finally {
     if (pool !== o.pool) await pool.close();
   }
-  return { views, dim, usable, skipped, cacheHits };
+  // The same result whether the width was probed or given: a pass where no image decoded has none,
+  // and skipped files in sample order, not in the order the decoding threads answered.
+  if (!usable.includes(1)) return { views: [], dim: 0, usable, skipped: inSampleOrder(skipped, samples), cacheHits };
+  return { views, dim, usable, skipped: inSampleOrder(skipped, samples), cacheHits };
+}
+
+function inSampleOrder(skipped: SkippedFile[], samples: readonly DatasetSample[]): SkippedFile[] {
+  const at = new Map(samples.map((s, i) => [s.path, i]));
+  return skipped.sort((a, b) => at.get(a.file)! - at.get(b.file)!);
 }

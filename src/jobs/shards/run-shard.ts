@@ -9,6 +9,9 @@ import { decodePart, encodePart, partPath } from './predict-part.ts';
 import type { ShardModels } from './shard-models.ts';
 import type { EmbedTask, PredictTask, ShardTask } from './shard-task.ts';
 
+/** Images a backbone run takes at once: a shard's last batch is padded to it, so every run shares one compiled session. */
+export const EMBED_BATCH_SIZE = 32;
+
 /** Images (times views) of a shard done so far. */
 export type ShardProgressCallback = (done: number, total: number) => void;
 
@@ -67,7 +70,10 @@ async function embedShard(task: EmbedTask, models: ShardModels, onProgress: Shar
   const views = task.views;
   const samples = task.items.map((i) => ({ path: i.file, target: 0 }));
   const transform = task.split === 'train' ? backbone.train : backbone.val;
-  const emb = await models.runtime.run(() => embed(backbone.forward, samples, { transform, views, seed: task.seed, cache: null, batchSize: 32, onProgress, pool: models.decoders(transform) }));
+  const emb = await models.runtime.run(() => embed(backbone.forward, samples, {
+    transform, views, seed: task.seed, cache: null, batchSize: EMBED_BATCH_SIZE, onProgress, pool: models.decoders(transform), dim: models.featureWidths.get(backbone.digest),
+  }));
+  if (emb.dim) models.featureWidths.set(backbone.digest, emb.dim);
   return encodeFeatureShard(task.shard, task.items.map((i) => i.sha256), emb, views);
 }
 

@@ -25,6 +25,9 @@ export interface Backbone {
   readonly val: Transform;
 }
 
+/** What a backbone's features depend on: its network and weights, whatever the augmentation. */
+type Network = Pick<Backbone, 'forward' | 'digest' | 'preprocessing'>;
+
 /** A model loaded for predictions, with a digest of its weights, preprocessing and labels. */
 export interface Classifier { readonly loaded: LoadedModel; readonly digest: string }
 
@@ -34,9 +37,11 @@ export interface Classifier { readonly loaded: LoadedModel; readonly digest: str
  * images. All of them run on the one runtime given.
  */
 export class ShardModels {
-  private readonly backbones = new Map<string, Promise<Backbone>>();
+  private readonly networks = new Map<string, Promise<Network>>();
   private readonly classifiers = new Map<string, Promise<Classifier>>();
   private readonly pools = new Map<string, WorkerPool>();
+  /** Feature widths seen, by backbone digest: later shards skip the probe for it. */
+  readonly featureWidths = new Map<string, number>();
 
   constructor(readonly runtime: Runtime) {}
 
@@ -60,30 +65,27 @@ export class ShardModels {
 
   /**
    * The backbone of `graft train --model model --weights weights --seed seed`: built the way fit
-   * builds it (under the run's seed, so random weights are the same too).
+   * builds it (under the run's seed, so random weights are the same too). Built once for every
+   * seed and augmentation where its weights come from a file or a weight variant: its compiled
+   * session then serves them all (a worker warmed for a model serves jobs of any seed).
    */
-  backbone(model: string, weights: string | null, seed: number, augment: AugmentLevel): Promise<Backbone> {
-    const key = JSON.stringify([model, weights, seed, augment]);
-    let found = this.backbones.get(key);
+  async backbone(model: string, weights: string | null, seed: number, augment: AugmentLevel): Promise<Backbone> {
+    const foreign = parseModelSpec(model).kind !== 'zoo';
+    const randomWeights = !foreign && weights === null;
+    const key = JSON.stringify([model, weights, randomWeights ? seed : null]);
+    let found = this.networks.get(key);
     if (!found) {
       found = this.runtime.run(() => withSeed(seed, async () => {
-        const foreign = parseModelSpec(model).kind !== 'zoo';
         const classifier = await createClassifier(model, { weights: foreign ? null : weights, trainableBackbone: false });
         classifier.eval();
-        const preprocessing = preprocessingFor(model, weights, classifier);
         const { backbone } = splitAtHead(classifier.stages());
-        return {
-          forward: (x: Tensor) => runStages(backbone, x),
-          digest: backboneDigest(classifier),
-          preprocessing,
-          train: trainTransform(augment, preprocessing),
-          val: evalPreset(preprocessing),
-        };
+        return { forward: (x: Tensor) => runStages(backbone, x), digest: backboneDigest(classifier), preprocessing: preprocessingFor(model, weights, classifier) };
       }));
-      found.catch(() => this.backbones.delete(key));
-      this.backbones.set(key, found);
+      found.catch(() => this.networks.delete(key));
+      this.networks.set(key, found);
     }
-    return found;
+    const network = await found;
+    return { ...network, train: trainTransform(augment, network.preprocessing), val: evalPreset(network.preprocessing) };
   }
 
   classifier(model: string, weights: string | null): Promise<Classifier> {
