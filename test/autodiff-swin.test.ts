@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { F, models, nn, tensor } from '../src/index.ts';
 import { skipInit } from '../src/nn/init.ts';
 import { deterministicInput, deterministicStateDict, withOwnBuffers } from './support/deterministic.ts';
-import { RTOL, assertSummary, loadGradGolden, summarize } from './support/grad-golden.ts';
+import { assertTrainStep, loadGradGolden } from './support/grad-golden.ts';
 import { keysOf } from './support/zoo-golden.ts';
 
 for (const arch of ['swin_t', 'swin_v2_t'] as const) {
@@ -27,18 +27,7 @@ for (const arch of ['swin_t', 'swin_v2_t'] as const) {
     for (const sub of m.modules()) if (sub instanceof nn.Dropout || sub instanceof nn.StochasticDepth) sub.training = false;
     const x = tensor(deterministicInput(golden.input_shape), golden.input_shape);
     const r = tensor(deterministicInput([n, 1000], golden.loss_seed), [n, 1000]);
-    const loss = F.sum(F.mul(m.forward(x), r));
-    await loss.backward();
-    const value = await loss.item();
-    const tol = Math.max(RTOL * Math.max(1, Math.abs(golden.losses[0])), 3 * Math.abs(golden.float32.losses[0] - golden.losses[0]));
-    assert.ok(Math.abs(value - golden.losses[0]) <= tol, `loss: graft ${value}, PyTorch ${golden.losses[0]}`);
-    const params = new Map(m.namedParameters());
-    assert.deepEqual([...params.keys()].sort(), Object.keys(golden.grads).sort(), 'parameter names');
-    const floor = 1e-6 * Math.max(...Object.values(golden.grads).map((g) => g.max_abs));
-    for (const [name, p] of params) {
-      assert.ok(p.grad, `${name} has no gradient`);
-      assertSummary(summarize(p.grad.value as Float32Array), golden.grads[name], golden.float32.grads[name], `${arch} grad of ${name}`, floor);
-    }
+    await assertTrainStep(arch, m, golden, () => F.sum(F.mul(m.forward(x), r)));
   });
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { F, models, tensor } from '../src/index.ts';
 import { skipInit } from '../src/nn/init.ts';
 import { deterministicInput, deterministicStateDict } from './support/deterministic.ts';
-import { RTOL, assertSummary, loadGradGolden, summarize } from './support/grad-golden.ts';
+import { assertTrainStep, loadGradGolden } from './support/grad-golden.ts';
 
 test('vit_b_16: every parameter gradient matches PyTorch in train mode', async () => {
   const golden = loadGradGolden('vit_b_16');
@@ -19,16 +19,5 @@ test('vit_b_16: every parameter gradient matches PyTorch in train mode', async (
   m.train();
   const x = tensor(deterministicInput(golden.input_shape), golden.input_shape);
   const r = tensor(deterministicInput([n, 1000], golden.loss_seed), [n, 1000]);
-  const loss = F.sum(F.mul(m.forward(x), r));
-  await loss.backward();
-  const value = await loss.item();
-  const tol = Math.max(RTOL * Math.max(1, Math.abs(golden.losses[0])), 3 * Math.abs(golden.float32.losses[0] - golden.losses[0]));
-  assert.ok(Math.abs(value - golden.losses[0]) <= tol, `loss: graft ${value}, PyTorch ${golden.losses[0]}`);
-  const params = new Map(m.namedParameters());
-  assert.deepEqual([...params.keys()].sort(), Object.keys(golden.grads).sort(), 'parameter names');
-  const floor = 1e-6 * Math.max(...Object.values(golden.grads).map((g) => g.max_abs));
-  for (const [name, p] of params) {
-    assert.ok(p.grad, `${name} has no gradient`);
-    assertSummary(summarize(p.grad.value as Float32Array), golden.grads[name], golden.float32.grads[name], `vit_b_16 grad of ${name}`, floor);
-  }
+  await assertTrainStep('vit_b_16', m, golden, () => F.sum(F.mul(m.forward(x), r)));
 });

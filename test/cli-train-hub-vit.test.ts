@@ -6,27 +6,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { readWeightsFile } from '../src/formats/weights-file.ts';
+import { smallDataset } from './support/small-dataset.ts';
 import { writeHubCheckpoint } from './support/hub-cache.ts';
 import { MIRROR_COMMIT, startHubMirror } from './support/hub-mirror.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const sample = join(root, 'assets', 'sample-data', 'hymenoptera-mini');
 const dir = mkdtempSync(join(tmpdir(), 'graft-train-hub-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
-
-for (const split of ['train', 'val']) {
-  for (const cls of readdirSync(join(sample, split))) {
-    mkdirSync(join(dir, 'data', split, cls), { recursive: true });
-    for (const f of readdirSync(join(sample, split, cls)).sort().slice(0, split === 'train' ? 4 : 2)) {
-      copyFileSync(join(sample, split, cls, f), join(dir, 'data', split, cls, f));
-    }
-  }
-}
+smallDataset(join(dir, 'data'), { train: 4, val: 2 });
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/timm/vit_small_patch14_dinov2-resample-down.json', import.meta.url), 'utf8')) as
   { repo: string; config: unknown; keys: [string, number[]][] };

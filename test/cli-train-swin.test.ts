@@ -8,25 +8,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { readWeightsFile } from '../src/formats/weights-file.ts';
+import { smallDataset } from './support/small-dataset.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const sample = join(root, 'assets', 'sample-data', 'hymenoptera-mini');
 const dir = mkdtempSync(join(tmpdir(), 'graft-train-swin-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
-
-for (const split of ['train', 'val']) {
-  for (const cls of readdirSync(join(sample, split))) {
-    mkdirSync(join(dir, 'data', split, cls), { recursive: true });
-    for (const f of readdirSync(join(sample, split, cls)).sort().slice(0, split === 'train' ? 4 : 2)) {
-      copyFileSync(join(sample, split, cls, f), join(dir, 'data', split, cls, f));
-    }
-  }
-}
+smallDataset(join(dir, 'data'), { train: 4, val: 2 });
 
 const graft = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, encoding: 'utf8' });
 

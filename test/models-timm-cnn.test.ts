@@ -12,13 +12,13 @@ import { models, tensor } from '../src/index.ts';
 import { runStages, splitAtHead } from '../src/models/stages.ts';
 import type { HubModel } from '../src/models/hub-model.ts';
 import { deterministicInput } from './support/deterministic.ts';
+import { TIMM_RTOL, assertMatchesTimm } from './support/timm-golden.ts';
 import { withHubCheckpoint } from './support/hub-cache.ts';
 
 interface TimmGolden {
   case: string; repo: string; architecture: string; config: { num_classes: number; pretrained_cfg: { crop_pct: number; mean: number[]; interpolation: string } };
   keys: [string, number[]][]; image_size: number; input_shape: number[]; output: number[][]; max_abs: number;
 }
-const RTOL = 1e-5;
 const dir = new URL('./fixtures/timm-cnn/', import.meta.url);
 const goldens = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as TimmGolden);
@@ -28,7 +28,7 @@ test('the timm ConvNeXt and EfficientNet goldens are there', () => {
 });
 
 for (const g of goldens) {
-  test(`hf:${g.repo} (${g.case}, ${g.image_size} x ${g.image_size}) matches timm within ${RTOL} of the output scale`, async (t) => {
+  test(`hf:${g.repo} (${g.case}, ${g.image_size} x ${g.image_size}) matches timm within ${TIMM_RTOL} of the output scale`, async (t) => {
     const out = await withHubCheckpoint(g.repo, g.config, g.keys, async () => {
       const m = (await models.createModel(`hf:${g.repo}`)) as HubModel;
       m.eval();
@@ -40,15 +40,7 @@ for (const g of goldens) {
       const y = g.config.num_classes === 0 ? runStages(splitAtHead(m.stages()).backbone, x) : m.forward(x);
       return y.data();
     });
-    const width = g.output[0].length;
-    assert.equal(out.length, 2 * width);
-    let worst = 0;
-    for (let i = 0; i < out.length; i++) {
-      const err = Math.abs(out[i] - g.output[Math.floor(i / width)][i % width]);
-      if (!(err <= worst)) worst = err; // NaN included
-    }
-    t.diagnostic(`${g.case}: max |graft - timm| = ${(worst / g.max_abs).toExponential(2)} of max |output| ${g.max_abs}`);
-    assert.ok(worst <= RTOL * g.max_abs, `${g.case}: outputs differ by ${worst}; allowed ${RTOL} x ${g.max_abs}`);
+    assertMatchesTimm(t, g, out);
   });
 }
 

@@ -14,35 +14,25 @@ import { models, tensor } from '../src/index.ts';
 import { runStages, splitAtHead } from '../src/models/stages.ts';
 import type { VisionTransformer } from '../src/models/vit.ts';
 import { deterministicInput } from './support/deterministic.ts';
-import { writeHubCheckpoint } from './support/hub-cache.ts';
+import { TIMM_RTOL, assertMatchesTimm } from './support/timm-golden.ts';
+import { withHubCheckpoint } from './support/hub-cache.ts';
 
 interface TimmGolden {
   case: string; repo: string; architecture: string; config: { num_classes: number; pretrained_cfg: { crop_pct: number; mean: number[] } };
   keys: [string, number[]][]; checkpoint_image_size: number; image_size: number; input_shape: number[]; output: number[][]; max_abs: number;
 }
-const RTOL = 1e-5;
 const dir = new URL('./fixtures/timm/', import.meta.url);
 const goldens = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as TimmGolden);
 
-/** Runs `fn` with HF_HOME pointing at a cache holding the golden's checkpoint. */
-async function withCheckpoint<T>(g: TimmGolden, fn: () => Promise<T>, config: unknown = g.config): Promise<T> {
-  const home = await writeHubCheckpoint(g.repo, config, g.keys);
-  const saved = { HF_HOME: process.env.HF_HOME, HF_HUB_CACHE: process.env.HF_HUB_CACHE };
-  process.env.HF_HUB_CACHE = home;
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    rmSync(home, { recursive: true, force: true });
-  }
-}
+/** Runs `fn` with HF_HUB_CACHE pointing at a cache holding the golden's checkpoint. */
+const withCheckpoint = <T>(g: TimmGolden, fn: () => Promise<T>, config: unknown = g.config): Promise<T> => withHubCheckpoint(g.repo, config, g.keys, fn);
 
 test('the timm goldens are there', () => assert.ok(goldens.length >= 6, 'regenerate them with scripts/make_timm_goldens.py (needs torch and timm)'));
 
 for (const g of goldens) {
   const spec = g.repo.startsWith('timm/') && g.case.includes('reg4') ? `timm:${g.repo.slice(5)}` : `hf:${g.repo}`;
-  test(`${spec} (${g.case}: ${g.checkpoint_image_size} -> ${g.image_size}) matches timm within ${RTOL} of the output scale`, async (t) => {
+  test(`${spec} (${g.case}: ${g.checkpoint_image_size} -> ${g.image_size}) matches timm within ${TIMM_RTOL} of the output scale`, async (t) => {
     const out = await withCheckpoint(g, async () => {
       const m = (await models.createModel(spec, { imageSize: g.image_size })) as VisionTransformer;
       m.eval();
@@ -55,15 +45,7 @@ for (const g of goldens) {
       const y = g.config.num_classes === 0 ? runStages(splitAtHead(m.stages()).backbone, x) : m.forward(x);
       return y.data();
     });
-    const width = g.output[0].length;
-    assert.equal(out.length, 2 * width);
-    let worst = 0;
-    for (let i = 0; i < out.length; i++) {
-      const err = Math.abs(out[i] - g.output[Math.floor(i / width)][i % width]);
-      if (!(err <= worst)) worst = err; // NaN included
-    }
-    t.diagnostic(`${g.case}: max |graft - timm| = ${(worst / g.max_abs).toExponential(2)} of max |output| ${g.max_abs}`);
-    assert.ok(worst <= RTOL * g.max_abs, `${g.case}: outputs differ by ${worst}; allowed ${RTOL} x ${g.max_abs}`);
+    assertMatchesTimm(t, g, out);
   });
 }
 
