@@ -120,21 +120,14 @@ function emitWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAtt
   }
   if (groups === 1 && perImagePays(o, c, k, oh * ow)) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
   if (groups > 1) return emitGroupedWeightGrad(ctx, x, g, a, xShape, gShape);
-  // Channels first: im2col (C*K, N, OH, OW) against dY as (O, N, OH, OW), one GEMM per group.
+  // Channels first: im2col (C*K, N, OH, OW) against dY as (O, N, OH, OW), one GEMM.
   const l = n * oh * ow;
   const cols = ctx.node('Transpose', [readsWindows(a, xShape, gShape) ? emitUnfold(ctx, x, a, c, [kh, kw]) : x], { perm: ints([1, 0, 2, 3]) });
   const gc = ctx.node('Transpose', [g], { perm: ints([1, 0, 2, 3]) });
-  if (groups === 1) {
-    const lhs = ctx.node('Reshape', [gc, ctx.int64s([o, l])]);
-    const rhs = ctx.node('Reshape', [cols, ctx.int64s([c * k, l])]);
-    const dw = ctx.node('Gemm', [lhs, rhs], { transB: int(1) });
-    return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
-  }
-  // Per group: (ig*K, L) x (L, og) -> (ig*K, og), then back to (og, ig*K).
-  const colsG = ctx.node('Reshape', [cols, ctx.int64s([groups, ig * k, l])]);
-  const gG = ctx.node('Transpose', [ctx.node('Reshape', [gc, ctx.int64s([groups, og, l])])], { perm: ints([0, 2, 1]) });
-  const dwT = ctx.node('MatMul', [colsG, gG]); // (G, ig*K, og)
-  return ctx.node('Reshape', [ctx.node('Transpose', [dwT], { perm: ints([0, 2, 1]) }), ctx.int64s(weightShape)]);
+  const lhs = ctx.node('Reshape', [gc, ctx.int64s([o, l])]);
+  const rhs = ctx.node('Reshape', [cols, ctx.int64s([c * k, l])]);
+  const dw = ctx.node('Gemm', [lhs, rhs], { transB: int(1) });
+  return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
 }
 
 /**
