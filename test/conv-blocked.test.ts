@@ -1,6 +1,6 @@
 // Convolutions with fed weights in ONNX Runtime's blocked channel layout (graph/ops/conv-blocked.ts)
 // against the same convolutions as standard Conv nodes: forward values and both gradients, for each
-// blocked form (dense, input narrower than a block, depthwise; stride 1 and 2).
+// blocked form (dense, input narrower than a block, depthwise, grouped; stride 1 and 2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, tensor } from '../src/index.ts';
@@ -13,7 +13,7 @@ import { releaseSessions } from '../src/runtime/index.ts';
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5);
 
-interface Case { name: string; c: number; o: number; k: number; stride: number; groups: number; size: number; bias?: boolean }
+interface Case { name: string; c: number; o: number; k: number; stride: number; groups: number; size: number; bias?: boolean; block?: number }
 const cases: Case[] = [
   { name: 'dense 3x3', c: 32, o: 32, k: 3, stride: 1, groups: 1, size: 10 },
   { name: 'dense 3x3 with a bias', c: 16, o: 32, k: 3, stride: 1, groups: 1, size: 9, bias: true },
@@ -27,6 +27,10 @@ const cases: Case[] = [
   { name: 'depthwise 5x5 stride 2, odd size', c: 32, o: 32, k: 5, stride: 2, groups: 32, size: 7 },
   { name: 'depthwise 3x3 stride 2 on 2x2 maps', c: 32, o: 32, k: 3, stride: 2, groups: 32, size: 2 },
   { name: 'depthwise 5x5 on 2x2 maps', c: 32, o: 32, k: 5, stride: 1, groups: 32, size: 2 },
+  { name: 'grouped 3x3, 8 channels per group (RegNet), an even number of groups', c: 32, o: 32, k: 3, stride: 1, groups: 4, size: 9 },
+  { name: 'grouped 3x3, 8 per group, an odd number of groups (the last block half zeros), with a bias', c: 24, o: 24, k: 3, stride: 1, groups: 3, size: 8, bias: true },
+  { name: 'grouped 3x3 stride 2, 8 per group, odd groups, odd size', c: 40, o: 40, k: 3, stride: 2, groups: 5, size: 9 },
+  { name: 'grouped 3x3, 16 channels per group', c: 48, o: 48, k: 3, stride: 1, groups: 3, size: 7, block: 16 },
 ];
 
 function build({ c, o, k, stride, groups, size, bias }: Case) {
@@ -61,6 +65,7 @@ for (const kase of cases) {
   test(`blocked-layout convolution matches the standard one: ${kase.name}`, async (t) => {
     const block = await currentRuntime().blockedLayoutBlockSize();
     if (block === 0) return t.skip('this CPU has no blocked convolution kernels in ONNX Runtime');
+    if (kase.block !== undefined && kase.block !== block) return t.skip(`a case for blocks of ${kase.block} channels`);
     // The blocked graph really uses the blocked operators (else this test would compare a path with itself).
     const { w, x, loss } = build(kase);
     const grads = gradients(loss, (t) => t === w || t === x);
@@ -71,5 +76,26 @@ for (const kase of cases) {
     assertClose(blocked.y, standard.y, 'y');
     assertClose(blocked.dx, standard.dx, 'dx');
     assertClose(blocked.dw, standard.dw, 'dw');
+  });
+}
+
+// A frozen grouped weight is baked: its groups merged into whole blocks by nodes that ONNX Runtime
+// folds into a constant (a standard Conv where the groups fill whole blocks, else the blocked form).
+for (const kase of [cases.find((c) => c.groups === 4)!, cases.find((c) => c.groups === 3 && c.bias)!]) {
+  test(`a baked grouped weight gives the standard convolution's values: ${kase.name}`, async () => {
+    const forward = async (blocked: boolean) => {
+      const saved = runtimeOptions().blockedLayout;
+      setRuntimeOptions({ blockedLayout: blocked });
+      try {
+        const { c, o, k, groups, size, stride, bias } = kase;
+        const w = new Parameter(values(o * (c / groups) * k * k, 1), [o, c / groups, k, k], false);
+        const b = bias ? new Parameter(values(o, 4), [o], false) : null;
+        return await F.conv2d(tensor(values(2 * c * size * size, 2), [2, c, size, size]), w, b, { stride, padding: 1, groups }).floats();
+      } finally {
+        setRuntimeOptions({ blockedLayout: saved });
+        await releaseSessions();
+      }
+    };
+    assertClose(await forward(true), await forward(false), 'y');
   });
 }

@@ -90,6 +90,7 @@ export function traceInference(model: Module, cropSize: number, softmax: boolean
     serialize(withPreprocessing, outputName, m) {
       const b = new GraphBuilder();
       b.symbolicBatch = true;
+      b.standardOps = true;
       let input: string = INPUT_NAME;
       if (withPreprocessing) {
         b.addInput({ name: INPUT_NAME, dtype: 'float32', elemType: DataType.UINT8, shape: [BATCH_DIM, 'H', 'W', 3] });

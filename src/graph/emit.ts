@@ -32,6 +32,8 @@ export interface EmitContext {
    * one: shape vectors then leave the batch dimension to the input instead of baking it in.
    */
   readonly symbolicBatch?: boolean;
+  /** True for an exported model: standard operators only, none of ONNX Runtime's own. */
+  readonly standardOps?: boolean;
   /**
    * ONNX Runtime's CPU channel block for its blocked (NCHWc) convolution kernels, 8 or 16; 0 where
    * the graph must stay standard (exports) or the runtime has no such kernels.
@@ -83,6 +85,7 @@ export class GraphBuilder implements EmitContext {
   /** Prefix for node names: the module path of the op being emitted. */
   scope = '';
   symbolicBatch = false;
+  standardOps = false;
   blockSize = 0;
 
   fresh(hint: string): string {

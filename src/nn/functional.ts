@@ -40,8 +40,8 @@ export const relu6 = (x: Tensor) => T.clamp(x, 0, 6);
 export const hardswish = (x: Tensor) => apply(ops.hardswish, [x], {});
 export const hardsigmoid = (x: Tensor) => apply(ops.hardsigmoid, [x], {});
 export const sigmoid = T.sigmoid;
-/** x * sigmoid(x), composed so it needs no rule of its own. */
-export const silu = (x: Tensor) => T.mul(x, T.sigmoid(x));
+/** x * sigmoid(x); one op whose gradient recomputes the sigmoid (graph/ops/elementwise.ts). */
+export const silu = (x: Tensor) => apply(ops.silu, [x], {});
 /** GELU: the exact (erf) one, PyTorch's default approximate='none', or its tanh approximation. */
 export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none') => apply(approximate === 'tanh' ? ops.geluTanh : ops.gelu, [x], {});
 export const tanh = (x: Tensor) => apply(ops.tanh, [x], {});

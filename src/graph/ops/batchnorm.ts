@@ -76,6 +76,20 @@ export const batchNormTrain = defineOp<{ eps: number }>({
   },
 });
 
+/**
+ * A train-mode batch norm's output computed again, by an inference-mode node, from the batch norm's
+ * input and the batch statistics the backward keeps anyway; any other value as it is. An activation's
+ * gradient that reads its input through this lets the batch norm's full-size output go after the
+ * forward. The two nodes normalize alike up to rounding.
+ */
+export function recomputedBatchNorm(y: Tensor): Tensor {
+  if (y.op !== batchNormTrain) return y;
+  const [x, weight, bias] = y.inputs;
+  const { eps } = y.attrs as { eps: number };
+  const { mean, variance } = batchStats(x, weight, bias, eps);
+  return apply(batchNormInference, [x, weight, bias, mean, variance], { eps });
+}
+
 /** The batch mean and biased variance per channel that `batchNormTrain` of the same inputs normalizes with. */
 export function batchStats(x: Tensor, weight: Tensor, bias: Tensor, eps: number): { mean: Tensor; variance: Tensor } {
   return {

@@ -26,12 +26,13 @@ export function emitConv(
   const onnxAttrs = { strides: ints(attrs.strides), pads: ints(attrs.pads), dilations: ints(attrs.dilations), group: int(attrs.group) };
   const layout = ctx.blockSize ? blockedForm(ctx.blockSize, attrs, xChannels, wShape) : null;
   const plainKernel = () => (kernel === 'weight' ? w : inputGradKernel(ctx, w, wShape, attrs.group));
-  if (!layout || (weight.op === null && isBaked(weight))) {
+  if (!layout || (layout !== 'grouped' && weight.op === null && isBaked(weight))) {
     const k = plainKernel();
     return ctx.node('Conv', bias ? [x, k, bias] : [x, k], onnxAttrs);
   }
   const b = ctx.blockSize!;
   const [o, i, kh, kw] = wShape;
+  if (layout === 'grouped') return emitGroupedBlocked(ctx, x, plainKernel(), bias, attrs, wShape, b, weight.op === null && isBaked(weight));
   let blocked: string;
   if (layout === 'blocked-input') {
     blocked = kernel === 'input-grad' ? blockInputGradKernel(ctx, w, wShape, b) : blockDense(ctx, w, wShape, b);
@@ -103,15 +104,53 @@ function flipTaps(ctx: EmitContext, t: string, k: number, axis: number): string 
 /**
  * Which blocked kernel fits, if any: dense convolutions whose output channels fill whole blocks,
  * with the input in blocks too or narrower than one block (read as it is); depthwise ones whose
- * channels fill whole blocks. Pointwise stride-1 convolutions stay standard: ONNX Runtime runs
- * them as one GEMM without an im2col already, and the reorders cost more than they save.
+ * channels fill whole blocks; grouped ones with as many outputs as inputs per group, a block or half
+ * a block of each (see `emitGroupedBlocked`). Pointwise stride-1 convolutions stay standard: ONNX
+ * Runtime runs them as one GEMM without an im2col already, and the reorders cost more than they save.
  */
-function blockedForm(b: number, attrs: ConvNodeAttrs, c: number, [o, i, kh, kw]: readonly number[]): 'blocked-input' | 'plain-input' | 'depthwise' | null {
+function blockedForm(b: number, attrs: ConvNodeAttrs, c: number, [o, i, kh, kw]: readonly number[]): 'blocked-input' | 'plain-input' | 'depthwise' | 'grouped' | null {
   if (kh === 1 && kw === 1 && attrs.strides.every((s) => s === 1)) return null;
+  if (attrs.group > 1 && !(attrs.group === c && attrs.group === o && i === 1)) {
+    return o / attrs.group === i && (i === b || 2 * i === b) ? 'grouped' : null;
+  }
   if (o % b !== 0) return null;
   if (attrs.group === 1) {
     if (c % b === 0) return 'blocked-input';
     return c < b ? 'plain-input' : null;
   }
-  return attrs.group === c && attrs.group === o && i === 1 && c % b === 0 ? 'depthwise' : null;
+  return c % b === 0 ? 'depthwise' : null;
+}
+
+/**
+ * A grouped convolution of G groups of `g` channels in and out, where `g` is a block or half a
+ * block: as ceil(G/m) groups of one block each (m = B/g), each merged group's kernel holding its m
+ * groups' kernels on the diagonal and zeros elsewhere, so that ONNX Runtime's blocked grouped kernel
+ * runs it (its generic grouped Conv does one small im2col and GEMM per group). With m = 2 that is
+ * twice the multiply-adds, the zero half included (see bench/NOTES.md, "Grouped convolutions as
+ * whole blocks"). When G is not a multiple of m, the last merged group's missing outputs have zero
+ * kernels and the missing inputs are the zero channels the blocked layout pads with.
+ *
+ * A baked weight whose groups fill whole blocks stays a standard Conv of the merged weight: ONNX
+ * Runtime folds the merging into a constant, then blocks the Conv itself, fusing what follows.
+ */
+function emitGroupedBlocked(
+  ctx: EmitContext, x: string, w: string, bias: string | null, attrs: ConvNodeAttrs,
+  [o, g, kh, kw]: readonly number[], b: number, baked: boolean,
+): string {
+  const groups = attrs.group;
+  const m = b / g;
+  const merged = Math.ceil(groups / m);
+  const mergedShape = [merged * b, b, kh, kw];
+  const extra = merged * b - o;
+  const padded = extra > 0 ? ctx.node('Pad', [w, ctx.int64s([0, 0, 0, 0, extra, 0, 0, 0])]) : w;
+  const mask = new Float32Array(m * m);
+  for (let j = 0; j < m; j++) mask[j * m + j] = 1;
+  const diagonal = m === 1 ? padded : ctx.node('Mul', [ctx.node('Reshape', [padded, ctx.int64s([merged, m, g, 1, g * kh * kw])]), ctx.constant(mask, [m, 1, m, 1])]);
+  const kernel = ctx.node('Reshape', [diagonal, ctx.int64s(mergedShape)]);
+  const b0 = bias && extra > 0 ? ctx.node('Pad', [bias, ctx.int64s([0, extra])]) : bias;
+  const onnxAttrs = { strides: ints(attrs.strides), pads: ints(attrs.pads), dilations: ints(attrs.dilations), group: int(merged) };
+  if (baked && extra === 0) return ctx.node('Conv', b0 ? [x, kernel, b0] : [x, kernel], onnxAttrs);
+  const blockedW = ctx.node('Reshape', [blockDense(ctx, kernel, mergedShape, b), ctx.int64s(mergedShape)]);
+  const y = ctx.blockedNode('Conv', b0 ? [reorderInput(ctx, x), blockedW, b0] : [reorderInput(ctx, x), blockedW], { ...onnxAttrs, kernel_shape: ints([kh, kw]) });
+  return ctx.blockedNode('ReorderOutput', [y], { channels: int(o) });
 }

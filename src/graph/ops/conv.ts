@@ -119,21 +119,15 @@ function emitWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAtt
     return emitDepthwiseWeightGrad(ctx, x, g, a, xShape, gShape);
   }
   if (groups === 1 && perImagePays(o, c, k, oh * ow)) return emitPerImageWeightGrad(ctx, x, g, a, xShape, gShape);
-  // Channels first: im2col (C*K, N, OH, OW) against dY as (O, N, OH, OW), one GEMM per group.
+  if (groups > 1) return emitGroupedWeightGrad(ctx, x, g, a, xShape, gShape);
+  // Channels first: im2col (C*K, N, OH, OW) against dY as (O, N, OH, OW), one GEMM.
   const l = n * oh * ow;
   const cols = ctx.node('Transpose', [readsWindows(a, xShape, gShape) ? emitUnfold(ctx, x, a, c, [kh, kw]) : x], { perm: ints([1, 0, 2, 3]) });
   const gc = ctx.node('Transpose', [g], { perm: ints([1, 0, 2, 3]) });
-  if (groups === 1) {
-    const lhs = ctx.node('Reshape', [gc, ctx.int64s([o, l])]);
-    const rhs = ctx.node('Reshape', [cols, ctx.int64s([c * k, l])]);
-    const dw = ctx.node('Gemm', [lhs, rhs], { transB: int(1) });
-    return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
-  }
-  // Per group: (ig*K, L) x (L, og) -> (ig*K, og), then back to (og, ig*K).
-  const colsG = ctx.node('Reshape', [cols, ctx.int64s([groups, ig * k, l])]);
-  const gG = ctx.node('Transpose', [ctx.node('Reshape', [gc, ctx.int64s([groups, og, l])])], { perm: ints([0, 2, 1]) });
-  const dwT = ctx.node('MatMul', [colsG, gG]); // (G, ig*K, og)
-  return ctx.node('Reshape', [ctx.node('Transpose', [dwT], { perm: ints([0, 2, 1]) }), ctx.int64s(weightShape)]);
+  const lhs = ctx.node('Reshape', [gc, ctx.int64s([o, l])]);
+  const rhs = ctx.node('Reshape', [cols, ctx.int64s([c * k, l])]);
+  const dw = ctx.node('Gemm', [lhs, rhs], { transB: int(1) });
+  return ctx.node('Reshape', [dw, ctx.int64s(weightShape)]);
 }
 
 /**
@@ -167,6 +161,27 @@ function emitPerImageWeightGrad(ctx: EmitContext, x: string, g: string, a: Weigh
   // operand of each product): (N, C*K, O), summed, then the small (C*K, O) transposed.
   const dwT = ctx.node('ReduceSum', [ctx.runtimeNode('FusedMatMul', [cols, dy], { transB: int(1) }), ctx.int64s([0])], { keepdims: int(0) });
   return ctx.node('Reshape', [ctx.node('Transpose', [dwT], { perm: ints([1, 0]) }), ctx.int64s(weightShape)]);
+}
+
+/**
+ * Grouped dW as one product per (image, group), summed over the batch: the im2col of X in its own
+ * layout, (N, G, I/G*K, L), times dY as (N, G, O/G, L) transposed inside the product, so neither
+ * X's im2col nor dY is transposed; the channels-first form transposes both, the im2col being K
+ * times X's size. The larger operand is on the left, as in `emitPerImageWeightGrad` (see
+ * bench/NOTES.md, "Grouped convolutions as whole blocks").
+ */
+function emitGroupedWeightGrad(ctx: EmitContext, x: string, g: string, a: WeightGradAttrs, xShape: readonly number[], gShape: readonly number[]): string {
+  const { groups, weightShape } = a;
+  const [n, c] = xShape;
+  const [, o, oh, ow] = gShape;
+  const [, ig, kh, kw] = weightShape;
+  const og = o / groups;
+  const rows = ig * kh * kw;
+  const cols = ctx.node('Reshape', [readsWindows(a, xShape, gShape) ? emitUnfold(ctx, x, a, c, [kh, kw]) : x, ctx.int64s([n, groups, rows, oh * ow])]);
+  const dy = ctx.node('Reshape', [g, ctx.int64s([n, groups, og, oh * ow])]);
+  if (rows <= og) return sumOverBatch(ctx, ctx.runtimeNode('FusedMatMul', [dy, cols], { transB: int(1) }), weightShape);
+  const dwT = ctx.node('ReduceSum', [ctx.runtimeNode('FusedMatMul', [cols, dy], { transB: int(1) }), ctx.int64s([0])], { keepdims: int(0) });
+  return ctx.node('Reshape', [ctx.node('Transpose', [dwT], { perm: ints([0, 2, 1]) }), ctx.int64s(weightShape)]);
 }
 
 /**

@@ -3,6 +3,7 @@ import { scalar, type Tensor } from '../tensor.ts';
 import { check } from '../errors.ts';
 import { float, int } from '../emit.ts';
 import { broadcastShapes } from './broadcast.ts';
+import { recomputedBatchNorm } from './batchnorm.ts';
 
 type GradRule = NonNullable<OpDef<{}>['grad']>;
 
@@ -46,6 +47,26 @@ export const abs = unary('abs', 'Abs', (g, _out, [x]) => [g.mul(apply(sign, [x],
 export const relu = unary('relu', 'Relu', (g, out) => [gated(g, out, 0, Infinity)]);
 
 export const sigmoid = unary('sigmoid', 'Sigmoid', (g, out) => [g.mul(out.mul(scalar(1).sub(out)))]);
+
+/**
+ * SiLU, x * sigmoid(x), as one op whose gradient, sigmoid(x) * (1 + x * (1 - sigmoid(x))),
+ * computes the sigmoid again from x: x * sigmoid(x) composed of two ops keeps a full-size sigmoid
+ * of every activation alive from the forward to the backward (see bench/NOTES.md, "EfficientNet's
+ * peak memory"). Graphs graft runs itself get ONNX Runtime's one-node form (QuickGelu with alpha
+ * 1), so that its common-subexpression pass finds no forward Sigmoid to merge the backward's with.
+ * Where x is a train-mode batch norm's output, the gradient reads it recomputed from the batch
+ * norm's input and batch statistics (`recomputedBatchNorm`), so x itself is not kept either.
+ */
+export const silu = defineOp<{}>({
+  name: 'silu',
+  shape: ([x]) => ({ shape: [...x.shape] }),
+  emit: (ctx, [x]) => (ctx.standardOps ? ctx.node('Mul', [x, ctx.node('Sigmoid', [x])]) : ctx.runtimeNode('QuickGelu', [x], { alpha: float(1) })),
+  grad: (g, _out, [x]) => {
+    const input = recomputedBatchNorm(x);
+    const s = apply(sigmoid, [input], {});
+    return [g.mul(s.mul(input.mul(scalar(1).sub(s)).add(1)))];
+  },
+});
 // hardswish(x) = x * relu6(x + 3) / 6: slope 0 below -3, x/3 + 1/2 inside, 1 above 3.
 export const hardswish = unary('hardswish', 'HardSwish', (g, _out, [x]) => [
   (gated(g.mul(x.div(3).add(0.5)), x, -3, 3)).add(gated(g, x, 3, Infinity)),
