@@ -121,5 +121,5 @@ if (sections.has('ui') && existsSync(resolve(here, 'ui.ts'))) {
 
 if (!json) {
   process.stdout.write(table(['case', 'unit', 'graft', 'reference', 'ratio', 'reference is'],
-    rows.map((r) => [r.case, r.unit, String(r.graft), String(r.pytorch ?? 'n/a'), r.ratio === null ? 'n/a' : `${r.ratio}x`, r.against ?? 'PyTorch'])));
+    rows.map((r) => [r.case, r.unit, String(r.graft), String(r.pytorch ?? 'n/a'), r.ratio === null ? 'n/a' : `${r.ratio}x`, r.pytorch === null ? '' : r.against ?? 'PyTorch'])));
 }
