@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 
 import { models, nn, tensor } from '../src/index.ts';
 import { skipInit } from '../src/nn/init.ts';
-import { relativePositionIndex } from '../src/models/maxvit-attention.ts';
+import { relativePositionIndex } from '../src/models/relative-position.ts';
 import type { StateDict } from '../src/nn/state-dict.ts';
 import { deterministicInput, deterministicStateDict } from './support/deterministic.ts';
 import { assertLogits, assertSameKeys, keysOf, loadZooGolden, type ZooGolden } from './support/zoo-golden.ts';

@@ -5,29 +5,13 @@ import { Module, Buffer, Parameter, Linear, LayerNorm, Sequential, Dropout, GELU
 import * as F from '../nn/functional.ts';
 import { truncatedNormals } from '../nn/init.ts';
 import { invalidParameter, received } from '../errors/index.ts';
+import { relativePositionBias, relativePositionIndex } from './relative-position.ts';
 
 /**
  * MaxViT's attention half (torchvision's maxvit.py): relative-position multi-head attention over
  * partitions of a feature map, by windows (local) or by a grid (dilated, global), with the same
  * attribute names and state-dict keys.
  */
-
-/**
- * torchvision's _get_relative_position_index for a size x size window: entry (i, j) is the row of
- * the bias table for the offset from position j to position i, (dy + size - 1) * (2 size - 1) + dx + size - 1.
- */
-export function relativePositionIndex(size: number): BigInt64Array {
-  const n = size * size;
-  const out = new BigInt64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const dy = Math.floor(i / size) - Math.floor(j / size) + size - 1;
-      const dx = (i % size) - (j % size) + size - 1;
-      out[i * n + j] = BigInt(dy * (2 * size - 1) + dx);
-    }
-  }
-  return out;
-}
 
 /**
  * Multi-head self-attention within each partition of x [B, G, P, D] (G partitions of P tokens),
@@ -43,6 +27,8 @@ export class RelativePositionalMultiHeadAttention extends Module {
   readonly nHeads: number;
   readonly headDim: number;
   readonly maxSeqLen: number;
+  /** The side of the square partition whose maxSeqLen cells attend to each other. */
+  readonly partitionSize: number;
 
   constructor(featDim: number, headDim: number, maxSeqLen: number) {
     super();
@@ -52,6 +38,7 @@ export class RelativePositionalMultiHeadAttention extends Module {
     this.nHeads = featDim / headDim;
     this.headDim = headDim;
     this.maxSeqLen = maxSeqLen;
+    this.partitionSize = size;
     const rows = (2 * size - 1) ** 2;
     this.relative_position_bias_table = new Parameter(truncatedNormals(rows * this.nHeads, 0, 0.02, -2, 2), [rows, this.nHeads]);
     this.relative_position_index = new Buffer(relativePositionIndex(size), [maxSeqLen, maxSeqLen]);
@@ -62,8 +49,7 @@ export class RelativePositionalMultiHeadAttention extends Module {
   /** The bias of every head for every pair of positions, [1, heads, P, P]. */
   relativePositionalBias(): Tensor {
     const p = this.maxSeqLen;
-    const bias = F.indexSelect(this.relative_position_bias_table, Array.from(this.relative_position_index.value as BigInt64Array, Number), [p, p]);
-    return F.reshape(F.permute(bias, [2, 0, 1]), [1, this.nHeads, p, p]);
+    return F.reshape(relativePositionBias(this.relative_position_bias_table, this.relative_position_index, this.partitionSize), [1, this.nHeads, p, p]);
   }
 
   forward(x: Tensor): Tensor {

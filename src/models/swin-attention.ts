@@ -2,6 +2,7 @@ import { constant, type Tensor } from '../graph/tensor.ts';
 import { Module, Linear, ReLU, Sequential, Buffer, Parameter } from '../nn/index.ts';
 import * as F from '../nn/functional.ts';
 import { normals } from '../nn/init.ts';
+import { relativePositionBias, relativePositionIndex } from './relative-position.ts';
 
 /**
  * torchvision's shifted-window attention (swin_transformer.py): ShiftedWindowAttention (Swin) and
@@ -101,30 +102,6 @@ export function shiftedWindowAttention(x: Tensor, a: WindowAttentionArgs): Tenso
   return out;
 }
 
-/**
- * For each pair of cells (i, j) of a window, the row of the (2W-1)^2 relative offsets table that
- * holds their offset: torchvision's relative_position_index, [N * N].
- */
-function relativePositionIndex(window: number): BigInt64Array {
-  const n = window * window;
-  const index = new BigInt64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const dh = Math.floor(i / window) - Math.floor(j / window) + window - 1;
-      const dw = (i % window) - (j % window) + window - 1;
-      index[i * n + j] = BigInt(dh * (2 * window - 1) + dw);
-    }
-  }
-  return index;
-}
-
-/** The bias table read through the index: [(2W-1)^2, heads] to [heads, N, N]. */
-function biasFromTable(table: Tensor, index: Buffer, window: number): Tensor {
-  const n = window * window;
-  const rows = Array.from(index.value as BigInt64Array, Number);
-  return F.permute(F.indexSelect(table, rows, [n, n]), [2, 0, 1]);
-}
-
 /** Window self-attention with a learned relative position bias per head (Swin). */
 export class ShiftedWindowAttention extends Module {
   relative_position_bias_table: Parameter;
@@ -144,7 +121,7 @@ export class ShiftedWindowAttention extends Module {
   forward(x: Tensor): Tensor {
     return shiftedWindowAttention(x, {
       qkvWeight: this.qkv.weight, qkvBias: this.qkv.bias, projWeight: this.proj.weight, projBias: this.proj.bias,
-      relativePositionBias: biasFromTable(this.relative_position_bias_table, this.relative_position_index, this.window),
+      relativePositionBias: relativePositionBias(this.relative_position_bias_table, this.relative_position_index, this.window),
       window: this.window, heads: this.numHeads, shift: this.shift, logitScale: null, dropout: this.dropout, training: this.training,
     });
   }
@@ -203,7 +180,7 @@ export class ShiftedWindowAttentionV2 extends Module {
   forward(x: Tensor): Tensor {
     const side = 2 * this.window - 1;
     const table = F.reshape(this.cpb_mlp.forward(this.relative_coords_table), [side * side, this.numHeads]);
-    const bias = F.mul(F.sigmoid(biasFromTable(table, this.relative_position_index, this.window)), 16);
+    const bias = F.mul(F.sigmoid(relativePositionBias(table, this.relative_position_index, this.window)), 16);
     return shiftedWindowAttention(x, {
       qkvWeight: this.qkv.weight, qkvBias: this.qkv.bias, projWeight: this.proj.weight, projBias: this.proj.bias,
       relativePositionBias: bias, window: this.window, heads: this.numHeads, shift: this.shift,
