@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, nn, tensor, constant, manualSeed, type Tensor } from '../src/index.ts';
 import { Runtime, RuntimeBusyError, SessionPool, WorkerCrashError } from '../src/runtime/index.ts';
-import { FeedBuffers, takeLease } from '../src/runtime/feed-buffers.ts';
+import { FeedBuffers } from '../src/runtime/feed-buffers.ts';
 import { compile, trace } from '../src/graph/trace.ts';
 import * as ort from 'onnxruntime-node';
 
@@ -100,7 +100,7 @@ test('a lent buffer comes back with a run that fails in the worker or is refused
     let sentAt = -1;
     const runLent = (dims: number[]) => buffers.withFeed(SHAPE, fillBatch, (x) => {
       const view = x.value as Float32Array;
-      const run = session.run({ in_0: new ort.Tensor('float32', view, dims) }, [takeLease(x)!]);
+      const run = session.run({ in_0: new ort.Tensor('float32', view, dims) }, [buffers.takeLease(x)!]);
       sentAt = view.length;
       return run;
     });

@@ -10,13 +10,6 @@ export interface FeedLease {
   settle(back: ArrayBuffer | null): void;
 }
 
-/** Lent leaves, by tensor: realize moves their buffers into the run rather than copying them. */
-const leases = new WeakMap<Tensor, FeedLease>();
-/** Leases a run has taken: that run settles them, not withFeed. */
-const taken = new WeakSet<FeedLease>();
-/** Leaves whose one run has taken their values. */
-const spent = new WeakSet<Tensor>();
-
 /**
  * Detaches `buffer` and returns its memory under a new handle (no copy): every view made of the
  * old handle reads as empty from then on, so nothing keeps reading a buffer once it is lent again.
@@ -33,6 +26,12 @@ const detach = (buffer: ArrayBuffer): ArrayBuffer => structuredClone(buffer, { t
 export class FeedBuffers {
   private readonly free: ArrayBuffer[] = [];
   private lentCount = 0;
+  /** Lent leaves, by tensor: realize moves their buffers into the run rather than copying them. */
+  private readonly leases = new WeakMap<Tensor, FeedLease>();
+  /** Leases a run has taken: that run settles them, not withFeed. */
+  private readonly taken = new WeakSet<FeedLease>();
+  /** Leaves whose one run has taken their values. */
+  private readonly spent = new WeakSet<Tensor>();
 
   constructor(private readonly keep: number) {}
 
@@ -57,17 +56,36 @@ export class FeedBuffers {
     const input = new Tensor({ shape, dtype: 'float32', value: new Float32Array(lease.buffer, 0, numel(shape)) });
     try {
       fill(input.value as Float32Array);
-      leases.set(input, lease);
+      this.leases.set(input, lease);
       return await use(input);
     } finally {
       // A run that took the lease settles it (perhaps later, when `use` did not wait for it); else
       // it comes back here, and the input is spent all the same.
-      if (!taken.has(lease)) {
-        takeLease(input);
+      if (!this.taken.has(lease)) {
+        this.takeLease(input);
         input.value = null;
         lease.settle(lease.buffer);
       }
     }
+  }
+
+  /**
+   * The lease of a lent leaf, taken once, by realize for every leaf it feeds, right before the run:
+   * whoever takes it hands it to Executable.run, which settles it.
+   */
+  takeLease(t: Tensor): FeedLease | null {
+    const lease = this.leases.get(t) ?? null;
+    if (lease) {
+      this.leases.delete(t);
+      this.taken.add(lease);
+      this.spent.add(t);
+    }
+    return lease;
+  }
+
+  /** Whether the leaf's values went to a run and are gone. */
+  isSpent(t: Tensor): boolean {
+    return this.spent.has(t);
   }
 
   private lend(bytes: number): FeedLease {
@@ -90,23 +108,4 @@ export class FeedBuffers {
       },
     };
   }
-}
-
-/**
- * The lease of a lent leaf, taken once, by realize for every leaf it feeds, right before the run:
- * whoever takes it hands it to Executable.run, which settles it.
- */
-export function takeLease(t: Tensor): FeedLease | null {
-  const lease = leases.get(t) ?? null;
-  if (lease) {
-    leases.delete(t);
-    taken.add(lease);
-    spent.add(t);
-  }
-  return lease;
-}
-
-/** Whether the leaf's values went to a run and are gone. */
-export function isSpent(t: Tensor): boolean {
-  return spent.has(t);
 }

@@ -2,12 +2,14 @@ import * as ort from 'onnxruntime-node';
 import type { SideOutput, Tensor, TensorData } from '../graph/tensor.ts';
 import { compile, inputName, outputName, trace, type Trace } from '../graph/trace.ts';
 import type { Executable } from './session.ts';
-import { isSpent, takeLease, type FeedLease } from './feed-buffers.ts';
+import type { FeedBuffers, FeedLease } from './feed-buffers.ts';
 
 /** What realizing needs of a runtime (runtime.ts): its sessions and its machine's blocked layout. */
 export interface SessionSource {
   session(signature: string, build: () => Uint8Array, describe: () => string): Promise<Executable>;
   blockedLayoutBlockSize(): Promise<number>;
+  /** The buffers it lends to runs (Runtime.withFeed): a lent leaf moves to its run, not copied. */
+  readonly feedBuffers: Pick<FeedBuffers, 'takeLease' | 'isSpent'>;
 }
 
 /** The leaf as ONNX Runtime's tensor, over the same memory (the executor copies what it must). */
@@ -53,14 +55,14 @@ export async function realizeWith(rt: SessionSource, targets: readonly Tensor[])
   const session = await rt.session(`${tr.signature}|b${blockSize}`, () => compile(tr, { blockSize }), () => describeTrace(tr));
   const feeds: Record<string, ort.Tensor> = {};
   tr.feeds.forEach((t, i) => {
-    if (isSpent(t)) throw new Error(`${t} was a lent input (Runtime.withFeed): its one run has taken its values, so it cannot be read or fed again`);
+    if (rt.feedBuffers.isSpent(t)) throw new Error(`${t} was a lent input (Runtime.withFeed): its one run has taken its values, so it cannot be read or fed again`);
     if (t.value === null) throw new Error(`Internal: leaf ${t} has no value to feed`);
     feeds[inputName(i)] = toOrt(t);
   });
   // Taken last, right before the run, which settles them whatever happens.
   const lent: FeedLease[] = [];
   for (const t of tr.feeds) {
-    const lease = takeLease(t);
+    const lease = rt.feedBuffers.takeLease(t);
     if (!lease) continue;
     lent.push(lease);
     t.value = null;
