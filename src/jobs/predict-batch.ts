@@ -10,6 +10,7 @@ import { ShardModels } from './shards/shard-models.ts';
 import { inProcessQueue, type ShardQueue } from './shards/shard-queue.ts';
 import { runShards, type ShardEvent, type ShardJobSummary } from './shards/run-shards.ts';
 import { decodePart, partPath, type PredictionLine } from './shards/predict-part.ts';
+import { PREDICT_BATCH_SIZE } from './predict.ts';
 import type { PredictTask } from './shards/shard-task.ts';
 
 export interface PredictBatchOptions {
@@ -55,7 +56,7 @@ export async function predictBatch(input: string, opts: PredictBatchOptions): Pr
     throw invalidType('out', 'a results file ending in .jsonl or .csv', opts?.out);
   }
   const topk = checkInteger('topk', opts.topk ?? 5, { min: 1 });
-  const batchSize = checkInteger('batchSize', opts.batchSize ?? 16, { min: 1 });
+  const batchSize = checkInteger('batchSize', opts.batchSize ?? PREDICT_BATCH_SIZE, { min: 1 });
   const shardSize = checkInteger('shardSize', opts.shardSize ?? 256, { min: 1 });
   const out = resolve(opts.out);
   const files = batchInputs(input);

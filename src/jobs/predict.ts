@@ -92,6 +92,9 @@ function tensorOf(out: Sample): ImageTensor {
   return out;
 }
 
+/** Images per forward pass unless told otherwise (`predict`, `graft predict --batch`): the batch a prediction session is compiled for. */
+export const PREDICT_BATCH_SIZE = 16;
+
 /**
  * Classifies images with a loaded model (or a spec, loaded for this call). Inputs go through in
  * batches; one that cannot be read or decoded gets an `error` and no prediction, and the others
@@ -102,7 +105,7 @@ export async function predict(model: LoadedModel | string | ModelSpec, inputs: r
   if (!Array.isArray(inputs)) throw invalidType('inputs', 'an array', inputs);
   const checked = inputs.map(checkInput);
   const topk = positiveInt('topk', opts.topk ?? 5);
-  const batchSize = Math.min(positiveInt('batchSize', opts.batchSize ?? 16), Math.max(1, checked.length));
+  const batchSize = Math.min(positiveInt('batchSize', opts.batchSize ?? PREDICT_BATCH_SIZE), Math.max(1, checked.length));
   const budget = new PixelBudget(positiveInt('maxDecodedPixels', opts.maxDecodedPixels ?? DEFAULT_MAX_DECODED_PIXELS));
   const runtime = opts.runtime ?? currentRuntime();
   const loaded = await loadedModel(model, { weights: opts.weights, runtime });

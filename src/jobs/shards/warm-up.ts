@@ -1,12 +1,9 @@
 import type { RgbImage } from '../../data/image.ts';
 import { parseModelSpec } from '../../models/model-spec.ts';
 import { resolveConfig } from '../../train/config.ts';
-import { predict } from '../predict.ts';
+import { PREDICT_BATCH_SIZE, predict } from '../predict.ts';
 import { EMBED_BATCH_SIZE } from './run-shard.ts';
 import type { ShardModels } from './shard-models.ts';
-
-/** `graft predict --batch`'s default --batch-size: the batch a prediction shard's session is compiled for. */
-const PREDICT_BATCH_SIZE = 16;
 
 /**
  * Gets a worker ready for the shards of `model` before it takes any (`graft worker --model`), so
