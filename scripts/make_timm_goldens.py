@@ -72,25 +72,37 @@ def sig7(x: float) -> float:
     return float(f"{x:.7g}")
 
 
+def hub_config(model, size: int) -> dict:
+    """The config.json timm writes for the hub (save_config_for_hf), its input size set to `size`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "config.json"
+        save_config_for_hf(model, path)
+        with open(path, encoding="utf-8") as fh:
+            config = json.load(fh)
+    config["pretrained_cfg"]["input_size"] = [3, size, size]
+    return config
+
+
+def eval_output(model, case: str, size: int):
+    """The input shape and the eval-mode output on deterministic_input([2, 3, size, size])."""
+    model.eval()
+    shape = [2, 3, size, size]
+    with torch.no_grad():
+        y = model(torch.from_numpy(deterministic_input(shape)))
+    assert torch.isfinite(y).all(), case
+    return shape, y
+
+
 def golden(case: str) -> dict:
     repo, ckpt_size, size, num_classes = CASES[case]
     name = repo.split("/", 1)[1]
     source = timm.create_model(name, pretrained=False, img_size=ckpt_size, num_classes=num_classes)
     keys = [[k, list(v.shape)] for k, v in source.state_dict().items()]
     sd = deterministic_state_dict(keys)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "config.json"
-        save_config_for_hf(source, path)
-        with open(path, encoding="utf-8") as fh:
-            config = json.load(fh)
-    config["pretrained_cfg"]["input_size"] = [3, ckpt_size, ckpt_size]
+    config = hub_config(source, ckpt_size)
     model = timm.create_model(name, pretrained=False, img_size=size, num_classes=num_classes)
     model.load_state_dict(checkpoint_filter_fn(sd, model), strict=True)
-    model.eval()
-    shape = [2, 3, size, size]
-    with torch.no_grad():
-        y = model(torch.from_numpy(deterministic_input(shape)))
-    assert torch.isfinite(y).all(), case
+    shape, y = eval_output(model, case, size)
     print(f"{case:45s} {ckpt_size} -> {size}  output {list(y.shape)}  max_abs {float(y.abs().max()):.6g}", flush=True)
     return {
         "case": case, "repo": repo, "architecture": config["architecture"], "config": config, "keys": keys,
@@ -105,18 +117,9 @@ def cnn_golden(case: str) -> dict:
     name = repo.split("/", 1)[1]
     model = timm.create_model(name, pretrained=False, num_classes=num_classes)
     keys = [[k, list(v.shape)] for k, v in model.state_dict().items()]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "config.json"
-        save_config_for_hf(model, path)
-        with open(path, encoding="utf-8") as fh:
-            config = json.load(fh)
-    config["pretrained_cfg"]["input_size"] = [3, size, size]
+    config = hub_config(model, size)
     model.load_state_dict(deterministic_state_dict(keys), strict=True)
-    model.eval()
-    shape = [2, 3, size, size]
-    with torch.no_grad():
-        y = model(torch.from_numpy(deterministic_input(shape)))
-    assert torch.isfinite(y).all(), case
+    shape, y = eval_output(model, case, size)
     print(f"{case:45s} {size}  output {list(y.shape)}  max_abs {float(y.abs().max()):.6g}", flush=True)
     return {
         "case": case, "repo": repo, "architecture": config["architecture"], "config": config, "keys": keys,
