@@ -7,36 +7,20 @@
 // torchvision's keys, the attention's index buffers included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-import { readWeightsFile } from '../src/formats/weights-file.ts';
+import { trainAndExport } from './support/cli-train-export.ts';
 import { smallDataset } from './support/small-dataset.ts';
 
-const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'graft-train-swin-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 smallDataset(join(dir, 'data'), { train: 4, val: 2 });
 
-const graft = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, encoding: 'utf8' });
-
 test('graft train --model swin_t --weights none --unfreeze 2 trains, and the folder exports to ONNX and PyTorch', async () => {
   const out = join(dir, 'swin');
-  const r = graft('train', join(dir, 'data'), '--model', 'swin_t', '--weights', 'none', '--mode', 'frozen', '--unfreeze', '2',
-    '--epochs', '1', '--batch-size', '4', '--views', '1', '--no-cache', '--out', out, '--json', '--quiet');
-  assert.equal(r.status, 0, r.stderr);
-  const result = JSON.parse(r.stdout) as { model: string; epochs: number; train_images: number; val_images: number; best_val_loss: number };
-  assert.deepEqual([result.model, result.epochs, result.train_images, result.val_images], ['swin_t', 1, 8, 4]);
-  assert.ok(Number.isFinite(result.best_val_loss), `validation loss ${result.best_val_loss}`);
-
-  const onnx = graft('export', out, '--format', 'onnx', '--out', join(out, 'model.onnx'), '--json');
-  assert.equal(onnx.status, 0, onnx.stderr);
-  const pth = graft('export', out, '--format', 'pytorch', '--out', join(out, 'model.pth'), '--json');
-  assert.equal(pth.status, 0, pth.stderr);
-  assert.ok(existsSync(join(out, 'model.onnx')));
-  const sd = await readWeightsFile(join(out, 'model.pth'));
+  const sd = await trainAndExport(join(dir, 'data'), out, 'swin_t', 2);
   assert.deepEqual([...sd.get('head.weight')!.shape], [2, 768]);
   assert.deepEqual([...sd.get('features.7.1.attn.qkv.weight')!.shape], [2304, 768]);
   const index = sd.get('features.1.0.attn.relative_position_index')!;
