@@ -39,6 +39,21 @@ function pathNodes(target: Tensor, wanted: (t: Tensor) => boolean): { order: Ten
   return { order, leads };
 }
 
+/** Every tensor `target` is computed from, itself included. */
+function graphOf(target: Tensor): Set<Tensor> {
+  const seen = new Set<Tensor>([target]);
+  const stack = [target];
+  while (stack.length) {
+    for (const i of stack.pop()!.inputs) {
+      if (!seen.has(i)) {
+        seen.add(i);
+        stack.push(i);
+      }
+    }
+  }
+  return seen;
+}
+
 /** Sums a gradient computed at a broadcast shape back to the shape of the input it belongs to. */
 export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
   if (g.ndim === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
@@ -91,7 +106,8 @@ export function gradients(target: Tensor, wanted: (t: Tensor) => boolean, seed?:
     });
   }
   const found = [...grads].filter(([t]) => wanted(t));
-  const rewritten = rewriteGraph(found.map(([, g]) => g), options.rewrites ?? gradientRewrites);
+  const forward = graphOf(target);
+  const rewritten = rewriteGraph(found.map(([, g]) => g), options.rewrites ?? gradientRewrites, (t) => forward.has(t));
   return new Map(found.map(([t], i) => [t, rewritten[i]]));
 }
 

@@ -25,7 +25,7 @@ export const abs = (x: Tensor) => apply(ops.abs, [x], {});
 export const relu = (x: Tensor) => apply(ops.relu, [x], {});
 export const sigmoid = (x: Tensor) => apply(ops.sigmoid, [x], {});
 export const clamp = (x: Tensor, min: number, max: number) => apply(ops.clip, [x], { min, max });
-export const matmul = (a: Tensor, b: Tensor) => apply(ops.matmul, [a, b], {});
+export const matmul = (a: Tensor, b: Tensor, attrs: ops.MatmulAttrs = {}) => apply(ops.matmul, [a, b], attrs);
 
 /** Resolves a negative axis the way PyTorch does, with an error naming the valid range. */
 export function normAxis(axis: number, ndim: number, op: string): number {

@@ -18,19 +18,26 @@ Object.assign(Tensor.prototype, {
   backward(this: Tensor, gradient?: Tensor): Promise<void> { return backward(this, gradient); },
 });
 
-/** Leaves the loss depends on that require grad, in the order they are first reached. */
+/**
+ * Leaves the loss depends on that require grad, in the order the forward pass first uses them
+ * (the order of their first consumers in a topological order of the loss's graph).
+ */
 function trainableLeaves(loss: Tensor): Tensor[] {
-  const seen = new Set<Tensor>();
   const found: Tensor[] = [];
-  const stack = [loss];
+  const done = new Set<Tensor>();
+  // Iterative post-order: deep networks make recursion risky.
+  const stack: [Tensor, boolean][] = [[loss, false]];
   while (stack.length) {
-    const t = stack.pop()!;
-    if (seen.has(t)) continue;
-    seen.add(t);
+    const [t, expanded] = stack.pop()!;
+    if (done.has(t)) continue;
     if (t.op === null) {
+      done.add(t);
       if (t.requiresGrad) found.push(t);
+    } else if (expanded) {
+      done.add(t);
     } else {
-      for (const i of t.inputs) if (!seen.has(i)) stack.push(i);
+      stack.push([t, true]);
+      for (let i = t.inputs.length - 1; i >= 0; i--) if (!done.has(t.inputs[i])) stack.push([t.inputs[i], false]);
     }
   }
   return found;
@@ -53,8 +60,12 @@ export async function backward(loss: Tensor, gradient?: Tensor, alsoRealize: rea
   const wanted = new Set(leaves);
   const grads = gradients(loss, (t) => wanted.has(t), gradient);
   const computed = leaves.map((leaf) => grads.get(leaf)!);
-  // Tensors the caller also wants (the logits, for accuracy) come out of the same run.
-  await currentRuntime().realize([loss, ...computed, ...alsoRealize]);
+  // Tensors the caller also wants (the logits, for accuracy) come out of the same run. The
+  // gradients go first in forward order: ONNX Runtime schedules from the graph's last outputs
+  // backwards, so the head's gradient is computed first and each layer's weight gradient as
+  // soon as the gradient at its output exists, rather than every one waiting for the whole
+  // backward pass while it holds its layer's activations (bench/memory-step.ts shows the peak).
+  await currentRuntime().realize([...computed, loss, ...alsoRealize]);
   leaves.forEach((leaf, i) => {
     const value = computed[i].value as Float32Array;
     leaf.grad = accumulate(leaf.grad, value, leaf.shape);

@@ -45,8 +45,9 @@ export interface RuntimeOptions {
   blockedLayout: boolean;
   /**
    * When set, each session compiled from then on records ONNX Runtime's per-node timings and
-   * writes them (Chrome trace JSON) to a file starting with this prefix when it is released.
-   * bench/profile-step.ts reads them.
+   * writes them (Chrome trace JSON) to a file starting with this prefix when it is released, and
+   * the graph ONNX Runtime optimized to a file of the same name ending in `.onnx`.
+   * bench/profile-step.ts and bench/memory-step.ts read them.
    */
   profilePrefix: string | null;
 }

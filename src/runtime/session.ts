@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import type { RuntimeOptions } from './options.ts';
 import type { FeedLease } from './feed-buffers.ts';
@@ -33,7 +34,9 @@ function unshared(feeds: Record<string, ort.Tensor>): Record<string, ort.Tensor>
 }
 
 export async function createSession(model: Uint8Array, opts: SessionOptions): Promise<Executable> {
-  const profilePrefix = opts.profilePrefix;
+  // A profiled session also writes the graph ONNX Runtime optimized, under the same name as its
+  // timings, so that a reader can pair each timed node with its inputs and outputs.
+  const profilePrefix = opts.profilePrefix ? `${opts.profilePrefix}-${randomUUID()}` : null;
   const session = await ort.InferenceSession.create(model, {
     intraOpNumThreads: opts.threads,
     interOpNumThreads: 1,
@@ -42,7 +45,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions): Pr
     executionProviders: [opts.provider],
     enableCpuMemArena: opts.memoryArena,
     enableMemPattern: opts.memoryPattern,
-    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix, optimizedModelFilePath: `${profilePrefix}.onnx` } : {}),
   });
   return {
     run: async (feeds, lent = []) => {

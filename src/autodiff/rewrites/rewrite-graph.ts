@@ -15,6 +15,11 @@ export interface RewriteContext {
    * leaves `t` unused, and it is never computed.
    */
   usedOnlyBy(t: Tensor, accept: (reader: Tensor, inputIndex: number) => boolean): boolean;
+  /**
+   * Whether `t` is a value of the differentiated graph itself (the forward pass), rather than one
+   * the gradient rules built.
+   */
+  inForward(t: Tensor): boolean;
 }
 
 /**
@@ -30,9 +35,9 @@ export type GraphRewrite = (node: Tensor, graph: RewriteContext) => Tensor | nul
  * or something below it changed, once, keeping its scope; leaves and values already computed are
  * left alone (a trace reads those as they are).
  */
-export function rewriteGraph(roots: readonly Tensor[], rewrites: readonly GraphRewrite[]): Tensor[] {
+export function rewriteGraph(roots: readonly Tensor[], rewrites: readonly GraphRewrite[], inForward: (t: Tensor) => boolean = () => false): Tensor[] {
   let current = [...roots];
-  for (const rewrite of rewrites) current = sweep(current, rewrite);
+  for (const rewrite of rewrites) current = sweep(current, rewrite, inForward);
   return current;
 }
 
@@ -71,7 +76,7 @@ function collect(roots: readonly Tensor[]): { order: Tensor[]; uses: Map<Tensor,
   return { order, uses };
 }
 
-function sweep(roots: readonly Tensor[], rewrite: GraphRewrite): Tensor[] {
+function sweep(roots: readonly Tensor[], rewrite: GraphRewrite, inForward: (t: Tensor) => boolean): Tensor[] {
   const { order, uses } = collect(roots);
   const results = new Set(roots);
   const replaced = new Map<Tensor, Tensor>();
@@ -79,6 +84,7 @@ function sweep(roots: readonly Tensor[], rewrite: GraphRewrite): Tensor[] {
   const graph: RewriteContext = {
     current,
     usedOnlyBy: (t, accept) => !results.has(t) && (uses.get(t) ?? []).every((u) => accept(u.reader, u.inputIndex)),
+    inForward,
   };
   const graphNodes = new Set(order);
   const built = new Interner((t) => graphNodes.has(t));

@@ -158,9 +158,11 @@ function emitPerImageWeightGrad(ctx: EmitContext, x: string, g: string, a: Weigh
   const dy = ctx.node('Reshape', [g, ctx.int64s([n, o, oh * ow])]);
   if (ck <= o) return sumOverBatch(ctx, ctx.runtimeNode('FusedMatMul', [dy, cols], { transB: int(1) }), weightShape);
   // The larger operand as the streamed left one, the smaller packed (ONNX Runtime packs the right
-  // operand of each product): (N, C*K, O), summed, then the small (C*K, O) transposed.
+  // operand of each product): (N, C*K, O), summed, then the small (C*K, O) transposed. Viewed as
+  // (C, KH, KW, O) before the transpose, the form ONNX Runtime's transpose optimizer would
+  // otherwise rewrite it into, making the weight gradient a node of its own (runtime/backward.ts).
   const dwT = ctx.node('ReduceSum', [ctx.runtimeNode('FusedMatMul', [cols, dy], { transB: int(1) }), ctx.int64s([0])], { keepdims: int(0) });
-  return ctx.node('Reshape', [ctx.node('Transpose', [dwT], { perm: ints([1, 0]) }), ctx.int64s(weightShape)]);
+  return ctx.node('Transpose', [ctx.node('Reshape', [dwT, ctx.int64s([c, kh, kw, o])])], { perm: ints([3, 0, 1, 2]) });
 }
 
 /**

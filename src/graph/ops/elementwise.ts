@@ -124,11 +124,17 @@ export const erf = unary('erf', 'Erf', (g, _out, [x]) => [g.mul(x.mul(x).neg().e
  * node is opset 20, after the one graft emits) in the node order PyTorch's exporter writes,
  * Div by sqrt(2) included: that is the pattern ONNX Runtime fuses into one Gelu kernel.
  * d/dx = Phi(x) + x * phi(x).
+ *
+ * `recomputed`: the same value computed again in a backward pass, so that the forward's output
+ * need not be kept (autodiff/rewrites/recompute-activations.ts). Graphs graft runs get ONNX
+ * Runtime's Gelu node for it directly, a form its common-subexpression pass (which runs before
+ * the Gelu fusion) does not merge with the forward's.
  */
-export const gelu = defineOp<{}>({
+export const gelu = defineOp<{ recomputed?: 1 }>({
   name: 'gelu',
   shape: ([x]) => ({ shape: [...x.shape] }),
-  emit: (ctx, [x]) => {
+  emit: (ctx, [x], { recomputed }) => {
+    if (recomputed && !ctx.standardOps) return ctx.runtimeNode('Gelu', [x]);
     const phi = ctx.node('Add', [ctx.node('Erf', [ctx.node('Div', [x, ctx.constant([Math.SQRT2], [])])]), ctx.constant([1], [])]);
     return ctx.node('Mul', [ctx.node('Mul', [x, ctx.constant([0.5], [])]), phi]);
   },
