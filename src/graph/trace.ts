@@ -82,9 +82,21 @@ export function compile(tr: Trace, { blockSize = 0 }: { blockSize?: number } = {
   const b = new GraphBuilder();
   b.blockSize = blockSize;
   tr.feeds.forEach((t, i) => b.addInput({ name: inputName(i), dtype: t.dtype, shape: t.shape }));
-  const results = emitTrace(b, tr, tr.feeds.map((_, i) => inputName(i)));
+  // Each output's Identity right after the node that computes it: ONNX Runtime schedules from
+  // the highest-numbered leaves down, and these Identities are leaves wherever it keeps them, so
+  // emitted at the end they would all be walked before any other output (runtime/backward.ts).
+  const outputsOf = new Map<Tensor, number[]>();
+  tr.targets.forEach((t, i) => outputsOf.set(t, [...(outputsOf.get(t) ?? []), i]));
+  const aliased = new Set<number>();
+  const aliasOutputs = (t: Tensor, name: string) => {
+    for (const i of outputsOf.get(t) ?? []) {
+      b.alias(name, outputName(i));
+      aliased.add(i);
+    }
+  };
+  const results = emitTrace(b, tr, tr.feeds.map((_, i) => inputName(i)), aliasOutputs);
   tr.targets.forEach((t, i) => {
-    b.alias(results[i], outputName(i));
+    if (!aliased.has(i)) b.alias(results[i], outputName(i));
     b.addOutput({ name: outputName(i), dtype: t.dtype, shape: t.shape });
   });
   return b.serialize();
@@ -93,9 +105,9 @@ export function compile(tr: Trace, { blockSize = 0 }: { blockSize?: number } = {
 /**
  * Emits a trace into a graph being built: baked leaves as initializers, each fed leaf read from
  * the value named in `feeds` (a graph input, or a value computed by nodes emitted before).
- * Returns the names of the targets' values.
+ * Returns the names of the targets' values. `afterNode` is called after each node is emitted.
  */
-export function emitTrace(b: GraphBuilder, tr: Trace, feeds: readonly string[]): string[] {
+export function emitTrace(b: GraphBuilder, tr: Trace, feeds: readonly string[], afterNode?: (t: Tensor, name: string) => void): string[] {
   if (feeds.length !== tr.feeds.length) throw new RangeError(`The trace reads ${tr.feeds.length} fed values but ${feeds.length} names were given`);
   const names = new Map<Tensor, string>();
   tr.baked.forEach((t, i) => {
@@ -106,7 +118,12 @@ export function emitTrace(b: GraphBuilder, tr: Trace, feeds: readonly string[]):
   tr.feeds.forEach((t, i) => names.set(t, feeds[i]));
   for (const t of tr.nodes) {
     b.scope = t.scope;
-    names.set(t, t.op!.emit(b, t.inputs.map((i) => names.get(i)!), t.attrs, t));
+    const name = t.op!.emit(b, t.inputs.map((i) => names.get(i)!), t.attrs, t);
+    names.set(t, name);
+    if (afterNode) {
+      b.scope = '';
+      afterNode(t, name);
+    }
   }
   b.scope = '';
   return tr.targets.map((t) => names.get(t)!);
