@@ -7,15 +7,14 @@
  *
  *   node --import tsx bench/profile-step.ts resnet18 [batch] [nodes] [--forward]
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setRuntimeOptions } from '../src/index.ts';
 import { releaseSessions } from '../src/runtime/index.ts';
 import { table } from '../src/cli/table.ts';
+import { lastProfiledRun } from '../src/formats/step-memory.ts';
 import { trainingCase } from './training.ts';
-
-interface TraceEvent { cat?: string; name: string; ts: number; dur: number; args?: { op_name?: string } }
 
 const forwardOnly = process.argv.includes('--forward');
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -37,17 +36,9 @@ if (forwardOnly) {
   await releaseSessions();
 }
 
-// One file per session; the training graph's is by far the largest.
-const file = readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
-if (!file) throw new Error(`ONNX Runtime wrote no profile into ${dir}`);
-const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as TraceEvent[];
+const { run, nodes } = lastProfiledRun(dir);
 rmSync(dir, { recursive: true, force: true });
 
-const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-const run = runs[runs.length - 1];
-const nodes = events
-  .filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts <= run.ts + run.dur)
-  .sort((a, b) => a.ts - b.ts);
 // The loss's log-softmax is the last op of the forward pass.
 const backwardFrom = nodes.find((e) => e.args?.op_name === 'LogSoftmax')?.ts ?? Infinity;
 const byOp = new Map<string, { forward: number; backward: number; count: number }>();

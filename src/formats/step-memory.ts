@@ -32,9 +32,30 @@ export interface StepMemory {
   liveAt(at: number): RunTensor[];
 }
 
-interface NodeEvent {
+/** An event of ONNX Runtime's profile (Chrome trace JSON). */
+export interface ProfileEvent {
   cat?: string; name: string; ts: number; dur: number;
   args?: { op_name?: string; output_type_shape?: Record<string, number[]>[]; mem_bytes_in_use?: string; mem_arena_held?: string };
+}
+
+/**
+ * The last run in the largest profile written into `dir` (RuntimeOptions.profilePrefix writes one
+ * per session; a training graph's is by far the largest), and its node events in the order they ran.
+ */
+export function lastProfiledRun(dir: string): { file: string; run: ProfileEvent; nodes: ProfileEvent[] } {
+  const file = largestFile(dir, '.json');
+  if (!file) throw new Error(`ONNX Runtime wrote no profile into ${dir}`);
+  const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[];
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+  const run = runs[runs.length - 1];
+  const nodes = events
+    .filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts <= run.ts + run.dur)
+    .sort((a, b) => a.ts - b.ts);
+  return { file, run, nodes };
+}
+
+function largestFile(dir: string, ext: string): string | undefined {
+  return readdirSync(dir).filter((f) => f.endsWith(ext)).sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
 }
 
 // ONNX Runtime gives these ops' output their input's buffer.
@@ -48,17 +69,9 @@ const ELEMENT_BYTES: Readonly<Record<string, number>> = { double: 8, int64: 8, f
  * readers, so each tensor is live from the node that made it to its last reader.
  */
 export function readStepMemory(dir: string): StepMemory {
-  const bySize = (ext: string) => readdirSync(dir).filter((f) => f.endsWith(ext)).sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size);
-  const profile = bySize('.json')[0];
-  if (!profile) throw new Error(`No ONNX Runtime profile in ${dir}`);
+  const { file: profile, nodes: ran } = lastProfiledRun(dir);
   const graphFile = join(dir, profile.replace(/_\d{4}-\d\d-\d\d_[\d-]+_\d+\.json$/, '.onnx'));
   const graph = parseOnnxModel(readFileSync(graphFile), graphFile);
-  const events = JSON.parse(readFileSync(join(dir, profile), 'utf8')) as NodeEvent[];
-  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-  const run = runs[runs.length - 1];
-  const ran = events
-    .filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts <= run.ts + run.dur)
-    .sort((a, b) => a.ts - b.ts);
 
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const viewOf = new Map<string, string>();
