@@ -134,19 +134,23 @@ test('ids that leave the data folder, are hidden or not images are refused with 
 });
 
 test('a file put in the data folder by hand is found; a corrupt one is listed as bad by name with the reason', async () => {
-  writeFileSync(join(projectDir, 'data', 'bees', 'corrupt.jpg'), 'not an image at all');
-  let bad: Project['bad'] = [];
-  for (let i = 0; i < 100 && !bad.some((b) => b.id === 'bees/corrupt.jpg'); i++) {
-    bad = (await ui.json<Project>('/api/project')).body.bad;
-    await new Promise((r) => setTimeout(r, 50));
+  const corrupt = join(projectDir, 'data', 'bees', 'corrupt.jpg');
+  writeFileSync(corrupt, 'not an image at all');
+  try {
+    let bad: Project['bad'] = [];
+    for (let i = 0; i < 100 && !bad.some((b) => b.id === 'bees/corrupt.jpg'); i++) {
+      bad = (await ui.json<Project>('/api/project')).body.bad;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const found = bad.find((b) => b.id === 'bees/corrupt.jpg');
+    assert.ok(found, JSON.stringify(bad));
+    assert.match(found.reason, /not an image|cannot be read|unsupported/i);
+    const thumb = await ui.call('/api/images/thumb?id=bees/corrupt.jpg');
+    assert.equal(thumb.status, 422);
+    assert.match(((await thumb.json()) as { error: string }).error, /bees\/corrupt\.jpg/);
+  } finally {
+    rmSync(corrupt, { force: true });
   }
-  const found = bad.find((b) => b.id === 'bees/corrupt.jpg');
-  assert.ok(found, JSON.stringify(bad));
-  assert.match(found.reason, /not an image|cannot be read|unsupported/i);
-  const thumb = await ui.call('/api/images/thumb?id=bees/corrupt.jpg');
-  assert.equal(thumb.status, 422);
-  assert.match(((await thumb.json()) as { error: string }).error, /bees\/corrupt\.jpg/);
-  rmSync(join(projectDir, 'data', 'bees', 'corrupt.jpg'));
 });
 
 test('classes: create (409 when it exists), rename (409 when taken), delete with its images', async () => {

@@ -11,6 +11,9 @@ export interface IndexedImage extends ImageInfo {
   mtimeMs: number;
 }
 
+/** How far behind a folder's mtime must be before it is trusted to change with the next write (FAT keeps two seconds). */
+const MTIME_TRUST_MS = 2000;
+
 const statOrNull = (p: string) => {
   try {
     return statSync(p);
@@ -25,6 +28,12 @@ const statOrNull = (p: string) => {
  * changes, which catches files added or removed by hand; the server's own changes update it
  * directly. Bad files are the scan's skipped files (not regular files, GIFs) plus the files found
  * unreadable since (by the header check, a thumbnail or a training run), by id.
+ *
+ * A folder's mtime comes from the kernel's coarse clock (and some file systems keep whole
+ * seconds), so a file written by hand in the same tick as the server's own change, or as the
+ * scan, leaves the mtime the stamp already holds. As git does for its "racily clean" entries, a
+ * stamp that holds an mtime too close to the moment it was taken is trusted only until that
+ * moment is far enough behind, and the index is then scanned once more.
  */
 export class DataIndex {
   private images = new Map<string, IndexedImage>();
@@ -33,6 +42,8 @@ export class DataIndex {
   private skipped: BadFile[] = [];
   private readonly unreadable = new Map<string, string>();
   private stamp = '';
+  /** When a stamp taken too close to its folders' changes has to be checked by a scan; 0 when it need not be. */
+  private recheckAt = 0;
   /** Counts the scans, so the owner can tell that one happened. */
   scans = 0;
 
@@ -42,12 +53,14 @@ export class DataIndex {
 
   /** Rescans when a folder changed behind the server's back. */
   fresh(): this {
-    if (this.currentStamp() !== this.stamp) this.scan();
+    if (this.currentStamp() !== this.stamp || (this.recheckAt !== 0 && Date.now() >= this.recheckAt)) this.scan();
     return this;
   }
 
   /** Reads the data folder again, from scratch. */
   scan(): void {
+    // Stamped before the listing: a file added while it runs changes the stamp, and is seen next time.
+    this.takeStamp();
     const images = new Map<string, IndexedImage>();
     const classes = new Set<string>();
     const skipped: SkippedFile[] = [];
@@ -66,7 +79,6 @@ export class DataIndex {
     this.ordered = null;
     this.classNames = [...classes].sort(codePointCompare);
     this.skipped = skipped.map((s) => ({ id: this.idOf(s.file), reason: s.reason }));
-    this.stamp = this.currentStamp();
     this.scans++;
   }
 
@@ -127,7 +139,7 @@ export class DataIndex {
     this.images.set(entry.id, entry);
     this.ordered = null;
     this.unreadable.delete(entry.id);
-    this.stamp = this.currentStamp();
+    this.takeStamp();
     return entry;
   }
 
@@ -136,19 +148,35 @@ export class DataIndex {
     this.images.delete(id);
     this.unreadable.delete(id);
     this.ordered = null;
-    this.stamp = this.currentStamp();
+    this.takeStamp();
   }
 
-  /** The mtimes of the folders whose entries are the classes and their images. */
+  private takeStamp(): void {
+    const takenAt = Date.now();
+    const { stamp, newest } = this.currentStampAndNewest();
+    this.stamp = stamp;
+    this.recheckAt = newest > takenAt - MTIME_TRUST_MS ? takenAt + MTIME_TRUST_MS : 0;
+  }
+
   private currentStamp(): string {
+    return this.currentStampAndNewest().stamp;
+  }
+
+  /** The mtimes of the folders whose entries are the classes and their images, and the newest of them. */
+  private currentStampAndNewest(): { stamp: string; newest: number } {
     const parts: string[] = [];
-    const root = statOrNull(this.project.dataDir);
-    parts.push(String(root?.mtimeMs));
+    let newest = -Infinity;
+    const mtimeOf = (dir: string) => {
+      const mtime = statOrNull(dir)?.mtimeMs;
+      if (mtime !== undefined && mtime > newest) newest = mtime;
+      return mtime;
+    };
+    parts.push(String(mtimeOf(this.project.dataDir)));
     for (const parent of this.project.classParents()) {
-      parts.push(`${parent.dir}:${statOrNull(parent.dir)?.mtimeMs}`);
-      for (const cls of classFolders(parent.dir)) parts.push(`${cls}:${statOrNull(join(parent.dir, cls))?.mtimeMs}`);
+      parts.push(`${parent.dir}:${mtimeOf(parent.dir)}`);
+      for (const cls of classFolders(parent.dir)) parts.push(`${cls}:${mtimeOf(join(parent.dir, cls))}`);
     }
-    return parts.join('|');
+    return { stamp: parts.join('|'), newest };
   }
 }
 
