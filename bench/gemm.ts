@@ -5,10 +5,17 @@
  * ConvNeXt spend most of a forward pass in these products (bench/NOTES.md), so graft's forward
  * cannot be much further below PyTorch's than this ratio is.
  *
+ * Kernel against kernel: ONNX Runtime's own timing of the Gemm node (its profiler), and PyTorch's
+ * product into a preallocated output. Timing `session.run` instead would add the copy of the output
+ * into a JavaScript buffer (38 MB for the first shape), which a product inside a model never pays.
+ *
  *   npm run bench -- --only gemm
  */
 import * as ort from 'onnxruntime-node';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { profiledRuns } from '../src/formats/step-memory.ts';
 import { GraphBuilder, int } from '../src/graph/emit.ts';
 import { normals } from '../src/nn/init.ts';
 import { runPython } from './pytorch.ts';
@@ -30,19 +37,22 @@ function gemmModel(k: number, n: number): Uint8Array {
   return b.serialize();
 }
 
-/** Median ms of `runs` runs after one warm-up. */
+/** Median ms of the Gemm kernel over `runs` runs after one warm-up, as ONNX Runtime's profiler times it. */
 async function timeGemm(rows: number, k: number, n: number, threads: number, runs = 5): Promise<number> {
-  const session = await ort.InferenceSession.create(gemmModel(k, n), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const x = new ort.Tensor('float32', normals(rows * k, 0, 1), [rows, k]);
-  await session.run({ x });
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await session.run({ x });
-    times.push(performance.now() - t0);
+  const dir = mkdtempSync(join(tmpdir(), 'graft-gemm-'));
+  try {
+    const session = await ort.InferenceSession.create(gemmModel(k, n), {
+      intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableProfiling: true, profileFilePrefix: join(dir, 'gemm'),
+    });
+    const x = new ort.Tensor('float32', normals(rows * k, 0, 1), [rows, k]);
+    for (let i = 0; i <= runs; i++) await session.run({ x });
+    session.endProfiling();
+    await session.release();
+    const times = profiledRuns(dir).runs.slice(1).map(({ nodes }) => nodes.filter((e) => e.args?.op_name === 'Gemm').reduce((sum, e) => sum + e.dur / 1000, 0));
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  await session.release();
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
 }
 
 /** ms per product for each case, ONNX Runtime and PyTorch taking turns `rounds` times (medians). */

@@ -13,7 +13,7 @@ import { releaseSessions } from '../src/runtime/index.ts';
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5);
 
-interface Case { name: string; c: number; o: number; k: number; stride: number; groups: number; size: number; bias?: boolean; block?: number }
+interface Case { name: string; c: number; o: number; k: number; stride: number; groups: number; size: number; padding?: number; bias?: boolean; block?: number }
 const cases: Case[] = [
   { name: 'dense 3x3', c: 32, o: 32, k: 3, stride: 1, groups: 1, size: 10 },
   { name: 'dense 3x3 with a bias', c: 16, o: 32, k: 3, stride: 1, groups: 1, size: 9, bias: true },
@@ -30,14 +30,20 @@ const cases: Case[] = [
   { name: 'grouped 3x3, 8 channels per group (RegNet), an even number of groups', c: 32, o: 32, k: 3, stride: 1, groups: 4, size: 9 },
   { name: 'grouped 3x3, 8 per group, an odd number of groups (the last block half zeros), with a bias', c: 24, o: 24, k: 3, stride: 1, groups: 3, size: 8, bias: true },
   { name: 'grouped 3x3 stride 2, 8 per group, odd groups, odd size', c: 40, o: 40, k: 3, stride: 2, groups: 5, size: 9 },
+  { name: 'grouped 3x3 stride 2, 8 per group, even size (RegNet\'s first block of a stage)', c: 48, o: 48, k: 3, stride: 2, groups: 6, size: 10 },
+  { name: 'grouped 1x1 stride 2', c: 32, o: 32, k: 1, stride: 2, groups: 4, size: 7 },
+  { name: 'grouped 2x2 stride 2, no padding', c: 16, o: 16, k: 2, stride: 2, groups: 2, size: 8 },
+  { name: 'grouped 5x5 stride 3', c: 16, o: 16, k: 5, stride: 3, groups: 2, size: 11 },
+  { name: 'grouped 3x3 stride 2 without padding', c: 16, o: 16, k: 3, stride: 2, groups: 2, size: 9, padding: 0 },
+  { name: 'grouped 1x1 stride 2 with padding 1', c: 16, o: 16, k: 1, stride: 2, groups: 2, size: 8, padding: 1 },
   { name: 'grouped 3x3, 16 channels per group', c: 48, o: 48, k: 3, stride: 1, groups: 3, size: 7, block: 16 },
 ];
 
-function build({ c, o, k, stride, groups, size, bias }: Case) {
+function build({ c, o, k, stride, groups, size, padding, bias }: Case) {
   const w = new Parameter(values(o * (c / groups) * k * k, 1), [o, c / groups, k, k]);
   const x = new Parameter(values(2 * c * size * size, 2), [2, c, size, size]);
   const b = bias ? new Parameter(values(o, 4), [o]) : null;
-  const y = F.conv2d(x, w, b, { stride, padding: (k - 1) >> 1, groups });
+  const y = F.conv2d(x, w, b, { stride, padding: padding ?? (k - 1) >> 1, groups });
   const loss = F.sum(F.mul(y, tensor(values(y.size, 3), y.shape)));
   return { w, x, y, loss };
 }

@@ -43,15 +43,21 @@ export interface ProfileEvent {
  * per session; a training graph's is by far the largest), and its node events in the order they ran.
  */
 export function lastProfiledRun(dir: string): { file: string; run: ProfileEvent; nodes: ProfileEvent[] } {
+  const { file, runs } = profiledRuns(dir);
+  return { file, ...runs[runs.length - 1] };
+}
+
+/** Every run in the largest profile written into `dir`, each with its node events in the order they ran. */
+export function profiledRuns(dir: string): { file: string; runs: { run: ProfileEvent; nodes: ProfileEvent[] }[] } {
   const file = largestFile(dir, '.json');
   if (!file) throw new Error(`ONNX Runtime wrote no profile into ${dir}`);
   const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[];
-  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-  const run = runs[runs.length - 1];
-  const nodes = events
-    .filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts <= run.ts + run.dur)
-    .sort((a, b) => a.ts - b.ts);
-  return { file, run, nodes };
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time')).sort((a, b) => a.ts - b.ts);
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((run) => ({
+    run, nodes: kernels.filter((e) => e.ts >= run.ts && e.ts <= run.ts + run.dur),
+  }));
+  if (runs.length === 0) throw new Error(`the profile ${join(dir, file)} holds no run`);
+  return { file, runs };
 }
 
 function largestFile(dir: string, ext: string): string | undefined {
