@@ -74,17 +74,19 @@ test('a matrix product with a transposed operand is a standard Transpose and Mat
   assert.match(exported, /Transpose/);
 });
 
-/** One residual MLP block over tokens (ViT's and ConvNeXt's MLP: Linear, GELU, Linear). */
+/** One pre-norm residual MLP block over tokens (ViT's MLP half: LayerNorm, Linear, GELU, Linear). */
 class Block extends nn.Module {
+  ln: nn.LayerNorm;
   fc1: nn.Linear;
   fc2: nn.Linear;
   constructor(width: number) {
     super();
+    this.ln = new nn.LayerNorm(width);
     this.fc1 = new nn.Linear(width, 4 * width);
     this.fc2 = new nn.Linear(4 * width, width);
   }
   forward(x: Tensor): Tensor {
-    return F.add(x, this.fc2.forward(F.gelu(this.fc1.forward(x))));
+    return F.add(x, this.fc2.forward(F.gelu(this.fc1.forward(this.ln.forward(x)))));
   }
 }
 
@@ -95,7 +97,7 @@ function tower(width: number): (x: Tensor) => Tensor {
   return (x) => head.forward(F.mean(blocks.forward(x), [1]));
 }
 
-test("a training step computes each layer's weight gradients as the backward passes it, and keeps no GELU output", async () => {
+test("a training step computes each layer's weight gradients as the backward passes it, and keeps no GELU or layer norm output", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'graft-step-memory-'));
   try {
     const net = tower(16);
@@ -112,8 +114,11 @@ test("a training step computes each layer's weight gradients as the backward pas
     const backwardFrom = run.nodes.findIndex((n) => n.op === 'LogSoftmax');
     assert.ok(backwardFrom > 0, 'the profile has the loss');
     const backwardLength = run.nodes.length - backwardFrom;
-    const keptGelu = run.tensors.filter((t) => t.op === 'Gelu' && t.madeAt < backwardFrom && t.lastReadAt >= backwardFrom);
-    assert.deepEqual(keptGelu.map((t) => t.name), [], 'forward GELU outputs read by the backward');
+    const kept = (op: string) => run.tensors.filter((t) => t.op === op && t.madeAt < backwardFrom && t.lastReadAt >= backwardFrom).map((t) => t.name);
+    assert.deepEqual(kept('Gelu'), [], 'forward GELU outputs read by the backward');
+    assert.deepEqual(kept('LayerNormalization'), [], 'forward layer norm outputs read by the backward');
+    // Recomputed, not dropped: the backward runs its own layer norms.
+    assert.equal(run.nodes.slice(backwardFrom).filter((n) => n.op === 'LayerNormalization').length, 6);
     // Every intermediate of the backward dies within a block or two of being made: a gradient left
     // for the end of the step keeps what it reads alive through the whole backward.
     const longLived = run.tensors.filter((t) => t.madeAt >= backwardFrom && t.lastReadAt < run.nodes.length && t.lastReadAt - t.madeAt > backwardLength / 3);

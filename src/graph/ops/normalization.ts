@@ -8,8 +8,13 @@ import { float, int } from '../emit.ts';
  * Layer norm over the last `dims` axes, with an elementwise affine weight and bias of those axes'
  * shape: PyTorch's layer_norm with normalized_shape = x.shape[-dims:]. One LayerNormalization node
  * (opset 17). The gradient is the closed form, written with primitives so it differentiates again.
+ *
+ * `recomputed`: the same value computed again in a backward pass, so that the forward's output
+ * need not be kept (autodiff/rewrites/recompute-activations.ts). Its node spells out the default
+ * `stash_type`, so that ONNX Runtime's common-subexpression pass, which compares attributes as
+ * written, does not merge it with the forward's.
  */
-export const layerNorm: OpDef<{ dims: number; eps: number }> = defineOp<{ dims: number; eps: number }>({
+export const layerNorm: OpDef<{ dims: number; eps: number; recomputed?: 1 }> = defineOp<{ dims: number; eps: number; recomputed?: 1 }>({
   name: 'layer_norm',
   shape: ([x, weight, bias], { dims }) => {
     check(Number.isInteger(dims) && dims >= 1 && dims <= x.ndim, () => `cannot normalize the last ${dims} axes of a ${x.ndim}-D input`);
@@ -19,7 +24,9 @@ export const layerNorm: OpDef<{ dims: number; eps: number }> = defineOp<{ dims: 
     }
     return { shape: [...x.shape] };
   },
-  emit: (ctx, [x, weight, bias], { dims, eps }) => ctx.node('LayerNormalization', [x, weight, bias], { axis: int(-dims), epsilon: float(eps) }),
+  emit: (ctx, [x, weight, bias], { dims, eps, recomputed }) => ctx.node('LayerNormalization', [x, weight, bias], {
+    axis: int(-dims), epsilon: float(eps), ...(recomputed ? { stash_type: int(1) } : {}),
+  }),
   grad: (g, _out, [x, weight], { dims, eps }) => {
     const axes = x.shape.map((_, i) => i).slice(x.ndim - dims);
     const lead = x.shape.map((_, i) => i).slice(0, x.ndim - dims);
