@@ -45,6 +45,11 @@ export async function createSession(model: Uint8Array, opts: SessionOptions): Pr
     executionProviders: [opts.provider],
     enableCpuMemArena: opts.memoryArena,
     enableMemPattern: opts.memoryPattern,
+    // Subnormal floats flushed to zero: a masked attention score (Swin's shift mask adds -100)
+    // comes out of the softmax as about 1e-44, and every product reading such values ran at a
+    // fraction of its speed (see bench/NOTES.md, "Subnormal floats"). Values that small change no
+    // result beyond float32's rounding.
+    extra: { session: { set_denormal_as_zero: '1' } },
     ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix, optimizedModelFilePath: `${profilePrefix}.onnx` } : {}),
   });
   return {
