@@ -32,3 +32,21 @@ test('a file written by hand in the same mtime tick as the index stamp is still 
   index.fresh();
   assert.equal(index.scans, scans, 'a stamp of folders that changed long enough ago is trusted');
 });
+
+test('a folder whose mtime lies in the future does not make every later request rescan', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'graft-index-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bees = join(dir, 'data', 'bees');
+  mkdirSync(bees, { recursive: true });
+  writeFileSync(join(bees, 'a.jpg'), 'x');
+  const [anHourAgo, inAnHour] = [Date.now() / 1000 - 3600, Date.now() / 1000 + 3600];
+  utimesSync(join(dir, 'data'), anHourAgo, anHourAgo);
+  utimesSync(bees, inAnHour, inAnHour);
+  const index = new DataIndex(new ProjectFolder(dir));
+  const scans = index.scans;
+  await new Promise((r) => setTimeout(r, 2100));
+  index.fresh();
+  assert.equal(index.scans, scans, 'rescanned a folder that had not changed');
+  writeFileSync(join(bees, 'b.jpg'), 'x');
+  assert.equal(index.fresh().size, 2, 'a write replaces the future mtime, and is seen at once');
+});

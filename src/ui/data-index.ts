@@ -53,7 +53,7 @@ export class DataIndex {
 
   /** Rescans when a folder changed behind the server's back. */
   fresh(): this {
-    if (this.currentStamp() !== this.stamp || (this.recheckAt !== 0 && Date.now() >= this.recheckAt)) this.scan();
+    if (this.currentStamp().stamp !== this.stamp || (this.recheckAt !== 0 && Date.now() >= this.recheckAt)) this.scan();
     return this;
   }
 
@@ -153,22 +153,20 @@ export class DataIndex {
 
   private takeStamp(): void {
     const takenAt = Date.now();
-    const { stamp, newest } = this.currentStampAndNewest();
+    const { stamp, mtimes } = this.currentStamp();
     this.stamp = stamp;
-    this.recheckAt = newest > takenAt - MTIME_TRUST_MS ? takenAt + MTIME_TRUST_MS : 0;
+    // Only an mtime near the moment can be left unchanged by the next write: one far in the past or
+    // the future (a skewed clock, a copied tree) changes with it, and must not make every request rescan.
+    this.recheckAt = mtimes.some((m) => Math.abs(m - takenAt) < MTIME_TRUST_MS) ? takenAt + MTIME_TRUST_MS : 0;
   }
 
-  private currentStamp(): string {
-    return this.currentStampAndNewest().stamp;
-  }
-
-  /** The mtimes of the folders whose entries are the classes and their images, and the newest of them. */
-  private currentStampAndNewest(): { stamp: string; newest: number } {
+  /** The mtimes of the folders whose entries are the classes and their images, joined, and as numbers. */
+  private currentStamp(): { stamp: string; mtimes: number[] } {
     const parts: string[] = [];
-    let newest = -Infinity;
+    const mtimes: number[] = [];
     const mtimeOf = (dir: string) => {
       const mtime = statOrNull(dir)?.mtimeMs;
-      if (mtime !== undefined && mtime > newest) newest = mtime;
+      if (mtime !== undefined) mtimes.push(mtime);
       return mtime;
     };
     parts.push(String(mtimeOf(this.project.dataDir)));
@@ -176,7 +174,7 @@ export class DataIndex {
       parts.push(`${parent.dir}:${mtimeOf(parent.dir)}`);
       for (const cls of classFolders(parent.dir)) parts.push(`${cls}:${mtimeOf(join(parent.dir, cls))}`);
     }
-    return { stamp: parts.join('|'), newest };
+    return { stamp: parts.join('|'), mtimes };
   }
 }
 

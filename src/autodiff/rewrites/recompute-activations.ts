@@ -21,7 +21,7 @@ export function recomputeActivations(node: Tensor, graph: RewriteContext): Tenso
   return apply(node.op!, inputs, node.attrs);
 }
 
-const RECOMPUTED = new Set([gelu, layerNorm] as const);
+const RECOMPUTED: ReadonlySet<unknown> = new Set([gelu, layerNorm]);
 
 const isRecomputable = (graph: RewriteContext) => (t: Tensor) =>
-  t.op !== null && RECOMPUTED.has(t.op as never) && t.value === null && !t.attrs.recomputed && graph.inForward(t);
+  RECOMPUTED.has(t.op) && t.value === null && !t.attrs.recomputed && graph.inForward(t);
