@@ -1,4 +1,4 @@
-import { ModelProto } from '../graph/onnx-schema.ts';
+import { encodeModel } from '../graph/onnx-encode.ts';
 import { onnxError, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-model.ts';
 
 /**
@@ -154,7 +154,7 @@ function neededNodes(model: OnnxModel, roots: readonly string[]): OnnxNode[] {
 export function cutModelBytes(cut: OnnxCut): Uint8Array {
   const m = cut.model;
   const used = new Set(['', ...cut.nodes.map((n) => n.domain)]);
-  const proto = ModelProto.fromObject({
+  return encodeModel({
     ir_version: m.irVersion || 7,
     opset_import: [...m.opsets].filter(([d]) => used.has(d)).map(([domain, version]) => ({ domain, version })),
     producer_name: 'graft',
@@ -166,7 +166,6 @@ export function cutModelBytes(cut: OnnxCut): Uint8Array {
       output: [valueInfo(cut.output, 1, null)],
     },
   });
-  return ModelProto.encode(proto).finish();
 }
 
 function valueInfo(name: string, elemType: number, shape: readonly (number | string)[] | null) {

@@ -1,5 +1,6 @@
 import type { DType, TensorData } from './dtype.ts';
-import { AttrType, DataType, ModelProto } from './onnx-schema.ts';
+import { AttrType, DataType } from './onnx-schema.ts';
+import { encodeModel } from './onnx-encode.ts';
 
 export const OPSET = 17;
 const IR_VERSION = 8;
@@ -184,7 +185,7 @@ export class GraphBuilder implements EmitContext {
         },
       },
     });
-    const model = ModelProto.fromObject({
+    return encodeModel({
       ir_version: IR_VERSION,
       opset_import: [...this.opsets].map(([domain, version]) => ({ domain, version })),
       producer_name: 'graft',
@@ -199,6 +200,5 @@ export class GraphBuilder implements EmitContext {
         output: this.outputs.map(valueInfo),
       },
     });
-    return ModelProto.encode(model).finish();
   }
 }
