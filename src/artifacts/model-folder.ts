@@ -9,6 +9,7 @@ import type { Staged } from '../models/stages.ts';
 import { readSafetensors, writeSafetensors } from '../formats/safetensors.ts';
 import { isTempName, removeStaleTemps, writeError, writeFileAtomic } from '../formats/atomic-write.ts';
 import { findNonFinite } from '../nn/non-finite.ts';
+import { skipInit } from '../nn/init.ts';
 import { recoverFolder, replaceFolder } from './folder-swap.ts';
 import { copyTfjsModel } from '../formats/tfjs.ts';
 
@@ -142,8 +143,11 @@ export async function loadModelFolder(dir: string): Promise<{ model: Staged; man
   const trainableBackbone = t.mode !== undefined && (t.mode !== 'frozen' || (t.unfreeze ?? 0) > 0);
   // A ViT is built for the size it was trained at (its position embeddings); other families ignore it.
   const imageSize = manifest.preprocessing.cropSize;
-  const model = await createClassifier(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length, weights: null, trainableBackbone, imageSize });
-  if (model.numClasses !== manifest.classes.length) model.resetClassifier(manifest.classes.length);
+  // Nothing drawn: the folder's weights replace every value. A zoo network is built before
+  // createClassifier's first await, so within skipInit; a backbone read from a file first is drawn
+  // as usual.
+  const model = await skipInit(() => createClassifier(modelSpec(dir, manifest.model), { numClasses: manifest.classes.length, weights: null, trainableBackbone, imageSize }));
+  if (model.numClasses !== manifest.classes.length) skipInit(() => model.resetClassifier(manifest.classes.length));
   const weights = join(dir, MODEL_FILE);
   const sd = await readSafetensors(weights);
   const bad = findNonFinite(sd);

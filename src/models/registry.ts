@@ -4,6 +4,7 @@ import { IMAGENET_CATEGORIES } from './imagenet-categories.ts';
 import { resolveWeights } from '../formats/download.ts';
 import { readWeightsFile } from '../formats/weights-file.ts';
 import { specOf } from '../nn/state-dict.ts';
+import { skipInit } from '../nn/init.ts';
 import { listModels, registerModel, zooBuilder, type Builder } from './zoo.ts';
 import { parseModelSpec, unknownModelMessage } from './model-spec.ts';
 import { createTfjsModel } from './tfjs-model.ts';
@@ -77,13 +78,15 @@ export async function createModel(spec: string, opts: ModelOptions = {}): Promis
     if (opts.imageSize !== undefined && entry.imageSize !== undefined && opts.imageSize !== entry.imageSize) {
       throw new RangeError(`imageSize ${opts.imageSize} contradicts the weights ${arch}.${entry.name}, which were trained for ${entry.imageSize} x ${entry.imageSize} inputs`);
     }
-    const model = build({ imageSize: entry.imageSize });
+    // Nothing drawn: the weights replace every value (keys and shapes must match exactly).
+    const model = skipInit(() => build({ imageSize: entry.imageSize }));
     model.loadStateDict(await readWeightsFile(file, { expected: specOf(model.stateDict()) }), { source: file });
     // torchvision's GoogLeNet and Inception v3 builders turn transform_input on with their weights.
     if (hasTransformInput(model)) model.transformInput = true;
     return model;
   }
-  const model = build({ numClasses: opts.numClasses, imageSize: opts.imageSize });
+  const made = () => build({ numClasses: opts.numClasses, imageSize: opts.imageSize });
+  const model = weights === null ? made() : skipInit(made);
   if (weights !== null) model.loadStateDict(await readWeightsFile(weights, { expected: specOf(model.stateDict()) }), { source: weights });
   return model;
 }
