@@ -17,6 +17,12 @@ export interface EmbedOptions {
   seed: number;
   cache: FeatureCache | null;
   batchSize?: number;
+  /**
+   * Runs a pass with fewer views to compute than `batchSize` at that smaller batch, not padded:
+   * for a one-off pass, where a padded batch would compute up to `batchSize` images for a few. A
+   * worker that embeds shard after shard leaves it off, so that every shard shares one session.
+   */
+  shrinkSmallPass?: boolean;
   strict?: boolean;
   onSkip?: (s: SkippedFile) => void;
   onProgress?: (done: number, total: number) => void;
@@ -52,7 +58,7 @@ export interface Embeddings {
  * cached view stays valid when files are added or reordered.
  */
 export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly DatasetSample[], o: EmbedOptions): Promise<Embeddings> {
-  const batchSize = o.batchSize ?? 32;
+  const fullBatch = o.batchSize ?? 32;
   const digests = await Promise.all(samples.map((s) => fileDigest(s.path).catch(() => null)));
   const usable = new Uint8Array(samples.length).fill(1);
   const skipped: SkippedFile[] = [];
@@ -106,6 +112,7 @@ export async function embed(backbone: (x: Tensor) => Tensor, samples: readonly D
       }
     }
     const total = missing.length;
+    const batchSize = o.shrinkSmallPass ? Math.max(1, Math.min(fullBatch, total)) : fullBatch;
     let done = 0;
     o.onProgress?.(0, total);
     for (let start = 0; start < missing.length; start += batchSize) {

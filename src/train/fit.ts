@@ -174,7 +174,7 @@ async function fitWith(data: string | DatasetSplits, cfg: TrainConfig, opts: Fit
     };
     const cache = (t: string) => (cfg.featureCache ? new FeatureCache(root, { ...identity, transform: t }, { onUnwritable }) : null);
     const run = (x: Tensor) => runStages(backbone, x);
-    const common = { seed: cfg.seed, strict: cfg.strict, onSkip, batchSize: 32 };
+    const common = { seed: cfg.seed, strict: cfg.strict, onSkip, batchSize: 32, shrinkSmallPass: true };
     const trainCache = cache(JSON.stringify(trainTf.spec()));
     const valCache = cache(JSON.stringify(evalTf.spec()));
     await trainCache?.removeStaleTemps();
