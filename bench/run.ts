@@ -3,7 +3,7 @@
  * `npm run bench -- --json` prints one JSON object per line: {case, unit, graft, pytorch, ratio},
  * ratio = graft / pytorch (below 1 means graft is faster or smaller). pytorch is null when
  * PyTorch is not installed. `-- --only forward,training,loader,event-loop,serve` picks sections;
- * `-- --only gemm` the matrix-product ceiling (bench/gemm.ts), `-- --only scale` the job-queue section (neither among the defaults; `-- --images N`), `-- --only ui`
+ * `-- --only gemm` the matrix-product ceiling (bench/gemm.ts), `-- --only encode` building and encoding a large network (bench/encode.ts), `-- --only scale` the job-queue section (neither among the defaults; `-- --images N`), `-- --only ui`
  * the web app on a generated project (20,000 images unless `-- --images N`);
  * `-- --archs resnet18,vit_b_16` limits the forward and training sections to those architectures;
  * `-- --rounds N` sets how many alternating graft / PyTorch runs each forward and training case takes, and how
@@ -105,6 +105,14 @@ if (sections.has('gemm')) {
   // The matrix-product ceiling under the transformer cases: ONNX Runtime's Gemm against F.linear.
   const { benchGemm } = await import('./gemm.ts');
   for (const r of await benchGemm(THREADS, ROUNDS)) report({ case: r.case, unit: 'ms', graft: r.graft, pytorch: r.pytorch });
+}
+
+if (sections.has('encode')) {
+  // Building a network whose weights are about to be replaced, and encoding its graph; not in the default sections.
+  const { benchEncode } = await import('./encode.ts');
+  for (const arch of flag('archs')?.split(',') ?? ['vit_b_16']) {
+    for (const r of await benchEncode(arch, ROUNDS)) report({ case: r.case, unit: r.unit, graft: r.graft, pytorch: r.reference, against: r.against });
+  }
 }
 
 if (sections.has('scale') && existsSync(resolve(here, 'scale.ts'))) {
