@@ -1,13 +1,5 @@
 import { GraphProto, ModelProto, TensorProto } from './onnx-schema.ts';
 
-/**
- * Encodes a ModelProto with its initializers' raw bytes copied once, straight into the result.
- * protobufjs's writer copies every bytes field into its own chunks and then again into the
- * finished buffer, which for a network of hundreds of megabytes costs seconds per session. Fields
- * of a protobuf message may come in any order and a repeated field's entries need not be adjacent,
- * so the model without its graph, the graph without its initializers and each initializer are
- * encoded apart and joined, with the length prefixes written here.
- */
 /** Tags (field number << 3 | length-delimited) of the three fields joined here. */
 const MODEL_GRAPH = (7 << 3) | 2;
 const GRAPH_INITIALIZER = (5 << 3) | 2;
@@ -16,6 +8,14 @@ const TENSOR_RAW_DATA = (9 << 3) | 2;
 interface GraphObject { initializer?: readonly object[]; [field: string]: unknown }
 interface ModelObject { graph: GraphObject; [field: string]: unknown }
 
+/**
+ * Encodes a ModelProto with its initializers' raw bytes copied once, straight into the result.
+ * protobufjs's writer copies every bytes field into its own chunks and then again into the
+ * finished buffer, which for a network of hundreds of megabytes costs seconds per session. Fields
+ * of a protobuf message may come in any order and a repeated field's entries need not be adjacent,
+ * so the model without its graph, the graph without its initializers and each initializer are
+ * encoded apart and joined, with the length prefixes written here.
+ */
 export function encodeModel(model: ModelObject): Uint8Array {
   const { initializer = [], ...graph } = model.graph;
   const rest = { ...model, graph: undefined };
