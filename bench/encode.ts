@@ -13,12 +13,12 @@ import { ModelProto } from '../src/graph/onnx-schema.ts';
 import { encodeModel } from '../src/graph/onnx-encode.ts';
 import type { Module } from '../src/nn/module.ts';
 import type { Tensor } from '../src/graph/tensor.ts';
+import { median } from './median.ts';
 
 type Net = Module & { forward(x: Tensor): Tensor };
 export interface EncodeRow { case: string; unit: string; graft: number; reference: number; against: string; rounds: { graft: number[]; reference: number[] } }
 
 const time = async (f: () => unknown) => { const t = performance.now(); await f(); return performance.now() - t; };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x: number) => Number(x.toFixed(1));
 
 export async function benchEncode(arch: string, rounds: number): Promise<EncodeRow[]> {

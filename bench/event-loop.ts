@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { fit, type TrainEvent } from '../src/train/fit.ts';
 import type { TrainMode } from '../src/train/config.ts';
 import { Runtime, type Executor } from '../src/runtime/index.ts';
+import { median } from './median.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const data = resolve(root, '..', 'shared', 'data', 'hymenoptera');
@@ -85,8 +86,6 @@ export async function measureEventLoop(executor: Executor, mode: 'frozen' | 'fin
 }
 
 export interface EventLoopRow { case: string; unit: string; graft: number; pytorch: null }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The four cases, each run in a fresh process, executors taking turns; none when the reference data is missing. */
 export function benchEventLoop({ rounds = 1 }: { rounds?: number } = {}): EventLoopRow[] {

@@ -19,6 +19,7 @@ import { profiledRuns } from '../src/formats/step-memory.ts';
 import { GraphBuilder, int } from '../src/graph/emit.ts';
 import { normals } from '../src/nn/init.ts';
 import { runPython } from './pytorch.ts';
+import { median } from './median.ts';
 
 /** [rows, in, out]: ViT-B/16's MLP and attention projections at batch 16 (197 tokens), ConvNeXt-T's first-stage MLP at batch 16 (56x56). */
 export const GEMM_CASES: Record<string, [number, number, number]> = {
@@ -48,8 +49,7 @@ async function timeGemm(rows: number, k: number, n: number, threads: number, run
     for (let i = 0; i <= runs; i++) await session.run({ x });
     session.endProfiling();
     await session.release();
-    const times = profiledRuns(dir).runs.slice(1).map(({ nodes }) => nodes.filter((e) => e.args?.op_name === 'Gemm').reduce((sum, e) => sum + e.dur / 1000, 0));
-    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    return median(profiledRuns(dir).runs.slice(1).map(({ nodes }) => nodes.filter((e) => e.args?.op_name === 'Gemm').reduce((sum, e) => sum + e.dur / 1000, 0)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -66,7 +66,6 @@ export async function benchGemm(threads: number, rounds: number): Promise<{ case
       const ref = runPython(resolve(import.meta.dirname, 'pytorch_gemm.py'), [String(rows), String(k), String(n), String(threads)]);
       if (ref) theirs.push(ref.ms as number);
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     out.push({ case: `gemm ${name} ${rows}x${k}x${n}`, graft: median(ours), pytorch: theirs.length ? median(theirs) : null });
   }
   return out;

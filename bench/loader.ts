@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import {
   Compose, DataLoader, ImageFolder, IMAGENET_MEAN, IMAGENET_STD, Normalize, RandomHorizontalFlip, RandomResizedCrop, ToTensor,
 } from '../src/data/index.ts';
+import { median } from './median.ts';
 
 export interface LoaderBenchOptions {
   root?: string;
@@ -27,7 +28,6 @@ export interface LoaderBenchRow { case: string; unit: string; graft: number; pyt
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Measured { imagesPerSecond: number; cpuMsPerImage: number }
 

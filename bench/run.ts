@@ -17,6 +17,7 @@ import { setRuntimeOptions } from '../src/runtime/index.ts';
 import { benchForward } from './forward.ts';
 import { pytorchSpeed } from './pytorch.ts';
 import { table } from '../src/cli/table.ts';
+import { median } from './median.ts';
 
 /** `pytorch` is the reference value; `against` names it where the reference is not PyTorch (the serve section's raw ONNX Runtime). */
 export interface Row { case: string; unit: string; graft: number; pytorch: number | null; ratio: number | null; against?: string }
@@ -43,8 +44,6 @@ function report(row: Omit<Row, 'ratio'>): void {
 const ALL_ARCHS = ['resnet50', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 'regnet_y_400mf', 'convnext_tiny', 'vit_b_16', 'swin_t'];
 /** The forward and training sections' architectures (`-- --archs a,b` for some of them). */
 const ARCHS = flag('archs')?.split(',') ?? ALL_ARCHS;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (sections.has('forward')) {
   // graft and PyTorch take turns, ROUNDS times each, as the training cases do: a slow spell on a

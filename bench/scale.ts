@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { colorDataset } from '../test/support/color-dataset.ts';
 import { redisServerBinary, startRedis } from '../test/support/redis-server.ts';
+import { median } from './median.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const BACKBONE = `onnx:${join(root, 'assets', 'backbones', 'mobilenetv2-12-int8.onnx')}`;
@@ -62,7 +63,6 @@ async function workers(url: string, n: number, warm: boolean): Promise<{ child: 
 
 export interface ScaleRow { case: string; unit: string; graft: number; reference: number | null; against?: string }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ratios = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
 
 /**

@@ -13,6 +13,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { startServe } from './serve.ts';
+import { median } from './median.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -114,7 +115,6 @@ const alive = exitCode === undefined;
 const finalRss = alive ? rssMb() : 0;
 // RSS moves by tens of MB from one sample to the next (allocator arenas of the worker threads):
 // growth compares the median of the first minute after warm-up with the median of the last minute.
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const afterWarm = samples.filter((s) => s.t >= warmUpEnd);
 const firstMinute = afterWarm.filter((s) => s.t < afterWarm[0].t + 60_000).map((s) => s.rss);
 const lastMinute = afterWarm.filter((s) => s.t > afterWarm[afterWarm.length - 1].t - 60_000).map((s) => s.rss);
