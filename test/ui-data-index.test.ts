@@ -6,14 +6,20 @@ import { test } from 'node:test';
 import { DataIndex } from '../src/ui/data-index.ts';
 import { ProjectFolder } from '../src/ui/project-folder.ts';
 
-// A coarse file-system clock is played by setting the class folder's mtime back to the one the
-// index stamped: the folder then looks unchanged though a file was written into it by hand.
-test('a file written by hand in the same mtime tick as the index stamp is still found, once the tick is far enough behind', async (t) => {
+/** A project folder, removed after the test, whose data/bees holds one image, a.jpg. */
+function projectWithOneImage(t: { after(fn: () => void): void }): { dir: string; bees: string } {
   const dir = mkdtempSync(join(tmpdir(), 'graft-index-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const bees = join(dir, 'data', 'bees');
   mkdirSync(bees, { recursive: true });
   writeFileSync(join(bees, 'a.jpg'), 'x');
+  return { dir, bees };
+}
+
+// A coarse file-system clock is played by setting the class folder's mtime back to the one the
+// index stamped: the folder then looks unchanged though a file was written into it by hand.
+test('a file written by hand in the same mtime tick as the index stamp is still found, once the tick is far enough behind', async (t) => {
+  const { dir, bees } = projectWithOneImage(t);
   const project = new ProjectFolder(dir);
   const index = new DataIndex(project);
   writeFileSync(join(bees, 'b.jpg'), 'x');
@@ -34,11 +40,7 @@ test('a file written by hand in the same mtime tick as the index stamp is still 
 });
 
 test('a folder whose mtime lies in the future does not make every later request rescan', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'graft-index-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const bees = join(dir, 'data', 'bees');
-  mkdirSync(bees, { recursive: true });
-  writeFileSync(join(bees, 'a.jpg'), 'x');
+  const { dir, bees } = projectWithOneImage(t);
   const [anHourAgo, inAnHour] = [Date.now() / 1000 - 3600, Date.now() / 1000 + 3600];
   utimesSync(join(dir, 'data'), anHourAgo, anHourAgo);
   utimesSync(bees, inAnHour, inAnHour);

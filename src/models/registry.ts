@@ -86,8 +86,10 @@ export async function createModel(spec: string, opts: ModelOptions = {}): Promis
     return model;
   }
   const made = () => build({ numClasses: opts.numClasses, imageSize: opts.imageSize });
-  const model = weights === null ? made() : skipInit(made);
-  if (weights !== null) model.loadStateDict(await readWeightsFile(weights, { expected: specOf(model.stateDict()) }), { source: weights });
+  if (weights === null) return made();
+  // Nothing drawn: the file replaces every value (keys and shapes must match exactly).
+  const model = skipInit(made);
+  model.loadStateDict(await readWeightsFile(weights, { expected: specOf(model.stateDict()) }), { source: weights });
   return model;
 }
 
